@@ -1,0 +1,115 @@
+//! `heyway`: the whole system on one machine.
+//!
+//! - `heyway serve`: every API route on `PORT` (default 3000), against
+//!   `MONGODB_URI`, or a SecantusDB it starts itself with data in `./.data`.
+//! - `heyway migrate`: creates the collections and indexes production has.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use heyway::http::{self, AppState};
+use heyway::local_db::LocalDb;
+use heyway::{indexes, logging, Config, Db};
+
+#[derive(Parser)]
+#[command(name = "heyway", version, about = "HeyWay backend on one machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API locally.
+    Serve {
+        /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
+        #[arg(long, default_value = ".data")]
+        data_dir: PathBuf,
+    },
+    /// Create missing collections and indexes (safe to run again).
+    Migrate {
+        /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
+        #[arg(long, default_value = ".data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    logging::init();
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Serve { data_dir } => {
+            let (db, _local) = connect(&config, &data_dir).await?;
+            report(indexes::migrate(&db).await?);
+            serve(db, config.port).await
+        }
+        Command::Migrate { data_dir } => {
+            let (db, _local) = connect(&config, &data_dir).await?;
+            report(indexes::migrate(&db).await?);
+            Ok(())
+        }
+    }
+}
+
+/// Connects to `MONGODB_URI`, or starts a SecantusDB in `data_dir`; the
+/// returned server, if any, stops when dropped.
+async fn connect(
+    config: &Config,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Db, Option<LocalDb>)> {
+    if let Some(uri) = &config.mongodb_uri {
+        return Ok((Db::connect(uri, &config.mongodb_db).await?, None));
+    }
+    let local = LocalDb::start(data_dir)
+        .await
+        .context("starting the local database")?;
+    let db = Db::connect(local.uri(), &config.mongodb_db).await?;
+    Ok((db, Some(local)))
+}
+
+fn report(report: indexes::MigrationReport) {
+    tracing::info!(
+        collections_created = report.collections_created.len(),
+        indexes_created = report.indexes_created.len(),
+        indexes_present = report.indexes_present.len(),
+        indexes_unsupported = ?report.indexes_unsupported,
+        "database migrated"
+    );
+}
+
+async fn serve(db: Db, port: u16) -> anyhow::Result<()> {
+    let app = http::router(AppState::new(db));
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| format!("binding port {port}"))?;
+    tracing::info!(port, "heyway listening on http://localhost:{port}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,22 @@
+//! HeyWay's core crate.
+//!
+//! Every Lambda in `functions/` and the `heyway` command are thin adapters
+//! over this crate: they read [`Config`] once, build [`AppState`] once and
+//! hand requests or events to the plain async functions here.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod indexes;
+pub mod local_db;
+pub mod logging;
+pub mod model;
+pub mod phone;
+pub mod store;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::{Error, Result};
+pub use http::AppState;

@@ -1,0 +1,16 @@
+//! `tracing` set up once per process: JSON lines, filtered by `RUST_LOG`.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the JSON subscriber. Lambda sends stdout to CloudWatch, where
+/// one JSON object per line is searchable; `RUST_LOG` sets the level
+/// (default `info`). Safe to call twice: the second call does nothing.
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(true)
+        .try_init();
+}

@@ -1,0 +1,94 @@
+//! A typed model of every collection in the production database.
+//!
+//! Field names, BSON types and collection names are those of the Node app
+//! (`../shared/seed/database-schema.md`). The rules that keep its documents
+//! intact:
+//!
+//! - Optional and nullable fields are `Option`s skipped when `None`, and
+//!   the store writes with targeted `$set`s, so a `null` or a field this
+//!   model does not know survives a read-modify-write.
+//! - Numbers are [`Number`]s, which write back the BSON type they were read
+//!   as; text that holds a date or an id stays text ([`LooseDate`],
+//!   [`IdRef`]).
+//! - Sub-documents whose inner shape production never pinned down
+//!   (`profile`, `metadata`, `analysis`, …) are kept as whole BSON
+//!   documents, with typed accessors for the parts the backend reads.
+
+mod automation;
+mod call;
+mod contact;
+mod contact_list;
+mod feedback;
+mod group;
+mod id_ref;
+mod loose_date;
+mod number;
+mod recording;
+mod scheduled_call;
+mod subscription;
+mod usage;
+mod user;
+mod verified_number;
+
+pub use automation::{Automation, CallbackPolicy, Timing, TimingError, Trigger};
+pub use call::Call;
+pub use contact::Contact;
+pub use contact_list::ContactList;
+pub use feedback::Feedback;
+pub use group::Group;
+pub use id_ref::IdRef;
+pub use loose_date::LooseDate;
+pub use number::Number;
+pub use recording::Recording;
+pub use scheduled_call::ScheduledCall;
+pub use subscription::Subscription;
+pub use usage::Usage;
+pub use user::User;
+pub use verified_number::VerifiedNumber;
+
+use mongodb::bson::oid::ObjectId;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A document type stored in one collection.
+pub trait Record: Serialize + DeserializeOwned + Send + Sync + Unpin {
+    /// The collection's name in production.
+    const COLLECTION: &'static str;
+
+    fn id(&self) -> ObjectId;
+}
+
+macro_rules! record {
+    ($type:ty, $collection:literal) => {
+        impl $crate::model::Record for $type {
+            const COLLECTION: &'static str = $collection;
+
+            fn id(&self) -> ::mongodb::bson::oid::ObjectId {
+                self.id
+            }
+        }
+    };
+}
+pub(crate) use record;
+
+/// The text if it holds more than whitespace. Production stores "no value"
+/// as absent, `null` or `""` (`preferredCallerID: ""`, `email: ""`).
+pub(crate) fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Every collection name the backend reads or writes.
+pub const COLLECTIONS: [&str; 12] = [
+    User::COLLECTION,
+    VerifiedNumber::COLLECTION,
+    Contact::COLLECTION,
+    ContactList::COLLECTION,
+    Group::COLLECTION,
+    Recording::COLLECTION,
+    Automation::COLLECTION,
+    ScheduledCall::COLLECTION,
+    Call::COLLECTION,
+    Feedback::COLLECTION,
+    Subscription::COLLECTION,
+    Usage::COLLECTION,
+];

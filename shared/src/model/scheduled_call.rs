@@ -1,0 +1,56 @@
+use mongodb::bson::{oid::ObjectId, DateTime, Document};
+use serde::{Deserialize, Serialize};
+
+use super::{record, Number};
+
+/// `scheduledcalls`: one call due at `scheduledTime`, manual or created by
+/// an automation, from `pending` through `processing` to an end state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledCall {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    /// `{phoneNumber, name, contactId, …}` per recipient.
+    #[serde(default)]
+    pub recipients: Vec<Document>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_time: Option<DateTime>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_count: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automation_id: Option<ObjectId>,
+    /// The contact's reference date the due time was computed from;
+    /// `null` for calls not relative to a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_date: Option<DateTime>,
+    /// A copy of the contact as it was when the call was scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_data: Option<Document>,
+    /// Why the call was not placed, in words for the business owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<ObjectId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio_call_sid: Option<String>,
+    /// New in this backend: `automation:contact:due instant`, unique, so an
+    /// evaluator that runs twice records a due call once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime>,
+    #[serde(rename = "__v", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Number>,
+}
+
+record!(ScheduledCall, "scheduledcalls");

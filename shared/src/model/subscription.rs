@@ -1,0 +1,67 @@
+use mongodb::bson::{oid::ObjectId, DateTime};
+use serde::{Deserialize, Serialize};
+
+use super::{record, Number};
+
+/// `subscriptions`: a user's plan. Older documents come from app-store
+/// receipts (`productId`, `receiptData`, all `null` in production), newer
+/// ones from Stripe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_date: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_period_start: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_period_end: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_used_this_period: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_limit: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_receipt_validation: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_price_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_subscription_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_subscription_item_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime>,
+    #[serde(rename = "__v", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Number>,
+}
+
+record!(Subscription, "subscriptions");
+
+impl Subscription {
+    /// Stripe's and the app stores' statuses that let a user place calls.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "active" | "trialing")
+    }
+}
