@@ -58,3 +58,5 @@ impl TestDb {
         Self { db, name }
     }
 }
+
+pub mod legacy;
