@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { data_dir } => {
             let (db, _local) = connect(&config, &data_dir).await?;
             report(indexes::migrate(&db).await?);
-            serve(db, config.port).await
+            serve(db, config).await
         }
         Command::Migrate { data_dir } => {
             let (db, _local) = connect(&config, &data_dir).await?;
@@ -80,8 +80,15 @@ fn report(report: indexes::MigrationReport) {
     );
 }
 
-async fn serve(db: Db, port: u16) -> anyhow::Result<()> {
-    let app = http::router(AppState::new(db));
+async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
+    if config.jwt_secret.is_none() {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random one, so sign-ins last until this server stops"
+        );
+        config.jwt_secret = Some(random_secret());
+    }
+    let port = config.port;
+    let app = http::router(AppState::new(db, config)?);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await
         .with_context(|| format!("binding port {port}"))?;
@@ -90,6 +97,16 @@ async fn serve(db: Db, port: u16) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+fn random_secret() -> String {
+    use std::fmt::Write;
+    rand::random::<[u8; 32]>()
+        .iter()
+        .fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 async fn shutdown_signal() {

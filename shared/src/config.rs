@@ -19,6 +19,29 @@ pub struct Config {
     pub mongodb_db: String,
     /// `PORT` of the local server.
     pub port: u16,
+    /// `JWT_SECRET`: signs access tokens (HS256). `None` is an error on AWS;
+    /// `heyway serve` makes a random one per run.
+    pub jwt_secret: Option<String>,
+    /// `ACCESS_TOKEN_TTL_SECS`, default 15 minutes.
+    pub access_token_ttl_secs: u64,
+    /// `REFRESH_TOKEN_TTL_DAYS`, default 30.
+    pub refresh_token_ttl_days: u64,
+    /// Twilio credentials and endpoints.
+    pub twilio: TwilioConfig,
+}
+
+/// Twilio account and the base URLs of its APIs, which tests point at
+/// local servers.
+#[derive(Clone, Debug, Default)]
+pub struct TwilioConfig {
+    /// `TWILIO_ACCOUNT_SID` (`AC…`).
+    pub account_sid: Option<String>,
+    /// `TWILIO_AUTH_TOKEN`: basic auth password and webhook signing key.
+    pub auth_token: Option<String>,
+    /// `TWILIO_VERIFY_SERVICE_SID` (`VA…`) for SMS sign-in codes.
+    pub verify_service_sid: Option<String>,
+    /// `TWILIO_VERIFY_BASE_URL`, default `https://verify.twilio.com`.
+    pub verify_base_url: String,
 }
 
 impl Config {
@@ -38,10 +61,29 @@ impl Config {
                 reason: format!("{raw:?} is not a port number"),
             })?,
         };
+        let number = |key: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match non_empty(key) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key,
+                    reason: format!("{raw:?} is not a whole number"),
+                }),
+            }
+        };
         Ok(Self {
             mongodb_uri: non_empty("MONGODB_URI"),
             mongodb_db: non_empty("MONGODB_DB").unwrap_or_else(|| DEFAULT_DB_NAME.to_string()),
             port,
+            jwt_secret: non_empty("JWT_SECRET"),
+            access_token_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
+            refresh_token_ttl_days: number("REFRESH_TOKEN_TTL_DAYS", 30)?,
+            twilio: TwilioConfig {
+                account_sid: non_empty("TWILIO_ACCOUNT_SID"),
+                auth_token: non_empty("TWILIO_AUTH_TOKEN"),
+                verify_service_sid: non_empty("TWILIO_VERIFY_SERVICE_SID"),
+                verify_base_url: non_empty("TWILIO_VERIFY_BASE_URL")
+                    .unwrap_or_else(|| "https://verify.twilio.com".to_string()),
+            },
         })
     }
 

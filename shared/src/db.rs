@@ -78,7 +78,7 @@ impl Db {
 }
 
 /// What `/api/health` reports about the database.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DbStatus {
     pub status: &'static str,

@@ -124,15 +124,18 @@ impl Error {
 }
 
 /// `{"error":{"code","message","field"}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// `bad_request`, `validation_failed`, `unauthorized`, `not_found`,
+    /// `conflict`, `rate_limited` or `internal`.
     pub code: &'static str,
     pub message: String,
+    /// The offending field's path, when one field is to blame.
     pub field: Option<String>,
 }
 

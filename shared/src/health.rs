@@ -4,18 +4,19 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::db::DbStatus;
-use crate::http::AppState;
+use crate::http::{ApiRouter, AppState};
 
 /// How long the health check waits for the database before saying it is
 /// down; a load balancer's probe must not hang on a dead server.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// `ok`, or `degraded` when the database does not answer.
@@ -24,7 +25,7 @@ pub struct Health {
     pub database: DatabaseHealth,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum DatabaseHealth {
     Up(DbStatus),
@@ -55,7 +56,17 @@ pub async fn check(state: &AppState) -> Health {
     }
 }
 
-async fn handler(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+/// Service and database status.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "health",
+    responses(
+        (status = 200, description = "Up, database reachable", body = Health),
+        (status = 503, description = "Database unreachable", body = Health),
+    )
+)]
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let health = check(&state).await;
     let code = match health.database {
         DatabaseHealth::Up(_) => StatusCode::OK,
@@ -64,6 +75,6 @@ async fn handler(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     (code, Json(health))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/health", get(handler))
+pub fn routes() -> ApiRouter {
+    ApiRouter::new().routes(routes!(health))
 }

@@ -4,14 +4,20 @@
 //! over this crate: they read [`Config`] once, build [`AppState`] once and
 //! hand requests or events to the plain async functions here.
 
+pub mod auth;
 pub mod config;
+pub mod contact_lists;
+pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod feedback;
+pub mod groups;
 pub mod health;
 pub mod http;
 pub mod indexes;
 pub mod local_db;
 pub mod logging;
+pub mod me;
 pub mod model;
 pub mod phone;
 pub mod store;

@@ -1,15 +1,27 @@
 //! Test harness: a real MongoDB wire-protocol server for the whole test
-//! binary, and a fresh database for every test so tests run in parallel.
+//! binary, a fresh database for every test so tests run in parallel, and
+//! the API router on top of it.
 //!
 //! Uses `MONGODB_URI` when set; otherwise starts SecantusDB
 //! (`secantusd-rs` if on `PATH`, else `secantusd-py`) on a free port in a
 //! temporary directory. There is no in-memory stand-in.
 
+pub mod legacy;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use heyway::http::AppState;
 use heyway::local_db::LocalDb;
-use heyway::Db;
+use heyway::model::User;
+use heyway::{store, Config, Db};
+use http_body_util::BodyExt;
+use mongodb::bson::oid::ObjectId;
+use serde_json::Value;
 use tokio::sync::OnceCell;
+use tower::ServiceExt;
 
 /// The server every test in this binary shares.
 struct Server {
@@ -59,4 +71,121 @@ impl TestDb {
     }
 }
 
-pub mod legacy;
+/// Configuration for tests: a fixed JWT secret; everything else default
+/// unless `overrides` sets it.
+pub fn test_config(overrides: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|key| {
+        overrides
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+            .or_else(|| (key == "JWT_SECRET").then(|| "test-jwt-secret".to_string()))
+    })
+    .expect("test config")
+}
+
+/// The whole API on a fresh, migrated database.
+pub struct TestApp {
+    pub db: Db,
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// A user created directly in the database, with a valid access token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: ObjectId,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(test_config(&[])).await
+    }
+
+    pub async fn with_config(config: Config) -> Self {
+        let db = TestDb::new().await.db;
+        heyway::indexes::migrate(&db)
+            .await
+            .expect("migrate the test database");
+        let state = AppState::new(db.clone(), config).expect("app state");
+        let router = heyway::http::router(state.clone());
+        Self { db, state, router }
+    }
+
+    /// A new user named `name` with a token.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let user: User = mongodb::bson::from_document(mongodb::bson::doc! {
+            "_id": ObjectId::new(),
+            "name": name,
+            "email": format!("{}@example.test", name.to_lowercase().replace(' ', ".")),
+            "timezone": "America/New_York",
+            "freeMinutes": 0,
+        })
+        .expect("user fixture");
+        let user = store::insert(&self.db, &user).await.expect("insert user");
+        let token = self.state.tokens.issue(user.id).expect("token");
+        TestUser { id: user.id, token }
+    }
+
+    /// Sends a request and returns the status and the JSON body (`Null`
+    /// when empty).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send_raw(request.body(body).expect("request")).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("router");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, user: &TestUser) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&user.token), None).await
+    }
+
+    pub async fn post(&self, path: &str, user: &TestUser, body: Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, user: &TestUser, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PATCH, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, user: &TestUser) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(&user.token), None)
+            .await
+    }
+}

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use heyway::http::{self, AppState};
 use heyway::{health, Db};
-use heyway_tests::TestDb;
+use heyway_tests::{test_config, TestApp, TestDb};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -25,7 +25,7 @@ fn get(path: &str) -> Request<Body> {
 async fn health_reports_the_database_up() {
     let t = TestDb::new().await;
     let (status, body) = call(
-        http::router(AppState::new(t.db.clone())),
+        http::router(AppState::new(t.db.clone(), test_config(&[])).unwrap()),
         get("/api/health"),
     )
     .await;
@@ -48,7 +48,11 @@ async fn health_reports_a_dead_database_as_503() {
     )
     .await
     .unwrap();
-    let (status, body) = call(http::router(AppState::new(db)), get("/api/health")).await;
+    let (status, body) = call(
+        http::router(AppState::new(db, test_config(&[])).unwrap()),
+        get("/api/health"),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["database"]["status"], "down");
@@ -56,8 +60,8 @@ async fn health_reports_a_dead_database_as_503() {
 
 #[tokio::test]
 async fn unknown_routes_answer_json_404() {
-    let t = TestDb::new().await;
-    let (status, body) = call(http::router(AppState::new(t.db.clone())), get("/api/nope")).await;
+    let app = TestApp::new().await;
+    let (status, body) = call(app.router.clone(), get("/api/nope")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
 }
@@ -73,7 +77,10 @@ async fn the_sample_api_gateway_event_reaches_the_health_lambda_router() {
     let request = lambda_http::request::from_str(&event).unwrap();
     let (parts, body) = request.into_parts();
     let request = Request::from_parts(parts, Body::from(body.to_vec()));
-    let app = http::single(health::router(), AppState::new(t.db.clone()));
+    let app = http::single(
+        health::routes(),
+        AppState::new(t.db.clone(), test_config(&[])).unwrap(),
+    );
     let (status, body) = call(app, request).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["database"]["status"], "up");

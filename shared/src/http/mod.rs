@@ -1,29 +1,134 @@
-//! The HTTP API: one router per resource, merged here. The same router
-//! runs inside `lambda_http` on AWS and inside `heyway serve`.
+//! The HTTP API: one router per resource, merged here with the OpenAPI
+//! document generated from the handlers' annotations. The same router runs
+//! inside `lambda_http` on AWS and inside `heyway serve`.
+
+mod auth_user;
+mod docs;
+pub mod extract;
+pub mod json;
+pub mod page;
+
+use std::sync::Arc;
 
 use axum::http::Uri;
-use axum::Router;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
+pub use auth_user::AuthUser;
+pub use extract::{ApiJson, ApiQuery};
+
+use crate::auth::AccessTokens;
+use crate::config::{Config, ConfigError};
 use crate::db::Db;
-use crate::error::Error;
+use crate::error::{Error, ErrorBody};
 use crate::health;
+
+/// A resource's routes with their OpenAPI operations.
+pub type ApiRouter = OpenApiRouter<AppState>;
 
 /// What every handler may use, built once per process.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    pub tokens: AccessTokens,
+    pub config: Arc<Config>,
+    /// One HTTP client (connection pool) for the external APIs.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    /// State for `config`, which must have a `JWT_SECRET`.
+    pub fn new(db: Db, config: Config) -> Result<Self, ConfigError> {
+        let secret = config
+            .jwt_secret
+            .as_deref()
+            .ok_or(ConfigError::Missing { key: "JWT_SECRET" })?;
+        let tokens = AccessTokens::new(secret.as_bytes(), config.access_token_ttl_secs);
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .map_err(|e| ConfigError::Invalid {
+                key: "HTTP client",
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            db,
+            tokens,
+            config: Arc::new(config),
+            http,
+        })
     }
 }
 
-/// Every route of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "HeyWay API",
+        description = "Automated calls for small businesses. Errors answer `{\"error\":{\"code\",\"message\",\"field\"}}`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every resource's routes, documented.
+pub fn api_routes() -> ApiRouter {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(crate::auth::routes())
+        .merge(crate::me::routes())
+        .merge(crate::contacts::routes())
+        .merge(crate::contact_lists::routes())
+        .merge(crate::groups::routes())
+        .merge(crate::feedback::routes())
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> OpenApiDoc {
+    api_routes().split_for_parts().1
+}
+
+/// Every route of the API, plus `/api/openapi.json` and the `/api/docs`
+/// page that reads it.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(health::router())
+    let (routes, api) = api_routes().split_for_parts();
+    let api = Arc::new(api);
+    routes
+        .route(
+            "/api/openapi.json",
+            get(move || async move { Json(api.as_ref().clone()) }),
+        )
+        .route("/api/docs", get(docs::page))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// One resource's routes as a complete app, for that resource's Lambda.
+pub fn single(routes: ApiRouter, state: AppState) -> Router {
+    routes
+        .split_for_parts()
+        .0
         .fallback(not_found)
         .with_state(state)
 }
@@ -31,9 +136,4 @@ pub fn router(state: AppState) -> Router {
 async fn not_found(uri: Uri) -> Error {
     tracing::debug!(path = %uri.path(), "no route");
     Error::NotFound { what: "route" }
-}
-
-/// One resource's routes as a complete app, for that resource's Lambda.
-pub fn single(routes: Router<AppState>, state: AppState) -> Router {
-    routes.fallback(not_found).with_state(state)
 }

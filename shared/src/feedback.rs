@@ -1,0 +1,7 @@
+//! Routes of the `feedback` resource (to be built).
+
+use crate::http::ApiRouter;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+}
