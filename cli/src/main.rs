@@ -93,6 +93,8 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "heyway listening on http://localhost:{port}");
+    // Peer addresses feed the per-IP sign-in rate limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

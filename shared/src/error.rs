@@ -24,6 +24,9 @@ pub enum Error {
     Validation { field: String, message: String },
     #[error("authentication required")]
     Unauthorized,
+    /// Sign-in refused: wrong password, wrong code, spent refresh token.
+    #[error("{0}")]
+    BadCredentials(&'static str),
     /// Also what another tenant's id answers, so ids do not leak.
     #[error("{what} not found")]
     NotFound { what: &'static str },
@@ -34,6 +37,9 @@ pub enum Error {
     },
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A dependency (Twilio, say) is not configured or not answering.
+    #[error("{0}")]
+    Unavailable(String),
     /// A stored document the model cannot read.
     #[error("stored {collection} document is unreadable: {source}")]
     Corrupt {
@@ -68,10 +74,11 @@ impl Error {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Corrupt { .. } | Self::Database(_) | Self::Encode(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -83,10 +90,11 @@ impl Error {
         match self {
             Self::BadRequest { .. } => "bad_request",
             Self::Validation { .. } => "validation_failed",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::BadCredentials(_) => "unauthorized",
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
             Self::Corrupt { .. } | Self::Database(_) | Self::Encode(_) | Self::Internal(_) => {
                 "internal"
             }
@@ -106,6 +114,7 @@ impl Error {
     fn public_message(&self) -> String {
         match self {
             Self::Validation { message, .. } => message.clone(),
+            Self::Unavailable(message) => message.clone(),
             _ if self.status().is_server_error() => "internal server error".to_string(),
             _ => self.to_string(),
         }
@@ -132,7 +141,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `bad_request`, `validation_failed`, `unauthorized`, `not_found`,
-    /// `conflict`, `rate_limited` or `internal`.
+    /// `conflict`, `rate_limited`, `unavailable` or `internal`.
     pub code: &'static str,
     pub message: String,
     /// The offending field's path, when one field is to blame.

@@ -5,9 +5,18 @@ use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
 
+use crate::auth::{rate_limit, refresh_token};
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::COLLECTIONS;
+
+/// Collections only this backend uses.
+pub const OWN_COLLECTIONS: [&str; 2] = [refresh_token::COLLECTION, rate_limit::COLLECTION];
+
+/// Every collection `migrate` makes sure exists.
+pub fn all_collections() -> impl Iterator<Item = &'static str> {
+    COLLECTIONS.into_iter().chain(OWN_COLLECTIONS)
+}
 
 /// One index: where, its name, its key pattern and options.
 #[derive(Clone, Debug)]
@@ -17,6 +26,8 @@ pub struct IndexSpec {
     pub keys: Document,
     pub unique: bool,
     pub sparse: bool,
+    /// TTL: documents go this many seconds after the indexed date.
+    pub expire_after_secs: Option<u64>,
 }
 
 impl IndexSpec {
@@ -27,7 +38,13 @@ impl IndexSpec {
             keys,
             unique: false,
             sparse: false,
+            expire_after_secs: None,
         }
+    }
+
+    fn expire_after(mut self, secs: u64) -> Self {
+        self.expire_after_secs = Some(secs);
+        self
     }
 
     fn unique(mut self) -> Self {
@@ -128,6 +145,11 @@ pub fn all() -> Vec<IndexSpec> {
             doc! { "userId": 1, "metadata.lastUsed": -1 },
         ),
         I::new("contactlists", "contacts.contactId_1", doc! { "contacts.contactId": 1 }),
+        // Ours: sign-in state.
+        I::new(refresh_token::COLLECTION, "heyway_tokenHash_unique", doc! { "tokenHash": 1 }).unique(),
+        I::new(refresh_token::COLLECTION, "heyway_familyId", doc! { "familyId": 1 }),
+        I::new(refresh_token::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        I::new(rate_limit::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
     ]
 }
 
@@ -146,7 +168,7 @@ pub struct MigrationReport {
 pub async fn migrate(db: &Db) -> Result<MigrationReport> {
     let mut report = MigrationReport::default();
     let existing = db.database().list_collection_names().await?;
-    for name in COLLECTIONS {
+    for name in all_collections() {
         if !existing.iter().any(|have| have == name) {
             db.database().create_collection(name).await?;
             report.collections_created.push(name.to_string());
@@ -164,6 +186,7 @@ pub async fn migrate(db: &Db) -> Result<MigrationReport> {
             .name(spec.name.to_string())
             .unique(spec.unique.then_some(true))
             .sparse(spec.sparse.then_some(true))
+            .expire_after(spec.expire_after_secs.map(std::time::Duration::from_secs))
             .build();
         let model = IndexModel::builder()
             .keys(spec.keys.clone())

@@ -21,6 +21,7 @@ pub mod me;
 pub mod model;
 pub mod phone;
 pub mod store;
+pub mod twilio;
 
 pub use config::Config;
 pub use db::Db;
