@@ -22,8 +22,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .map(str::trim)
-            .filter(|ip| !ip.is_empty())
-            .next_back()
+            .rfind(|ip| !ip.is_empty())
             .map(str::to_string);
         let peer = || {
             parts
