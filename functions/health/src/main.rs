@@ -1,14 +1,11 @@
-//! Lambda adapter for `GET /api/health`: builds the shared state once and
-//! serves the core's health routes for every invocation.
+//! Lambda adapter for GET /api/health, /api/openapi.json and /api/docs:
+//! state built once per process, the core's
+//! router for every invocation.
 
-use heyway::http::{self, AppState};
-use heyway::{health, logging, Config, Db};
-use lambda_http::{run, Error};
+use heyway::http;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    logging::init();
-    let db = Db::shared().await?.clone();
-    let state = AppState::new(db, Config::get()?.clone())?;
-    run(http::single(health::routes(), state)).await
+async fn main() -> Result<(), lambda_http::Error> {
+    let state = http::lambda_state().await?;
+    lambda_http::run(http::meta(state)).await
 }

@@ -137,3 +137,36 @@ async fn not_found(uri: Uri) -> Error {
     tracing::debug!(path = %uri.path(), "no route");
     Error::NotFound { what: "route" }
 }
+
+/// The health Lambda's app: `/api/health`, `/api/openapi.json`, `/api/docs`.
+pub fn meta(state: AppState) -> Router {
+    let api = Arc::new(openapi());
+    health::routes()
+        .split_for_parts()
+        .0
+        .route(
+            "/api/openapi.json",
+            get(move || async move { Json(api.as_ref().clone()) }),
+        )
+        .route("/api/docs", get(docs::page))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Everything a resource's Lambda builds once per process: logging, the
+/// configuration, the shared database handle, the state.
+pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
+    crate::logging::init();
+    let config = Config::get()?.clone();
+    let db = Db::shared().await?.clone();
+    Ok(AppState::new(db, config)?)
+}
+
+/// Why a Lambda could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaSetupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbSetupError),
+}

@@ -1,0 +1,82 @@
+//! The deployment pieces agree with the code: every documented route is
+//! wired to a function in `template.yaml`, every function has a crate, and
+//! every sample event reaches its function's router.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use heyway::http::{self, ApiRouter, AppState};
+use heyway_tests::TestApp;
+use tower::ServiceExt;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+fn template() -> String {
+    std::fs::read_to_string(format!("{ROOT}/template.yaml")).unwrap()
+}
+
+fn values_of(key: &str) -> Vec<String> {
+    template()
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix(key).map(|v| v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn every_documented_route_has_a_function_event() {
+    let event_paths = values_of("Path:");
+    let api = http::openapi();
+    for path in api.paths.paths.keys() {
+        let covered = event_paths.iter().any(|event| {
+            event == path
+                || event
+                    .strip_suffix("/{proxy+}")
+                    .is_some_and(|prefix| path.starts_with(&format!("{prefix}/")))
+        });
+        assert!(covered, "{path} has no HttpApi event in template.yaml");
+    }
+}
+
+#[test]
+fn every_function_in_the_template_has_a_crate() {
+    let binaries = values_of("Binary:");
+    assert!(binaries.len() >= 7, "{binaries:?}");
+    for binary in binaries {
+        let main = format!("{ROOT}/functions/{binary}/src/main.rs");
+        assert!(std::path::Path::new(&main).exists(), "{main} missing");
+    }
+}
+
+/// The router each sample event is for, by file name prefix.
+fn function_for(event: &str, state: AppState) -> axum::Router {
+    let routes: fn() -> ApiRouter = match event.split('-').next().unwrap() {
+        "health" => return http::meta(state),
+        "auth" => heyway::auth::routes,
+        "me" => heyway::me::routes,
+        "contacts" => heyway::contacts::routes,
+        "contact" => heyway::contact_lists::routes,
+        "groups" => heyway::groups::routes,
+        "feedback" => heyway::feedback::routes,
+        other => panic!("no function for events/{other}"),
+    };
+    http::single(routes(), state)
+}
+
+#[tokio::test]
+async fn every_sample_event_reaches_its_function() {
+    let app = TestApp::new().await;
+    let mut seen = 0;
+    for entry in std::fs::read_dir(format!("{ROOT}/events")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let event = std::fs::read_to_string(&path).unwrap();
+        let request = lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts, Body::from(body.to_vec()));
+        let response = function_for(&name, app.state.clone()).oneshot(request).await.unwrap();
+        // The sample tokens are placeholders: 401 proves the route matched.
+        assert_ne!(response.status(), StatusCode::NOT_FOUND, "events/{name}.json matched no route");
+        assert!(!response.status().is_server_error(), "events/{name}.json: {}", response.status());
+        seen += 1;
+    }
+    assert!(seen >= 7);
+}
