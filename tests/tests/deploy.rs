@@ -69,13 +69,25 @@ async fn every_sample_event_reaches_its_function() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let event = std::fs::read_to_string(&path).unwrap();
-        let request = lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let request =
+            lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Body::from(body.to_vec()));
-        let response = function_for(&name, app.state.clone()).oneshot(request).await.unwrap();
+        let response = function_for(&name, app.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
         // The sample tokens are placeholders: 401 proves the route matched.
-        assert_ne!(response.status(), StatusCode::NOT_FOUND, "events/{name}.json matched no route");
-        assert!(!response.status().is_server_error(), "events/{name}.json: {}", response.status());
+        assert_ne!(
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "events/{name}.json matched no route"
+        );
+        assert!(
+            !response.status().is_server_error(),
+            "events/{name}.json: {}",
+            response.status()
+        );
         seen += 1;
     }
     assert!(seen >= 7);

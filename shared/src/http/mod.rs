@@ -11,8 +11,10 @@ pub mod page;
 use std::sync::Arc;
 
 use axum::http::Uri;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
@@ -114,23 +116,36 @@ pub fn openapi() -> OpenApiDoc {
 pub fn router(state: AppState) -> Router {
     let (routes, api) = api_routes().split_for_parts();
     let api = Arc::new(api);
-    routes
+    let app = routes
         .route(
             "/api/openapi.json",
             get(move || async move { Json(api.as_ref().clone()) }),
         )
         .route("/api/docs", get(docs::page))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state);
+    catch_panics(app)
 }
 
 /// One resource's routes as a complete app, for that resource's Lambda.
 pub fn single(routes: ApiRouter, state: AppState) -> Router {
-    routes
-        .split_for_parts()
-        .0
-        .fallback(not_found)
-        .with_state(state)
+    catch_panics(
+        routes
+            .split_for_parts()
+            .0
+            .fallback(not_found)
+            .with_state(state),
+    )
+}
+
+/// A panic in a handler answers a JSON 500 instead of dropping the
+/// connection; the panic is logged.
+fn catch_panics(router: Router) -> Router {
+    router.layer(CatchPanicLayer::custom(
+        |_panic: Box<dyn std::any::Any + Send>| {
+            Error::Internal("handler panicked".into()).into_response()
+        },
+    ))
 }
 
 async fn not_found(uri: Uri) -> Error {
@@ -141,7 +156,7 @@ async fn not_found(uri: Uri) -> Error {
 /// The health Lambda's app: `/api/health`, `/api/openapi.json`, `/api/docs`.
 pub fn meta(state: AppState) -> Router {
     let api = Arc::new(openapi());
-    health::routes()
+    let app = health::routes()
         .split_for_parts()
         .0
         .route(
@@ -150,7 +165,8 @@ pub fn meta(state: AppState) -> Router {
         )
         .route("/api/docs", get(docs::page))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state);
+    catch_panics(app)
 }
 
 /// Everything a resource's Lambda builds once per process: logging, the
