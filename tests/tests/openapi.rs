@@ -1,0 +1,74 @@
+//! `/api/openapi.json` documents every route, with schemas and errors.
+
+use axum::http::{Method, StatusCode};
+use heyway_tests::TestApp;
+use serde_json::Value;
+
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/api/health"),
+    ("post", "/api/auth/register"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/refresh"),
+    ("post", "/api/auth/phone/start"),
+    ("post", "/api/auth/phone/verify"),
+    ("get", "/api/me"),
+    ("patch", "/api/me"),
+    ("get", "/api/contacts"),
+    ("post", "/api/contacts"),
+    ("get", "/api/contacts/{id}"),
+    ("patch", "/api/contacts/{id}"),
+    ("delete", "/api/contacts/{id}"),
+    ("post", "/api/contacts/import"),
+    ("get", "/api/contact-lists"),
+    ("post", "/api/contact-lists"),
+    ("get", "/api/contact-lists/{id}"),
+    ("patch", "/api/contact-lists/{id}"),
+    ("delete", "/api/contact-lists/{id}"),
+    ("post", "/api/contact-lists/{id}/contacts"),
+    ("delete", "/api/contact-lists/{id}/contacts"),
+    ("get", "/api/groups"),
+    ("post", "/api/groups"),
+    ("get", "/api/groups/{id}"),
+    ("patch", "/api/groups/{id}"),
+    ("delete", "/api/groups/{id}"),
+    ("post", "/api/groups/{id}/calls"),
+    ("delete", "/api/groups/{id}/calls"),
+    ("post", "/api/feedback"),
+];
+
+#[tokio::test]
+async fn the_document_covers_every_route_with_schemas_and_errors() {
+    let app = TestApp::new().await;
+    let (status, doc) = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    for (method, path) in OPERATIONS {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(responses.keys().any(|code| code.starts_with('2')), "{method} {path}: no success response");
+        if *path != "/api/health" {
+            let error = responses
+                .iter()
+                .find(|(code, _)| code.starts_with('4'))
+                .unwrap_or_else(|| panic!("{method} {path}: no error response"));
+            let schema = &error.1["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path}");
+        }
+        let public = path.starts_with("/api/auth") || *path == "/api/health";
+        assert_eq!(operation["security"].is_array(), !public, "{method} {path}: security");
+    }
+    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, OPERATIONS.len(), "undocumented or unexpected operations");
+}
+
+#[tokio::test]
+async fn docs_page_reads_the_document() {
+    let app = TestApp::new().await;
+    let (status, body) = app.send(Method::GET, "/api/docs", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(matches!(body, Value::String(ref html) if html.contains("/api/openapi.json")));
+}
