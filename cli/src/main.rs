@@ -42,13 +42,17 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
         Command::Serve { data_dir } => {
-            let (db, _local) = connect(&config, &data_dir).await?;
+            let (db, local) = connect(&config, &data_dir).await?;
             report(indexes::migrate(&db).await?);
-            serve(db, config).await
+            let served = serve(db, config).await;
+            stop(local).await;
+            served
         }
         Command::Migrate { data_dir } => {
-            let (db, _local) = connect(&config, &data_dir).await?;
-            report(indexes::migrate(&db).await?);
+            let (db, local) = connect(&config, &data_dir).await?;
+            let migrated = indexes::migrate(&db).await;
+            stop(local).await;
+            report(migrated?);
             Ok(())
         }
     }
@@ -68,6 +72,12 @@ async fn connect(
         .context("starting the local database")?;
     let db = Db::connect(local.uri(), &config.mongodb_db).await?;
     Ok((db, Some(local)))
+}
+
+async fn stop(local: Option<LocalDb>) {
+    if let Some(local) = local {
+        local.stop().await;
+    }
 }
 
 fn report(report: indexes::MigrationReport) {

@@ -19,7 +19,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs the server as a child of `sh`, which kills it once our end of its
 /// stdin closes. That happens when this process exits for any reason,
-/// panics and test harness exits included, so no server outlives us.
+/// panics and test harness exits included, so no server outlives us. The
+/// watchdog itself must not be killed (no `kill_on_drop`), or nobody is
+/// left to stop the server.
 const WATCHDOG: &str = r#""$0" "$@" & server=$!
 cat >/dev/null
 kill "$server" 2>/dev/null
@@ -52,7 +54,7 @@ pub enum LocalDbError {
 pub struct LocalDb {
     uri: String,
     binary: String,
-    _watchdog: Child,
+    watchdog: Child,
 }
 
 impl LocalDb {
@@ -73,7 +75,6 @@ impl LocalDb {
             .stdin(Stdio::piped())
             .stdout(log.try_clone()?)
             .stderr(log)
-            .kill_on_drop(true)
             .spawn()
             .map_err(|source| LocalDbError::Spawn {
                 binary: binary.display().to_string(),
@@ -102,7 +103,7 @@ impl LocalDb {
         Ok(Self {
             uri: format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
             binary: name,
-            _watchdog: child,
+            watchdog: child,
         })
     }
 
@@ -114,6 +115,13 @@ impl LocalDb {
     /// The server binary that runs.
     pub fn binary(&self) -> &str {
         &self.binary
+    }
+
+    /// Stops the server and waits until it has exited, so its data is
+    /// flushed. Dropping the handle stops it too, without waiting.
+    pub async fn stop(mut self) {
+        drop(self.watchdog.stdin.take());
+        let _ = self.watchdog.wait().await;
     }
 }
 

@@ -49,7 +49,10 @@ async fn the_document_covers_every_route_with_schemas_and_errors() {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is not documented");
         let responses = operation["responses"].as_object().unwrap();
-        assert!(responses.keys().any(|code| code.starts_with('2')), "{method} {path}: no success response");
+        assert!(
+            responses.keys().any(|code| code.starts_with('2')),
+            "{method} {path}: no success response"
+        );
         if *path != "/api/health" {
             let error = responses
                 .iter()
@@ -59,10 +62,23 @@ async fn the_document_covers_every_route_with_schemas_and_errors() {
             assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path}");
         }
         let public = path.starts_with("/api/auth") || *path == "/api/health";
-        assert_eq!(operation["security"].is_array(), !public, "{method} {path}: security");
+        assert_eq!(
+            operation["security"].is_array(),
+            !public,
+            "{method} {path}: security"
+        );
     }
-    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, OPERATIONS.len(), "undocumented or unexpected operations");
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        OPERATIONS.len(),
+        "undocumented or unexpected operations"
+    );
 }
 
 #[tokio::test]
