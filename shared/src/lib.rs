@@ -5,6 +5,7 @@
 //! hand requests or events to the plain async functions here.
 
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod contact_lists;
 pub mod contacts;
@@ -20,6 +21,7 @@ pub mod logging;
 pub mod me;
 pub mod model;
 pub mod phone;
+pub mod queue;
 pub mod store;
 pub mod twilio;
 
