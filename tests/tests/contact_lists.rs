@@ -623,3 +623,37 @@ async fn bad_input_is_refused_and_writes_nothing() {
     assert_eq!(list_count(&app).await, 1);
     assert_eq!(raw_list(&app, &id).await, stored);
 }
+
+#[tokio::test]
+async fn openapi_documents_the_new_routes() {
+    let doc = serde_json::to_value(heyway::http::openapi()).unwrap();
+    let paths = &doc["paths"];
+    for (path, method, tag) in [
+        ("/api/contact-lists", "get", "contact-lists"),
+        ("/api/contact-lists", "post", "contact-lists"),
+        ("/api/contact-lists/{id}", "patch", "contact-lists"),
+        (
+            "/api/contact-lists/{id}/contacts",
+            "delete",
+            "contact-lists",
+        ),
+        ("/api/groups", "get", "groups"),
+        ("/api/groups/{id}/calls", "post", "groups"),
+        ("/api/feedback", "post", "feedback"),
+    ] {
+        let operation = &paths[path][method];
+        assert_eq!(operation["tags"][0], tag, "{method} {path}");
+        assert_eq!(
+            operation["security"][0]["bearer"],
+            json!([]),
+            "{method} {path}"
+        );
+    }
+    let params: Vec<&str> = paths["/api/contact-lists"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["page", "limit", "search", "includeSystem"]);
+}
