@@ -1,0 +1,219 @@
+//! HTTP handlers of `/api/contact-lists`: extract, call the service, answer.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::service::{self, ContactIds, ContactListPatch, ListFilter, NewContactList};
+use super::view::ContactListView;
+use crate::error::{ErrorBody, Result};
+use crate::http::extract::object_id;
+use crate::http::page::{PageQuery, Paged};
+use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
+
+/// `GET /api/contact-lists` query.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page number, from 1 (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// Case-insensitive text the name contains.
+    pub search: Option<String>,
+    /// Include lists automations manage (default true).
+    pub include_system: Option<bool>,
+}
+
+/// The caller's contact lists, most recently used first, then by name.
+#[utoipa::path(
+    get,
+    path = "/api/contact-lists",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of lists", body = Paged<ContactListView>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Bad page, limit or search", body = ErrorBody),
+    )
+)]
+pub(super) async fn list_lists(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Paged<ContactListView>>> {
+    let page = PageQuery {
+        page: query.page,
+        limit: query.limit,
+    }
+    .validate()?;
+    let filter = ListFilter {
+        search: query.search,
+        include_system: query.include_system.unwrap_or(true),
+    };
+    service::list(&state.db, auth.user_id, filter, page)
+        .await
+        .map(Json)
+}
+
+/// Creates a contact list, optionally with some of the caller's contacts.
+#[utoipa::path(
+    post,
+    path = "/api/contact-lists",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    request_body = NewContactList,
+    responses(
+        (status = 201, description = "Created", body = ContactListView),
+        (status = 400, description = "Malformed JSON or id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Invalid field, or a contact that is not the caller's", body = ErrorBody),
+    )
+)]
+pub(super) async fn create_list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<NewContactList>,
+) -> Result<(StatusCode, Json<ContactListView>)> {
+    let view = service::create(&state.db, auth.user_id, body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One of the caller's contact lists.
+#[utoipa::path(
+    get,
+    path = "/api/contact-lists/{id}",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The list's 24-hex id")),
+    responses(
+        (status = 200, description = "The list", body = ContactListView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller's", body = ErrorBody),
+    )
+)]
+pub(super) async fn get_list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<ContactListView>> {
+    let id = object_id("id", &id)?;
+    let list = service::find(&state.db, auth.user_id, id).await?;
+    Ok(Json(ContactListView::from(&list)))
+}
+
+/// Changes a list's name, description, colour or settings.
+#[utoipa::path(
+    patch,
+    path = "/api/contact-lists/{id}",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The list's 24-hex id")),
+    request_body = ContactListPatch,
+    responses(
+        (status = 200, description = "The list as changed", body = ContactListView),
+        (status = 400, description = "Malformed JSON or id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller's", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+    )
+)]
+pub(super) async fn update_list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactListPatch>,
+) -> Result<Json<ContactListView>> {
+    let id = object_id("id", &id)?;
+    service::update(&state.db, auth.user_id, id, body)
+        .await
+        .map(Json)
+}
+
+/// Deletes a list. Lists an automation manages (`isSystem`) are refused.
+#[utoipa::path(
+    delete,
+    path = "/api/contact-lists/{id}",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The list's 24-hex id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller's", body = ErrorBody),
+        (status = 409, description = "A system list, managed by its automation", body = ErrorBody),
+    )
+)]
+pub(super) async fn delete_list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = object_id("id", &id)?;
+    service::delete(&state.db, auth.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds contacts of the caller's to a list; ones already listed are skipped.
+#[utoipa::path(
+    post,
+    path = "/api/contact-lists/{id}/contacts",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The list's 24-hex id")),
+    request_body = ContactIds,
+    responses(
+        (status = 200, description = "The list as changed", body = ContactListView),
+        (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller's", body = ErrorBody),
+        (status = 409, description = "The list kept changing; try again", body = ErrorBody),
+        (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),
+    )
+)]
+pub(super) async fn add_contacts(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactIds>,
+) -> Result<Json<ContactListView>> {
+    let id = object_id("id", &id)?;
+    service::add_contacts(&state.db, auth.user_id, id, &body.contact_ids)
+        .await
+        .map(Json)
+}
+
+/// Removes contacts from a list.
+#[utoipa::path(
+    delete,
+    path = "/api/contact-lists/{id}/contacts",
+    tag = "contact-lists",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The list's 24-hex id")),
+    request_body = ContactIds,
+    responses(
+        (status = 200, description = "The list as changed", body = ContactListView),
+        (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller's", body = ErrorBody),
+        (status = 409, description = "The list kept changing; try again", body = ErrorBody),
+        (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),
+    )
+)]
+pub(super) async fn remove_contacts(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactIds>,
+) -> Result<Json<ContactListView>> {
+    let id = object_id("id", &id)?;
+    service::remove_contacts(&state.db, auth.user_id, id, &body.contact_ids)
+        .await
+        .map(Json)
+}

@@ -1,7 +1,0 @@
-//! Routes of the `groups` resource (to be built).
-
-use crate::http::ApiRouter;
-
-pub fn routes() -> ApiRouter {
-    ApiRouter::new()
-}
