@@ -7,6 +7,7 @@
 //! temporary directory. There is no in-memory stand-in.
 
 pub mod legacy;
+pub mod moto;
 pub mod twilio_verify;
 
 use std::sync::atomic::{AtomicU32, Ordering};

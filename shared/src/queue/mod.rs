@@ -43,8 +43,12 @@ impl DialJob {
             user_id: String,
             scheduled_time: DateTime<Utc>,
         }
-        let body: Body = serde_json::from_str(body).map_err(|e| QueueError::BadMessage(e.to_string()))?;
-        let id = |text: &str| text.parse::<ObjectId>().map_err(|e| QueueError::BadMessage(format!("{text:?}: {e}")));
+        let body: Body =
+            serde_json::from_str(body).map_err(|e| QueueError::BadMessage(e.to_string()))?;
+        let id = |text: &str| {
+            text.parse::<ObjectId>()
+                .map_err(|e| QueueError::BadMessage(format!("{text:?}: {e}")))
+        };
         Ok(Self {
             scheduled_call_id: id(&body.scheduled_call_id)?,
             user_id: id(&body.user_id)?,
@@ -103,6 +107,9 @@ mod tests {
         };
         assert_eq!(DialJob::from_body(&job.to_body()).unwrap(), job);
         assert!(DialJob::from_body("{}").is_err());
-        assert!(DialJob::from_body(r#"{"scheduledCallId":"x","userId":"y","scheduledTime":"2026-11-29T23:00:00Z"}"#).is_err());
+        assert!(DialJob::from_body(
+            r#"{"scheduledCallId":"x","userId":"y","scheduledTime":"2026-11-29T23:00:00Z"}"#
+        )
+        .is_err());
     }
 }

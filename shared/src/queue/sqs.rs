@@ -73,7 +73,10 @@ impl SqsQueue {
             let output = match output {
                 Ok(output) => output,
                 Err(error) => {
-                    let reason = QueueError::Unreachable(aws_sdk_sqs::error::DisplayErrorContext(&error).to_string()).to_string();
+                    let reason = QueueError::Unreachable(
+                        aws_sdk_sqs::error::DisplayErrorContext(&error).to_string(),
+                    )
+                    .to_string();
                     last_error = (0..pending.len()).map(|i| (i, reason.clone())).collect();
                     continue;
                 }
@@ -88,14 +91,28 @@ impl SqsQueue {
                 .iter()
                 .filter_map(|failed| {
                     let index = failed.id().parse::<usize>().ok()?;
-                    Some((index, format!("{}: {}", failed.code(), failed.message().unwrap_or_default())))
+                    Some((
+                        index,
+                        format!(
+                            "{}: {}",
+                            failed.code(),
+                            failed.message().unwrap_or_default()
+                        ),
+                    ))
                 })
                 .collect();
             if last_error.is_empty() {
                 return;
             }
-            pending = last_error.iter().filter_map(|(i, _)| pending.get(*i).copied()).collect();
-            last_error = last_error.into_iter().enumerate().map(|(new_index, (_, reason))| (new_index, reason)).collect();
+            pending = last_error
+                .iter()
+                .filter_map(|(i, _)| pending.get(*i).copied())
+                .collect();
+            last_error = last_error
+                .into_iter()
+                .enumerate()
+                .map(|(new_index, (_, reason))| (new_index, reason))
+                .collect();
         }
         for (index, reason) in last_error {
             if let Some(job) = pending.get(index) {
