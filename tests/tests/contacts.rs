@@ -105,7 +105,7 @@ async fn create_then_read_back_with_defaults() {
     assert_eq!(stored.get_object_id("userId").unwrap(), user.id);
     assert_eq!(stored.get_str("phoneNumber").unwrap(), "+12155550100");
     assert_eq!(stored.get("__v"), Some(&Bson::Int32(0)));
-    assert_eq!(stored.get_bool("isActive").unwrap(), true);
+    assert!(stored.get_bool("isActive").unwrap());
     assert_eq!(
         stored.get_document("metadata").unwrap().get("visits"),
         Some(&Bson::Int32(2))

@@ -221,7 +221,7 @@ async fn a_known_number_updates_that_contact_even_in_legacy_form() {
         pat.get_document("metadata").unwrap(),
         &doc! { "source": "walk-in", "purchaseDate": "2025-09-20" }
     );
-    assert_eq!(pat.get_bool("nodeOnly").unwrap(), true);
+    assert!(pat.get_bool("nodeOnly").unwrap());
     assert_eq!(pat.get("__v"), Some(&Bson::Int32(0)));
 
     // A row with nothing but the number changes nothing but updatedAt.
