@@ -395,15 +395,17 @@ async fn ten_thousand_rows_in_one_request() {
         .await
         .unwrap();
 
-    let mut csv = String::from("First Name,Last Name,Phone Number,Email,Tags,purchaseDate\n");
+    // A wide notes column takes the file past axum's default 2 MB limit.
+    let notes = "Made-up note about a test vehicle. ".repeat(8);
+    let mut csv = String::from("First Name,Last Name,Phone Number,Email,Tags,purchaseDate,Notes\n");
     for (i, number) in numbers.iter().enumerate() {
         csv.push_str(&format!(
-            "Test{i},Person,{number},person{i}@example.test,bulk;batch{},2025-09-{:02}\n",
+            "Test{i},Person,{number},person{i}@example.test,bulk;batch{},2025-09-{:02},{notes}\n",
             i % 10,
             i % 28 + 1
         ));
     }
-    assert!(csv.len() > 700_000);
+    assert!(csv.len() > 3 * 1024 * 1024, "{} bytes", csv.len());
     let started = std::time::Instant::now();
     let (status, report) = import_csv(&app, &user, csv).await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -419,4 +421,19 @@ async fn ten_thousand_rows_in_one_request() {
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["metadata"]["purchaseDate"], "2025-09-04");
     assert_eq!(found["items"][0]["tags"], json!(["bulk", "batch9"]));
+}
+
+#[tokio::test]
+async fn a_file_over_10_mb_is_refused() {
+    let app = TestApp::new().await;
+    let user = app.user("Dana").await;
+    let mut csv = String::from("name,phone,notes\n");
+    let filler = "x".repeat(1000);
+    while csv.len() <= 10 * 1024 * 1024 {
+        csv.push_str(&format!("Test,2155550101,{filler}\n"));
+    }
+    let (status, body) = import_csv(&app, &user, csv).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "file");
+    assert_eq!(count(&app).await, 0);
 }
