@@ -1,0 +1,242 @@
+//! Create, read, update and delete of one contact, always within one
+//! user's contacts: another user's id is simply not found.
+
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+
+use super::write::{self, ContactPatch, NewContact};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::{Contact, ContactList, Group, Record};
+use crate::{phone, store};
+
+const NOT_FOUND: Error = Error::NotFound { what: "contact" };
+
+/// The filter for contact `id` of `user_id`.
+fn owned(user_id: ObjectId, id: ObjectId) -> Document {
+    doc! { "_id": id, "userId": user_id }
+}
+
+/// Creates a contact after checking every field, the groups' owner and
+/// that the user has no contact with this number yet.
+pub async fn create(db: &Db, user_id: ObjectId, input: NewContact) -> Result<Contact> {
+    let name = write::name(&input.name)?;
+    let phone_number = write::phone_number(&input.phone_number)?;
+    let email = write::email(input.email.as_deref())?;
+    let timezone = write::timezone(input.timezone.as_deref())?;
+    let tags = write::tags(input.tags.unwrap_or_default());
+    let groups = write::group_ids(input.groups.as_deref().unwrap_or_default())?;
+    let metadata = match &input.metadata {
+        Some(map) => write::metadata(map)?,
+        None => Document::new(),
+    };
+    let groups = owned_groups(db, user_id, groups).await?;
+    ensure_unique_phone(db, user_id, &phone_number, None).await?;
+
+    let contact = Contact {
+        id: ObjectId::new(),
+        user_id,
+        name,
+        phone_number,
+        email: Some(email),
+        groups: groups.into_iter().map(Into::into).collect(),
+        tags,
+        metadata: Some(metadata),
+        is_active: Some(input.is_active.unwrap_or(true)),
+        timezone,
+        created_at: None,
+        updated_at: None,
+        version: None,
+    };
+    store::insert(db, &contact).await
+}
+
+/// The user's contact `id`.
+pub async fn get(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Contact> {
+    store::find_one(db, owned(user_id, id))
+        .await?
+        .ok_or(NOT_FOUND)
+}
+
+/// Applies `patch` with one targeted `$set`, so fields this backend does
+/// not know survive, and returns the contact as stored.
+pub async fn update(
+    db: &Db,
+    user_id: ObjectId,
+    id: ObjectId,
+    patch: ContactPatch,
+) -> Result<Contact> {
+    let mut fields = Document::new();
+    let mut phone_number = None;
+    let mut groups = None;
+    if let Some(name) = patch.name {
+        let name = name.ok_or_else(|| Error::validation("name", "name must not be null"))?;
+        fields.insert("name", write::name(&name)?);
+    }
+    if let Some(raw) = patch.phone_number {
+        let raw =
+            raw.ok_or_else(|| Error::validation("phoneNumber", "phoneNumber must not be null"))?;
+        let e164 = write::phone_number(&raw)?;
+        fields.insert("phoneNumber", e164.clone());
+        phone_number = Some(e164);
+    }
+    if let Some(email) = patch.email {
+        fields.insert("email", write::email(email.as_deref())?);
+    }
+    if let Some(tags) = patch.tags {
+        fields.insert("tags", write::tags(tags.unwrap_or_default()));
+    }
+    if let Some(raw) = patch.groups {
+        groups = Some(write::group_ids(raw.as_deref().unwrap_or_default())?);
+    }
+    if let Some(metadata) = patch.metadata {
+        let metadata = match &metadata {
+            Some(map) => write::metadata(map)?,
+            None => Document::new(),
+        };
+        fields.insert("metadata", metadata);
+    }
+    if let Some(active) = patch.is_active {
+        let active =
+            active.ok_or_else(|| Error::validation("isActive", "isActive must not be null"))?;
+        fields.insert("isActive", active);
+    }
+    if let Some(zone) = patch.timezone {
+        match write::timezone(zone.as_deref())? {
+            Some(zone) => fields.insert("timezone", zone),
+            // Cleared: the model reads "" as no zone, and `$unset` is
+            // avoided so the update stays a pure `$set`.
+            None => fields.insert("timezone", ""),
+        };
+    }
+
+    get(db, user_id, id).await?;
+    if let Some(groups) = groups {
+        let groups = owned_groups(db, user_id, groups).await?;
+        fields.insert(
+            "groups",
+            groups.into_iter().map(Bson::ObjectId).collect::<Vec<_>>(),
+        );
+    }
+    if let Some(e164) = &phone_number {
+        ensure_unique_phone(db, user_id, e164, Some(id)).await?;
+    }
+    store::set_fields::<Contact>(db, owned(user_id, id), fields)
+        .await
+        .map_err(|error| match error {
+            Error::NotFound { .. } => NOT_FOUND,
+            other => other,
+        })?;
+    get(db, user_id, id).await
+}
+
+/// Deletes the contact and takes it out of the user's contact lists,
+/// keeping their `contactsCount` equal to what they hold.
+pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
+    let result = db
+        .raw(Contact::COLLECTION)
+        .delete_one(owned(user_id, id))
+        .await?;
+    if result.deleted_count == 0 {
+        return Err(NOT_FOUND);
+    }
+    remove_from_lists(db, user_id, id).await
+}
+
+/// Pulls `{contactId}` entries (stored as an id or as its hex) from the
+/// user's lists and recounts them.
+async fn remove_from_lists(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
+    let forms = vec![Bson::ObjectId(id), Bson::String(id.to_hex())];
+    let lists = db.raw(ContactList::COLLECTION);
+    let affected: Vec<Document> = lists
+        .find(doc! { "userId": user_id, "contacts.contactId": { "$in": forms.clone() } })
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    for list in affected {
+        let Ok(list_id) = list.get_object_id("_id") else {
+            continue;
+        };
+        let filter = doc! { "_id": list_id, "userId": user_id };
+        lists
+            .update_one(
+                filter.clone(),
+                doc! { "$pull": { "contacts": { "contactId": { "$in": forms.clone() } } } },
+            )
+            .await?;
+        let remaining = lists
+            .find_one(filter.clone())
+            .projection(doc! { "contacts": 1 })
+            .await?
+            .and_then(|list| list.get_array("contacts").ok().map(Vec::len))
+            .unwrap_or(0);
+        lists
+            .update_one(
+                filter,
+                doc! { "$set": {
+                    "contactsCount": i32::try_from(remaining).unwrap_or(i32::MAX),
+                    "updatedAt": DateTime::now(),
+                } },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// 409 naming `phoneNumber` when another contact of the user (other than
+/// `except`) holds `e164` in any stored form, legacy `2155550123` included.
+pub async fn ensure_unique_phone(
+    db: &Db,
+    user_id: ObjectId,
+    e164: &str,
+    except: Option<ObjectId>,
+) -> Result<()> {
+    let mut filter = doc! {
+        "userId": user_id,
+        "phoneNumber": { "$in": phone::stored_forms(e164) },
+    };
+    if let Some(id) = except {
+        filter.insert("_id", doc! { "$ne": id });
+    }
+    let existing = db
+        .raw(Contact::COLLECTION)
+        .find_one(filter)
+        .projection(doc! { "_id": 1 })
+        .await?;
+    match existing {
+        Some(_) => Err(Error::Conflict {
+            field: Some("phoneNumber".into()),
+            message: "a contact with this phone number already exists".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The ids, without repeats, once each is known to be one of the user's
+/// groups; otherwise 422 naming the first foreign or unknown `groups[i]`.
+async fn owned_groups(db: &Db, user_id: ObjectId, ids: Vec<ObjectId>) -> Result<Vec<ObjectId>> {
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let found: Vec<ObjectId> = db
+        .raw(Group::COLLECTION)
+        .find(doc! { "_id": { "$in": ids.clone() }, "userId": user_id })
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect::<Vec<Document>>()
+        .await?
+        .iter()
+        .filter_map(|group| group.get_object_id("_id").ok())
+        .collect();
+    let mut unique = Vec::with_capacity(ids.len());
+    for (i, id) in ids.into_iter().enumerate() {
+        if !found.contains(&id) {
+            return Err(Error::validation(format!("groups[{i}]"), "no such group"));
+        }
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
+    Ok(unique)
+}
