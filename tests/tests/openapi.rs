@@ -81,6 +81,37 @@ async fn the_document_covers_every_route_with_schemas_and_errors() {
     );
 }
 
+/// Every `$ref` in the document names a schema it defines.
+#[tokio::test]
+async fn every_reference_resolves() {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target);
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let app = TestApp::new().await;
+    let (_, doc) = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is not defined"
+        );
+    }
+}
+
 #[tokio::test]
 async fn docs_page_reads_the_document() {
     let app = TestApp::new().await;

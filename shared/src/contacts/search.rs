@@ -35,8 +35,10 @@ pub struct ContactQuery {
     /// Only active (`true`) or inactive (`false`) contacts.
     pub active: Option<bool>,
     /// Sort key (default `name`).
+    #[param(inline)]
     pub sort: Option<SortField>,
     /// Sort direction (default `asc`).
+    #[param(inline)]
     pub order: Option<SortOrder>,
     /// Page number, from 1 (default 1).
     pub page: Option<u64>,
