@@ -39,6 +39,10 @@ pub struct Automation {
     pub time_of_day: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    /// New in this backend: the contact field holding each contact's
+    /// reference date for relative timing, such as `metadata.purchaseDate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_field: Option<String>,
 
     // First generation timing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +112,9 @@ pub struct Automation {
     pub use_ai_response: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_for: Option<DateTime>,
+    /// New in this backend: tries per scheduled call, callbacks included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_count: Option<Number>,
 
     // Who, and bookkeeping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +189,28 @@ pub enum TimingError {
 }
 
 impl Automation {
+    /// How the call speaks: a recorded (or AI-voiced) message, the AI agent,
+    /// or the message followed by the AI.
+    pub fn call_mode(&self) -> &'static str {
+        let has_message = self.audio_message.is_some()
+            || non_blank(&self.voice_audio_url).is_some()
+            || (self.use_ai_voice == Some(true) && non_blank(&self.ai_voice_text).is_some());
+        match (has_message, self.use_ai_response.unwrap_or(true)) {
+            (false, _) => "ai-only",
+            (true, true) => "recording-ai",
+            (true, false) => "recording",
+        }
+    }
+
+    /// The contacts it calls, as ids.
+    pub fn contact_ids(&self) -> Vec<ObjectId> {
+        self.contacts
+            .iter()
+            .flatten()
+            .filter_map(IdRef::object_id)
+            .collect()
+    }
+
     /// True when the document's timing is first generation: it has a
     /// `triggerType` and no second-generation `fixedDate`. The second
     /// generation's other fields (`timingMode`, `daysOffset: 7`,

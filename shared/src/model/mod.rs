@@ -24,7 +24,7 @@ mod id_ref;
 mod loose_date;
 mod number;
 mod recording;
-mod scheduled_call;
+pub mod scheduled_call;
 mod subscription;
 mod usage;
 mod user;

@@ -45,6 +45,9 @@ pub struct ScheduledCall {
     /// evaluator that runs twice records a due call once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe_key: Option<String>,
+    /// New in this backend: the contact called (also in `recipients`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<ObjectId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,3 +57,27 @@ pub struct ScheduledCall {
 }
 
 record!(ScheduledCall, "scheduledcalls");
+
+/// The `status` values. The Node app wrote `pending`, `processing`,
+/// `completed`, `failed` and `cancelled`; `enqueuing`, `queued` and
+/// `missed` are new.
+pub mod status {
+    /// Recorded, waiting for its time (or for a retry of its enqueue).
+    pub const PENDING: &str = "pending";
+    /// Claimed by one evaluator's sweep, being sent to the dial queue.
+    pub const ENQUEUING: &str = "enqueuing";
+    /// On the dial queue.
+    pub const QUEUED: &str = "queued";
+    /// Claimed by a dialer.
+    pub const PROCESSING: &str = "processing";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+    pub const CANCELLED: &str = "cancelled";
+    /// Found too late to place (an outage, a paused evaluator).
+    pub const MISSED: &str = "missed";
+
+    /// Not started: may still be cancelled.
+    pub const NOT_STARTED: [&str; 3] = [PENDING, ENQUEUING, QUEUED];
+    /// Counted as the automation's `pendingCount`.
+    pub const OPEN: [&str; 4] = [PENDING, ENQUEUING, QUEUED, PROCESSING];
+}

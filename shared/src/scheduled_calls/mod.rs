@@ -1,0 +1,8 @@
+//! Scheduled calls: recorded once per due occurrence, then handed to the
+//! dial queue by the sweep.
+
+pub mod record;
+pub mod sweep;
+
+pub use record::{record_all, NewScheduledCall, RecordReport};
+pub use sweep::{enqueue_due, SweepReport};
