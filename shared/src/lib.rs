@@ -20,6 +20,7 @@ pub mod logging;
 pub mod me;
 pub mod model;
 pub mod phone;
+pub mod schedule;
 pub mod store;
 pub mod twilio;
 
