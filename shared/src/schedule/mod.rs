@@ -22,3 +22,4 @@ pub mod reference_date;
 pub use error::ScheduleError;
 pub use local_time::at_local;
 pub use quiet_hours::QuietHours;
+pub use recipient_zone::{contact_zone, recipient_zone, zone_for_number, zones_for_number};

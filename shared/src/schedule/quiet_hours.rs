@@ -94,6 +94,26 @@ impl QuietHours {
         at
     }
 
+    /// The first instant, not before `at`, allowed in every one of `zones`
+    /// (for a recipient whose number spans zones,
+    /// [`super::recipient_zone::zones_for_number`]); `None` when the windows
+    /// never overlap (zones far apart). `at` itself for no zones.
+    pub fn next_allowed_in_all(self, at: DateTime<Utc>, zones: &[Tz]) -> Option<DateTime<Utc>> {
+        let mut candidate = at;
+        // Each pass moves past a closed window of some zone; if a few days of
+        // passes do not settle, the windows do not overlap.
+        for _ in 0..(8 * zones.len().max(1)) {
+            let moved = zones
+                .iter()
+                .fold(candidate, |at, zone| self.next_allowed(at, *zone));
+            if moved == candidate {
+                return Some(candidate);
+            }
+            candidate = moved;
+        }
+        None
+    }
+
     /// The first instant on `day` at which the window opens that is not
     /// before `not_before`, if the window on `day` opens at all after it.
     fn opening_at_or_after(
@@ -269,6 +289,32 @@ mod tests {
         let before = Utc.with_ymd_and_hms(2025, 11, 2, 4, 0, 0).unwrap();
         assert_eq!(quiet.next_allowed(before, ny), first_0130);
         assert_eq!(quiet.next_allowed(second_0115, ny), second_0130);
+    }
+
+    #[test]
+    fn allowed_in_every_zone() {
+        let quiet = QuietHours::default();
+        let zones = [America::Adak, America::Anchorage];
+        // 08:00 in Anchorage is 07:00 in Adak: wait for 08:00 in Adak.
+        let at = local(America::Anchorage, 2025, 6, 10, 8, 0);
+        assert_eq!(
+            quiet.next_allowed_in_all(at, &zones),
+            Some(local(America::Adak, 2025, 6, 10, 8, 0))
+        );
+        // 21:30 in Anchorage (20:30 in Adak): next morning in Adak.
+        let late = local(America::Anchorage, 2025, 6, 10, 21, 30);
+        assert_eq!(
+            quiet.next_allowed_in_all(late, &zones),
+            Some(local(America::Adak, 2025, 6, 11, 8, 0))
+        );
+        // Inside both: unchanged.
+        let noon = local(America::Anchorage, 2025, 6, 10, 12, 0);
+        assert_eq!(quiet.next_allowed_in_all(noon, &zones), Some(noon));
+        assert_eq!(quiet.next_allowed_in_all(noon, &[]), Some(noon));
+        // Windows that never overlap: 12 hours apart, 4-hour windows.
+        let short = QuietHours::new(clock(9, 0), clock(13, 0)).unwrap();
+        let apart = [chrono_tz::Etc::GMTPlus6, chrono_tz::Etc::GMTMinus6];
+        assert_eq!(short.next_allowed_in_all(noon, &apart), None);
     }
 
     #[test]
