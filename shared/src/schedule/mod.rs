@@ -23,3 +23,4 @@ pub use error::ScheduleError;
 pub use local_time::at_local;
 pub use quiet_hours::QuietHours;
 pub use recipient_zone::{contact_zone, recipient_zone, zone_for_number, zones_for_number};
+pub use reference_date::{lookup_field, parse_date_value, reference_date};
