@@ -76,8 +76,11 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    type Ymd = (i32, u32, u32);
+    type Hm = (u32, u32);
+
     /// (zone, day, a time inside the gap, instant it maps to, wall time of that instant)
-    const GAPS: [(Tz, (i32, u32, u32), (u32, u32), &str, (u32, u32)); 8] = [
+    const GAPS: [(Tz, Ymd, Hm, &str, Hm); 8] = [
         (
             America::New_York,
             (2025, 3, 9),
@@ -138,7 +141,7 @@ mod tests {
     ];
 
     /// (zone, day, a time inside the fold, the earlier instant, the later one)
-    const FOLDS: [(Tz, (i32, u32, u32), (u32, u32), &str, &str); 8] = [
+    const FOLDS: [(Tz, Ymd, Hm, &str, &str); 8] = [
         (
             America::New_York,
             (2025, 11, 2),

@@ -19,6 +19,7 @@ pub mod quiet_hours;
 pub mod recipient_zone;
 pub mod reference_date;
 
+pub use callback::{next_attempt, CallOutcome, DEFAULT_MAX_ATTEMPTS};
 pub use due::{call_time, due_instant, fallback_date};
 pub use error::ScheduleError;
 pub use local_time::at_local;
