@@ -24,5 +24,7 @@ pub use due::{call_time, due_instant, fallback_date};
 pub use error::ScheduleError;
 pub use local_time::at_local;
 pub use quiet_hours::QuietHours;
-pub use recipient_zone::{contact_zone, recipient_zone, zone_for_number, zones_for_number};
+pub use recipient_zone::{
+    contact_zone, recipient_zone, recipient_zones, zone_for_number, zones_for_number,
+};
 pub use reference_date::{lookup_field, parse_date_value, reference_date};

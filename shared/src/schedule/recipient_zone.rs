@@ -51,6 +51,32 @@ pub fn recipient_zone(
         .unwrap_or(automation_zone)
 }
 
+/// Every zone the recipient may be in, for quiet hours that must hold in
+/// all of them ([`super::QuietHours::next_allowed_in_all`]): the contact's
+/// own zone if valid; else the zone of the number, or all the zones its
+/// prefix spans (Alaska's 907: Adak and Anchorage); else the automation's.
+/// [`recipient_zone`] instead falls back to the automation's zone for a
+/// number spanning zones, which can be hours away from the recipient's.
+pub fn recipient_zones(
+    contact_timezone: Option<&str>,
+    phone_e164: Option<&str>,
+    automation_zone: Tz,
+) -> Vec<Tz> {
+    if let Some(zone) = contact_timezone
+        .map(str::trim)
+        .and_then(|zone| zone.parse::<Tz>().ok())
+    {
+        return vec![zone];
+    }
+    match phone_e164.and_then(entry) {
+        Some(Entry {
+            single: Some(zone), ..
+        }) => vec![*zone],
+        Some(Entry { zones, .. }) if !zones.is_empty() => zones.clone(),
+        _ => vec![automation_zone],
+    }
+}
+
 /// [`recipient_zone`] for a stored contact, reading a number stored
 /// without a country code as one of `region`'s (the user's; US default).
 pub fn contact_zone(contact: &Contact, region: Option<country::Id>, automation_zone: Tz) -> Tz {
@@ -339,6 +365,28 @@ mod tests {
             automation
         );
         assert_eq!(recipient_zone(None, None, automation), automation);
+    }
+
+    #[test]
+    fn all_candidate_zones() {
+        let automation = America::New_York;
+        assert_eq!(
+            recipient_zones(Some("America/Chicago"), Some("+19075550100"), automation),
+            [America::Chicago]
+        );
+        assert_eq!(
+            recipient_zones(None, Some("+12135550100"), automation),
+            [America::Los_Angeles]
+        );
+        assert_eq!(
+            recipient_zones(Some("nowhere"), Some("+19075550100"), automation),
+            [America::Adak, America::Anchorage]
+        );
+        assert_eq!(
+            recipient_zones(None, Some("junk"), automation),
+            [automation]
+        );
+        assert_eq!(recipient_zones(None, None, automation), [automation]);
     }
 
     #[test]
