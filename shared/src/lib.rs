@@ -5,6 +5,7 @@
 //! hand requests or events to the plain async functions here.
 
 pub mod auth;
+pub mod automations;
 pub mod aws;
 pub mod config;
 pub mod contact_lists;
@@ -22,6 +23,7 @@ pub mod me;
 pub mod model;
 pub mod phone;
 pub mod queue;
+pub mod schedule;
 pub mod scheduled_calls;
 pub mod store;
 pub mod twilio;

@@ -2,11 +2,12 @@
 //! the automation, its contacts, the owner's quiet hours and the clock.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use crate::model::scheduled_call::status;
 use crate::model::{Automation, Contact, Timing};
-use crate::scheduled_calls::NewScheduledCall;
 use crate::schedule::{self, QuietHours};
+use crate::scheduled_calls::NewScheduledCall;
 
 /// The calls due in `(since, now]`, and the next call time after `now`.
 #[derive(Debug, Default)]
@@ -36,12 +37,29 @@ pub struct Occurrence {
     pub call_at: DateTime<Utc>,
     pub reference_date: Option<NaiveDate>,
     pub phone_e164: String,
+    /// Every zone the recipient may be in; quiet hours hold in all of them.
+    pub zones: Vec<Tz>,
+}
+
+impl Occurrence {
+    /// `at`, or the next instant quiet hours allow in every zone of the
+    /// recipient.
+    pub fn allowed_from(&self, at: DateTime<Utc>, quiet: QuietHours) -> DateTime<Utc> {
+        quiet.next_allowed_in_all(at, &self.zones).unwrap_or(at)
+    }
 }
 
 /// When `contact` is called by `automation`, if ever.
-pub fn occurrence(automation: &Automation, timing: &Timing, contact: &Contact, quiet: QuietHours) -> Option<Occurrence> {
+pub fn occurrence(
+    automation: &Automation,
+    timing: &Timing,
+    contact: &Contact,
+    quiet: QuietHours,
+) -> Option<Occurrence> {
     let phone_e164 = contact.phone_e164(None)?;
-    let joined = automation.created_at.map(|at| at.to_chrono().with_timezone(&timing.timezone).date_naive());
+    let joined = automation
+        .created_at
+        .map(|at| at.to_chrono().with_timezone(&timing.timezone).date_naive());
     let reference_date = schedule::reference_date(
         contact,
         automation.reference_field.as_deref(),
@@ -50,17 +68,30 @@ pub fn occurrence(automation: &Automation, timing: &Timing, contact: &Contact, q
         timing.timezone,
     );
     let due_at = schedule::due_instant(timing, reference_date)?;
-    let zone = schedule::contact_zone(contact, None, timing.timezone);
-    Some(Occurrence {
+    let zones = schedule::recipient_zones(
+        contact.timezone.as_deref(),
+        Some(&phone_e164),
+        timing.timezone,
+    );
+    let mut occurrence = Occurrence {
         due_at,
-        call_at: quiet.next_allowed(due_at, zone),
+        call_at: due_at,
         reference_date,
         phone_e164,
-    })
+        zones,
+    };
+    occurrence.call_at = occurrence.allowed_from(due_at, quiet);
+    Some(occurrence)
 }
 
 /// The due calls of `automation` among `contacts` in `window`.
-pub fn due_calls(automation: &Automation, timing: &Timing, contacts: &[Contact], quiet: QuietHours, window: Window) -> Plan {
+pub fn due_calls(
+    automation: &Automation,
+    timing: &Timing,
+    contacts: &[Contact],
+    quiet: QuietHours,
+    window: Window,
+) -> Plan {
     let mut plan = Plan::default();
     for contact in contacts {
         let Some(occurrence) = occurrence(automation, timing, contact, quiet) else {
@@ -68,17 +99,24 @@ pub fn due_calls(automation: &Automation, timing: &Timing, contacts: &[Contact],
             continue;
         };
         if occurrence.call_at > window.now {
-            plan.next_call = Some(plan.next_call.map_or(occurrence.call_at, |next| next.min(occurrence.call_at)));
+            plan.next_call = Some(
+                plan.next_call
+                    .map_or(occurrence.call_at, |next| next.min(occurrence.call_at)),
+            );
             continue;
         }
         if occurrence.call_at <= window.since {
             continue;
         }
         let late = window.now - occurrence.call_at > window.max_lateness;
-        // Caught up late: still never at night.
-        let zone = schedule::contact_zone(contact, None, timing.timezone);
-        let scheduled_time = if late { occurrence.call_at } else { quiet.next_allowed(window.now.max(occurrence.call_at), zone).max(occurrence.call_at) };
-        let scheduled_time = if late { scheduled_time } else { scheduled_time.min(quiet.next_allowed(occurrence.call_at, zone).max(scheduled_time)) };
+        // Caught up after an outage: if night has fallen meanwhile, wait
+        // for the morning rather than ring now.
+        let allowed_now = occurrence.allowed_from(window.now, quiet);
+        let scheduled_time = if late || allowed_now == window.now {
+            occurrence.call_at
+        } else {
+            allowed_now
+        };
         plan.due.push(NewScheduledCall {
             user_id: automation.user_id,
             automation_id: Some(automation.id),

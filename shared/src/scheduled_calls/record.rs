@@ -46,7 +46,8 @@ impl NewScheduledCall {
     pub fn dedupe_key(&self) -> String {
         format!(
             "{}:{}:{}:{}",
-            self.automation_id.map_or_else(|| "manual".to_string(), |id| id.to_hex()),
+            self.automation_id
+                .map_or_else(|| "manual".to_string(), |id| id.to_hex()),
             self.contact.id.to_hex(),
             self.due_at.timestamp(),
             self.attempt
@@ -59,7 +60,9 @@ impl NewScheduledCall {
         let reference_date = self
             .reference_date
             .and_then(|day| day.and_hms_opt(0, 0, 0))
-            .map_or(Bson::Null, |at| Bson::DateTime(bson::DateTime::from_chrono(at.and_utc())));
+            .map_or(Bson::Null, |at| {
+                Bson::DateTime(bson::DateTime::from_chrono(at.and_utc()))
+            });
         doc! {
             "_id": ObjectId::new(),
             "userId": self.user_id,

@@ -32,7 +32,12 @@ pub struct SweepReport {
 
 /// Marks calls due longer than `max_lateness` ago as missed, then claims
 /// and enqueues every other due call.
-pub async fn enqueue_due(db: &Db, queue: &DialQueue, now: DateTime<Utc>, max_lateness: Duration) -> Result<SweepReport> {
+pub async fn enqueue_due(
+    db: &Db,
+    queue: &DialQueue,
+    now: DateTime<Utc>,
+    max_lateness: Duration,
+) -> Result<SweepReport> {
     let collection = db.raw(ScheduledCall::COLLECTION);
     let at = bson::DateTime::from_chrono(now);
     let mut report = SweepReport::default();
@@ -92,7 +97,13 @@ pub async fn enqueue_due(db: &Db, queue: &DialQueue, now: DateTime<Utc>, max_lat
     Ok(report)
 }
 
-async fn send(db: &Db, queue: &DialQueue, token: ObjectId, jobs: &[DialJob], report: &mut SweepReport) -> Result<()> {
+async fn send(
+    db: &Db,
+    queue: &DialQueue,
+    token: ObjectId,
+    jobs: &[DialJob],
+    report: &mut SweepReport,
+) -> Result<()> {
     let sent = queue.send(jobs).await;
     let collection = db.raw(ScheduledCall::COLLECTION);
     let now = bson::DateTime::now();
