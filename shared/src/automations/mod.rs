@@ -3,3 +3,6 @@
 
 pub mod evaluator;
 pub mod plan;
+mod routes;
+
+pub use routes::routes;

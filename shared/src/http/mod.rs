@@ -104,6 +104,8 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::contact_lists::routes())
         .merge(crate::groups::routes())
         .merge(crate::feedback::routes())
+        .merge(crate::automations::routes())
+        .merge(crate::scheduled_calls::routes())
 }
 
 /// The OpenAPI document of the whole API.

@@ -2,7 +2,9 @@
 //! dial queue by the sweep.
 
 pub mod record;
+mod routes;
 pub mod sweep;
 
 pub use record::{record_all, NewScheduledCall, RecordReport};
+pub use routes::routes;
 pub use sweep::{enqueue_due, SweepReport};

@@ -1,0 +1,7 @@
+//! `/api/scheduled-calls` (to be built).
+
+use crate::http::ApiRouter;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+}
