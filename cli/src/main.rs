@@ -8,8 +8,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use heyway::automations::evaluator::{self, EvaluatorSettings, PassReport};
 use heyway::http::{self, AppState};
 use heyway::local_db::LocalDb;
+use heyway::queue::{DialQueue, InProcessQueue, SqsQueue};
 use heyway::{indexes, logging, Config, Db};
 
 #[derive(Parser)]
@@ -24,6 +26,16 @@ enum Command {
     /// Run the API locally.
     Serve {
         /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
+        #[arg(long, default_value = ".data")]
+        data_dir: PathBuf,
+    },
+    /// Run one evaluator pass at the given instant (default now): record
+    /// the due calls and hand them to the dial queue (SQS when
+    /// DIAL_QUEUE_URL is set; otherwise they stay pending for `serve`).
+    Evaluate {
+        /// The pass's clock, RFC 3339 (e.g. 2026-11-29T23:00:00Z).
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
@@ -47,6 +59,14 @@ async fn main() -> anyhow::Result<()> {
             let served = serve(db, config).await;
             stop(local).await;
             served
+        }
+        Command::Evaluate { at, data_dir } => {
+            let (db, local) = connect(&config, &data_dir).await?;
+            let result = evaluate_once(&db, &config, at.unwrap_or_else(chrono::Utc::now)).await;
+            stop(local).await;
+            let report = result?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
         }
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
@@ -74,6 +94,38 @@ async fn connect(
     Ok((db, Some(local)))
 }
 
+async fn evaluate_once(
+    db: &Db,
+    config: &Config,
+    at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<PassReport> {
+    indexes::migrate(db).await?;
+    let queue = match &config.dial_queue_url {
+        Some(url) => DialQueue::Sqs(SqsQueue::from_env(url).await),
+        None => DialQueue::InProcess(InProcessQueue::new().0),
+    };
+    Ok(evaluator::run_pass(db, &queue, at, EvaluatorSettings::from_config(config)).await?)
+}
+
+/// The local stand-in for the EventBridge schedule: a pass at the start of
+/// every minute, feeding the in-process dial queue.
+async fn evaluator_tick(db: Db, settings: EvaluatorSettings) {
+    let (queue, mut jobs) = InProcessQueue::new();
+    let queue = DialQueue::InProcess(queue);
+    tokio::spawn(async move {
+        while let Some(job) = jobs.recv().await {
+            tracing::info!(scheduled_call = %job.scheduled_call_id, at = %job.scheduled_time, "dial job ready");
+        }
+    });
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        if let Err(error) = evaluator::run_pass(&db, &queue, chrono::Utc::now(), settings).await {
+            tracing::error!(%error, "evaluator pass failed");
+        }
+    }
+}
+
 async fn stop(local: Option<LocalDb>) {
     if let Some(local) = local {
         local.stop().await;
@@ -98,6 +150,14 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         config.jwt_secret = Some(random_secret());
     }
     let port = config.port;
+    if config.evaluator_enabled {
+        tokio::spawn(evaluator_tick(
+            db.clone(),
+            EvaluatorSettings::from_config(&config),
+        ));
+    } else {
+        tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
+    }
     let app = http::router(AppState::new(db, config)?);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await

@@ -28,6 +28,13 @@ pub struct Config {
     pub refresh_token_ttl_days: u64,
     /// Twilio credentials and endpoints.
     pub twilio: TwilioConfig,
+    /// `DIAL_QUEUE_URL`: the SQS queue of dial jobs (AWS only).
+    pub dial_queue_url: Option<String>,
+    /// `MAX_CALL_LATENESS_MINUTES`, default 180: a call found later than
+    /// this is recorded as missed instead of placed.
+    pub max_call_lateness_minutes: u64,
+    /// `HEYWAY_EVALUATOR=off` stops `heyway serve`'s one-minute tick.
+    pub evaluator_enabled: bool,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -77,6 +84,10 @@ impl Config {
             jwt_secret: non_empty("JWT_SECRET"),
             access_token_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
             refresh_token_ttl_days: number("REFRESH_TOKEN_TTL_DAYS", 30)?,
+            dial_queue_url: non_empty("DIAL_QUEUE_URL"),
+            max_call_lateness_minutes: number("MAX_CALL_LATENESS_MINUTES", 180)?,
+            evaluator_enabled: !non_empty("HEYWAY_EVALUATOR")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),

@@ -47,6 +47,17 @@ impl Default for EvaluatorSettings {
     }
 }
 
+impl EvaluatorSettings {
+    pub fn from_config(config: &crate::Config) -> Self {
+        Self {
+            max_lateness: Duration::minutes(
+                i64::try_from(config.max_call_lateness_minutes).unwrap_or(i64::MAX / 60_000),
+            ),
+            ..Self::default()
+        }
+    }
+}
+
 /// What a pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,39 @@
+//! Lambda adapter for the automation evaluator: EventBridge invokes it every
+//! minute; each invocation runs one pass. The database handle and the SQS
+//! client are built once per process.
+
+// The evaluator's future is deep (driver calls inside loops inside the
+// Lambda service); its layout needs more than the default query depth.
+#![recursion_limit = "256"]
+
+use heyway::automations::evaluator::{self, EvaluatorSettings};
+use heyway::config::ConfigError;
+use heyway::queue::{DialQueue, SqsQueue};
+use heyway::{logging, Config, Db};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init();
+    let config = Config::get()?;
+    let db = Db::shared().await?;
+    let url = config
+        .dial_queue_url
+        .as_deref()
+        .ok_or(ConfigError::Missing {
+            key: "DIAL_QUEUE_URL",
+        })?;
+    let queue = DialQueue::Sqs(SqsQueue::from_env(url).await);
+    let settings = EvaluatorSettings::from_config(config);
+    // The event's content does not matter: the schedule may deliver a tick
+    // twice or late, and a pass is idempotent and catches up by itself.
+    run(service_fn(|_event: LambdaEvent<Value>| {
+        let queue = queue.clone();
+        async move {
+            let report = evaluator::run_pass(db, &queue, chrono::Utc::now(), settings).await?;
+            Ok::<_, Error>(serde_json::to_value(report)?)
+        }
+    }))
+    .await
+}
