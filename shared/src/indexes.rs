@@ -122,6 +122,8 @@ pub fn all() -> Vec<IndexSpec> {
         I::new("scheduledcalls", "heyway_dedupeKey_unique", doc! { "dedupeKey": 1 })
             .unique()
             .sparse(),
+        // Ours: the sweep finds the calls it claimed by token.
+        I::new("scheduledcalls", "heyway_enqueueToken", doc! { "enqueueToken": 1 }).sparse(),
         I::new("automations", "userId_1", doc! { "userId": 1 }),
         I::new("automations", "userId_1_isActive_1", doc! { "userId": 1, "isActive": 1 }),
         I::new("automations", "userId_1_nextRun_1", doc! { "userId": 1, "nextRun": 1 }),
