@@ -22,6 +22,7 @@ pub mod me;
 pub mod model;
 pub mod phone;
 pub mod queue;
+pub mod regex_escape;
 pub mod store;
 pub mod twilio;
 

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::http::json::object_to_document;
+use crate::regex_escape::escape_regex;
 
 /// At most this many ids in one add or remove request.
 pub const MAX_IDS: usize = 1000;
@@ -57,18 +58,6 @@ pub fn search_filter(text: &str) -> Result<Option<Bson>> {
     Ok(Some(Bson::Document(
         doc! { "$regex": escape_regex(&text), "$options": "i" },
     )))
-}
-
-/// `text` with every character that means something in a regex escaped.
-pub fn escape_regex(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if "\\^$.|?*+()[]{}-/#&~".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 /// A free-form JSON object as a BSON document, refusing keys MongoDB
@@ -200,12 +189,6 @@ impl IdList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn regex_metacharacters_are_escaped() {
-        assert_eq!(escape_regex("a.b*(c)"), r"a\.b\*\(c\)");
-        assert_eq!(escape_regex("Shop list"), "Shop list");
-    }
 
     #[test]
     fn ids_name_the_bad_index() {

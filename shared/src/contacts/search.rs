@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
 use crate::model::{Contact, Record};
+use crate::regex_escape::escape_regex;
 use crate::{phone, store};
 
 /// Fewest digits a search needs before it is also matched against numbers,
@@ -116,7 +117,7 @@ pub fn filter(user_id: ObjectId, query: &ContactQuery) -> Result<Document> {
 
 /// Alternatives matching `text` in a name, an email or a number.
 fn search(text: &str) -> Vec<Document> {
-    let escaped = escape(text);
+    let escaped = escape_regex(text);
     let mut any = vec![
         doc! { "name": { "$regex": escaped.clone(), "$options": "i" } },
         doc! { "email": { "$regex": escaped, "$options": "i" } },
@@ -148,39 +149,6 @@ fn digits_pattern(text: &str) -> Option<String> {
     Some(parts.join(r"\D*"))
 }
 
-/// Escapes regex metacharacters so user text matches literally. Only the
-/// characters both PCRE (MongoDB) and Rust's regex (SecantusDB) treat as
-/// escapable are escaped: the set of `regex::escape`.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '.'
-                | '+'
-                | '*'
-                | '?'
-                | '('
-                | ')'
-                | '|'
-                | '['
-                | ']'
-                | '{'
-                | '}'
-                | '^'
-                | '$'
-                | '#'
-                | '&'
-                | '-'
-                | '~'
-        ) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// The sort for `query`, with `_id` breaking ties so pages are stable.
 fn sort(query: &ContactQuery) -> Document {
     let direction = match query.order.unwrap_or_default() {
@@ -202,12 +170,6 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_metacharacters() {
-        assert_eq!(escape("a.b*(c)"), r"a\.b\*\(c\)");
-        assert_eq!(escape("o'brien@x"), "o'brien@x");
-    }
 
     #[test]
     fn phone_like_text_matches_digits_with_any_separators() {
