@@ -9,10 +9,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::input::{self, IdList};
 use super::view::ContactListView;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::http::id_list::IdList;
+use crate::http::input;
 use crate::http::page::{PageRequest, Paged};
 use crate::model::{ContactList, Number, Record};
 use crate::store;

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::view::GroupView;
-use crate::contact_lists::input::{self, IdList};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::http::id_list::IdList;
+use crate::http::input;
 use crate::http::page::{PageRequest, Paged};
 use crate::model::{Group, IdRef, Record};
 use crate::store;
