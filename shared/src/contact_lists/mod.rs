@@ -18,7 +18,6 @@ pub use service::{
     add_contacts, create, delete, find, list, mark_used, remove_contacts, update, ContactIds,
     ContactListPatch, ListFilter, NewContactList,
 };
-pub(crate) use view::object_json;
 pub use view::ContactListView;
 
 pub fn routes() -> ApiRouter {

@@ -11,14 +11,10 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::id_list::IdList;
 use crate::model::{Contact, ContactList, Group, Record};
-use crate::{phone, store};
+use crate::{owned, phone, store};
 
-const NOT_FOUND: Error = Error::NotFound { what: "contact" };
-
-/// The filter for contact `id` of `user_id`.
-fn owned(user_id: ObjectId, id: ObjectId) -> Document {
-    doc! { "_id": id, "userId": user_id }
-}
+const WHAT: &str = "contact";
+const NOT_FOUND: Error = Error::NotFound { what: WHAT };
 
 /// Creates a contact after checking every field, the groups' owner and
 /// that the user has no contact with this number yet.
@@ -56,9 +52,7 @@ pub async fn create(db: &Db, user_id: ObjectId, input: NewContact) -> Result<Con
 
 /// The user's contact `id`.
 pub async fn get(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Contact> {
-    store::find_one(db, owned(user_id, id))
-        .await?
-        .ok_or(NOT_FOUND)
+    owned::find(db, user_id, id, WHAT).await
 }
 
 /// Applies `patch` with one targeted `$set`, so fields this backend does
@@ -127,12 +121,7 @@ pub async fn update(
     if let Some(e164) = &phone_number {
         ensure_unique_phone(db, user_id, e164, Some(id)).await?;
     }
-    store::set_fields::<Contact>(db, owned(user_id, id), fields)
-        .await
-        .map_err(|error| match error {
-            Error::NotFound { .. } => NOT_FOUND,
-            other => other,
-        })?;
+    owned::set_fields::<Contact>(db, user_id, id, fields, WHAT).await?;
     get(db, user_id, id).await
 }
 
@@ -141,7 +130,7 @@ pub async fn update(
 pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
     let result = db
         .raw(Contact::COLLECTION)
-        .delete_one(owned(user_id, id))
+        .delete_one(owned::scoped(user_id, id))
         .await?;
     if result.deleted_count == 0 {
         return Err(NOT_FOUND);

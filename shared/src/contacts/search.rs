@@ -3,7 +3,6 @@
 //! Search uses case-insensitive regexes on escaped input, not `$text`:
 //! SecantusDB has no text index, and a regex also finds partial numbers.
 
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,10 +11,10 @@ use super::view::ContactView;
 use crate::db::Db;
 use crate::error::Result;
 use crate::http::extract::object_id;
-use crate::http::page::{PageQuery, Paged};
-use crate::model::{Contact, Record};
+use crate::http::page::{find_page, PageQuery, Paged};
+use crate::model::Contact;
+use crate::phone;
 use crate::regex_escape::escape_regex;
-use crate::{phone, store};
 
 /// Fewest digits a search needs before it is also matched against numbers,
 /// so a short query like `2` does not match every contact.
@@ -72,21 +71,7 @@ pub async fn list(db: &Db, user_id: ObjectId, query: &ContactQuery) -> Result<Pa
     }
     .validate()?;
     let filter = filter(user_id, query)?;
-    let contacts = db.raw(Contact::COLLECTION);
-    let total = contacts.count_documents(filter.clone()).await?;
-    let documents: Vec<Document> = contacts
-        .find(filter)
-        .sort(sort(query))
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<Contact>(document).map(ContactView::from))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    find_page::<Contact, _>(db, filter, sort(query), page, ContactView::from).await
 }
 
 /// The filter for `query`, always within `user_id`'s contacts.

@@ -61,6 +61,22 @@ impl IdList {
         self.entries.iter().map(|(_, id)| *id).collect()
     }
 
+    /// The ids not in `present`, in request order.
+    pub fn not_in(&self, present: &HashSet<ObjectId>) -> Vec<ObjectId> {
+        self.ids()
+            .into_iter()
+            .filter(|id| !present.contains(id))
+            .collect()
+    }
+
+    /// The ids in `present`, in request order.
+    pub fn within(&self, present: &HashSet<ObjectId>) -> Vec<ObjectId> {
+        self.ids()
+            .into_iter()
+            .filter(|id| present.contains(id))
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -42,6 +42,43 @@ pub fn short_text(field: &str, text: &str, max: usize) -> Result<String> {
     Ok(text.to_string())
 }
 
+/// Longest name of a contact list or group.
+pub const MAX_NAME: usize = 100;
+/// Longest description of a contact list or group.
+pub const MAX_DESCRIPTION: usize = 1000;
+
+/// A new contact list's or group's `name` (1 to [`MAX_NAME`] characters)
+/// and `description` (`""` when none), trimmed.
+pub fn name_and_description(name: &str, description: Option<&str>) -> Result<(String, String)> {
+    Ok((
+        self::name("name", name, MAX_NAME)?,
+        short_text(
+            "description",
+            description.unwrap_or_default(),
+            MAX_DESCRIPTION,
+        )?,
+    ))
+}
+
+/// The `$set` fields of a patch's `name` and `description`, those given,
+/// checked like [`name_and_description`].
+pub fn name_and_description_fields(
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Result<Document> {
+    let mut fields = Document::new();
+    if let Some(name) = name {
+        fields.insert("name", self::name("name", name, MAX_NAME)?);
+    }
+    if let Some(description) = description {
+        fields.insert(
+            "description",
+            short_text("description", description, MAX_DESCRIPTION)?,
+        );
+    }
+    Ok(fields)
+}
+
 /// A case-insensitive "contains" filter on `text`, with every regex
 /// metacharacter escaped.
 pub fn search_filter(text: &str) -> Result<Option<Bson>> {
