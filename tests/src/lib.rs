@@ -20,7 +20,7 @@ use heyway::local_db::LocalDb;
 use heyway::model::User;
 use heyway::{store, Config, Db};
 use http_body_util::BodyExt;
-use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{doc, oid::ObjectId, Document};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
@@ -190,4 +190,80 @@ impl TestApp {
         self.send(Method::DELETE, path, Some(&user.token), None)
             .await
     }
+
+    /// A `DELETE` with a JSON body (the remove-members routes).
+    pub async fn delete_json(
+        &self,
+        path: &str,
+        user: &TestUser,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    /// Sends `body` as it is, labelled JSON: for malformed-JSON cases.
+    pub async fn send_text(
+        &self,
+        method: Method,
+        path: &str,
+        user: &TestUser,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", user.token))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send_raw(request).await
+    }
+
+    /// Inserts `docs` into `collection` as they are and returns their ids.
+    pub async fn insert_raw(&self, collection: &str, docs: &[Document]) -> Vec<ObjectId> {
+        self.db
+            .raw(collection)
+            .insert_many(docs)
+            .await
+            .expect("insert fixtures");
+        docs.iter()
+            .map(|d| d.get_object_id("_id").expect("fixture _id"))
+            .collect()
+    }
+
+    /// The stored document of `collection` with the 24-hex `id`.
+    pub async fn raw_doc(&self, collection: &str, id: &str) -> Document {
+        let id: ObjectId = id.parse().expect("24-hex id");
+        self.db
+            .raw(collection)
+            .find_one(doc! { "_id": id })
+            .await
+            .expect("find")
+            .unwrap_or_else(|| panic!("stored document {id} in {collection}"))
+    }
+
+    /// How many documents `collection` holds.
+    pub async fn count(&self, collection: &str) -> u64 {
+        self.db
+            .raw(collection)
+            .count_documents(doc! {})
+            .await
+            .expect("count")
+    }
+}
+
+/// The `field` an error answer names; `""` when none.
+pub fn error_field(body: &Value) -> &str {
+    body["error"]["field"].as_str().unwrap_or_default()
+}
+
+/// The strings of the array `body[key]` (the ids a view lists).
+pub fn strings(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_string())
+        .collect()
 }

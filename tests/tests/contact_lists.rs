@@ -1,38 +1,15 @@
 //! `/api/contact-lists`: CRUD, the contact count, legacy documents and
 //! tenant isolation, against a real database.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use heyway::contact_lists;
-use heyway_tests::{legacy, TestApp, TestUser};
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
-use serde_json::{json, Value};
+use heyway_tests::{error_field, legacy, strings, TestApp, TestUser};
+use mongodb::bson::{oid::ObjectId, Bson, DateTime, Document};
+use serde_json::json;
 
 /// Inserts the legacy contacts for `user` and returns their ids.
 async fn contacts_of(app: &TestApp, user: &TestUser) -> Vec<ObjectId> {
-    let docs = legacy::contacts(user.id);
-    app.db.raw("contacts").insert_many(&docs).await.unwrap();
-    docs.iter()
-        .map(|d| d.get_object_id("_id").unwrap())
-        .collect()
-}
-
-async fn raw_list(app: &TestApp, id: &str) -> Document {
-    let id: ObjectId = id.parse().unwrap();
-    app.db
-        .raw("contactlists")
-        .find_one(doc! { "_id": id })
-        .await
-        .unwrap()
-        .expect("stored list")
-}
-
-async fn list_count(app: &TestApp) -> u64 {
-    app.db
-        .raw("contactlists")
-        .count_documents(doc! {})
-        .await
-        .unwrap()
+    app.insert_raw("contacts", &legacy::contacts(user.id)).await
 }
 
 /// `contactsCount` equals the number of entries, as stored.
@@ -40,46 +17,6 @@ fn assert_count_true(raw: &Document, expected: i32) {
     let entries = raw.get_array("contacts").unwrap();
     assert_eq!(entries.len(), expected as usize, "entries in {raw:?}");
     assert_eq!(raw.get("contactsCount"), Some(&Bson::Int32(expected)));
-}
-
-fn ids(view: &Value) -> Vec<String> {
-    view["contactIds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
-
-async fn delete_with_body(
-    app: &TestApp,
-    path: &str,
-    user: &TestUser,
-    body: Value,
-) -> (StatusCode, Value) {
-    app.send(Method::DELETE, path, Some(&user.token), Some(body))
-        .await
-}
-
-async fn send_text(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    user: &TestUser,
-    body: &str,
-) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {}", user.token))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send_raw(request).await
-}
-
-fn field(body: &Value) -> &str {
-    body["error"]["field"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]
@@ -107,7 +44,7 @@ async fn create_read_update_list_and_delete() {
     assert_eq!(created["contactsCount"], 2);
     assert_eq!(created["isSystem"], false);
     assert_eq!(
-        ids(&created),
+        strings(&created, "contactIds"),
         vec![contacts[0].to_hex(), contacts[1].to_hex()]
     );
     let id = created["id"].as_str().unwrap().to_string();
@@ -115,7 +52,7 @@ async fn create_read_update_list_and_delete() {
     assert!(chrono::DateTime::parse_from_rfc3339(created["createdAt"].as_str().unwrap()).is_ok());
 
     // Stored in the production shape.
-    let raw = raw_list(&app, &id).await;
+    let raw = app.raw_doc("contactlists", &id).await;
     assert_eq!(raw.get("userId"), Some(&Bson::ObjectId(user.id)));
     assert_count_true(&raw, 2);
     let entry = raw.get_array("contacts").unwrap()[0].as_document().unwrap();
@@ -150,7 +87,7 @@ async fn create_read_update_list_and_delete() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = app.get(&format!("/api/contact-lists/{id}"), &user).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(list_count(&app).await, 0);
+    assert_eq!(app.count("contactlists").await, 0);
 }
 
 #[tokio::test]
@@ -164,7 +101,7 @@ async fn contacts_count_stays_true_across_adds_removes_and_repeats() {
         .await;
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["contactsCount"], 0);
-    assert_count_true(&raw_list(&app, &id).await, 0);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 0);
     let path = format!("/api/contact-lists/{id}/contacts");
 
     let (status, view) = app
@@ -172,32 +109,38 @@ async fn contacts_count_stays_true_across_adds_removes_and_repeats() {
         .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["contactsCount"], 2);
-    assert_eq!(ids(&view), vec![c1.clone(), c2.clone()]);
-    assert_count_true(&raw_list(&app, &id).await, 2);
+    assert_eq!(strings(&view, "contactIds"), vec![c1.clone(), c2.clone()]);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 2);
 
     let (status, view) = app
         .post(&path, &user, json!({ "contactIds": [c2, c1] }))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["contactsCount"], 2, "repeats are not added");
-    assert_count_true(&raw_list(&app, &id).await, 2);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 2);
 
-    let (status, view) = delete_with_body(&app, &path, &user, json!({ "contactIds": [c1] })).await;
+    let (status, view) = app
+        .delete_json(&path, &user, json!({ "contactIds": [c1] }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["contactsCount"], 1);
-    assert_eq!(ids(&view), vec![c2.clone()]);
-    assert_count_true(&raw_list(&app, &id).await, 1);
+    assert_eq!(strings(&view, "contactIds"), vec![c2.clone()]);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 1);
 
-    let (status, view) = delete_with_body(&app, &path, &user, json!({ "contactIds": [c1] })).await;
+    let (status, view) = app
+        .delete_json(&path, &user, json!({ "contactIds": [c1] }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         view["contactsCount"], 1,
         "removing an absent contact changes nothing"
     );
 
-    let (_, view) = delete_with_body(&app, &path, &user, json!({ "contactIds": [c2] })).await;
+    let (_, view) = app
+        .delete_json(&path, &user, json!({ "contactIds": [c2] }))
+        .await;
     assert_eq!(view["contactsCount"], 0);
-    assert_count_true(&raw_list(&app, &id).await, 0);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 0);
 }
 
 #[tokio::test]
@@ -218,7 +161,7 @@ async fn a_wrong_stored_count_is_repaired_by_the_next_change() {
         .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["contactsCount"], 1);
-    assert_count_true(&raw_list(&app, &id).await, 1);
+    assert_count_true(&app.raw_doc("contactlists", &id).await, 1);
 }
 
 #[tokio::test]
@@ -241,7 +184,7 @@ async fn mark_used_sets_last_used_and_keeps_other_metadata() {
     contact_lists::mark_used(&app.db, user.id, used)
         .await
         .unwrap();
-    let raw = raw_list(&app, &used.to_hex()).await;
+    let raw = app.raw_doc("contactlists", &used.to_hex()).await;
     let metadata = raw.get_document("metadata").unwrap();
     let last_used = *metadata.get_datetime("lastUsed").unwrap();
     assert!(last_used > old && last_used >= before, "{metadata:?}");
@@ -253,7 +196,7 @@ async fn mark_used_sets_last_used_and_keeps_other_metadata() {
     contact_lists::mark_used(&app.db, user.id, system)
         .await
         .unwrap();
-    let raw = raw_list(&app, &system.to_hex()).await;
+    let raw = app.raw_doc("contactlists", &system.to_hex()).await;
     assert!(raw
         .get_document("metadata")
         .unwrap()
@@ -265,7 +208,7 @@ async fn mark_used_sets_last_used_and_keeps_other_metadata() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::NOT_FOUND);
-    let after = raw_list(&app, &used.to_hex()).await;
+    let after = app.raw_doc("contactlists", &used.to_hex()).await;
     assert_eq!(
         after
             .get_document("metadata")
@@ -301,7 +244,7 @@ async fn legacy_lists_list_read_and_patch_without_losing_fields() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["name"], "new list");
     assert_eq!(view["color"], "blue");
-    assert_eq!(ids(&view), vec![contacts[0].to_hex()]);
+    assert_eq!(strings(&view, "contactIds"), vec![contacts[0].to_hex()]);
     assert_eq!(view["contactsCount"], 1);
     assert_eq!(view["metadata"]["lastUsed"], "2025-09-08T12:00:00Z");
     assert_eq!(view["metadata"]["totalCalls"], 0);
@@ -315,7 +258,7 @@ async fn legacy_lists_list_read_and_patch_without_losing_fields() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
-    let raw = raw_list(&app, &id).await;
+    let raw = app.raw_doc("contactlists", &id).await;
     assert_eq!(raw.get_str("name").unwrap(), "Renamed list");
     assert_eq!(raw.get_str("color").unwrap(), "teal");
     for key in [
@@ -378,12 +321,12 @@ async fn search_include_system_and_paging() {
 
     let (status, body) = app.get("/api/contact-lists?limit=201", &user).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&body), "limit");
+    assert_eq!(error_field(&body), "limit");
     let (status, body) = app
         .get("/api/contact-lists?includeSystem=maybe", &user)
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(field(&body), "includeSystem");
+    assert_eq!(error_field(&body), "includeSystem");
 }
 
 #[tokio::test]
@@ -401,7 +344,7 @@ async fn system_lists_are_not_deleted() {
         body["error"]["message"],
         "system list is managed by its automation"
     );
-    assert_eq!(raw_list(&app, &system).await, docs[1]);
+    assert_eq!(app.raw_doc("contactlists", &system).await, docs[1]);
 }
 
 #[tokio::test]
@@ -419,7 +362,7 @@ async fn another_users_lists_and_contacts_are_out_of_reach() {
         )
         .await;
     let alice_list = alices["id"].as_str().unwrap().to_string();
-    let before = raw_list(&app, &alice_list).await;
+    let before = app.raw_doc("contactlists", &alice_list).await;
     let one = format!("/api/contact-lists/{alice_list}");
     let contacts_path = format!("{one}/contacts");
     let bobs_contact = json!({ "contactIds": [bob_contacts[0].to_hex()] });
@@ -436,7 +379,7 @@ async fn another_users_lists_and_contacts_are_out_of_reach() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        delete_with_body(&app, &contacts_path, &bob, alices_contact.clone())
+        app.delete_json(&contacts_path, &bob, alices_contact.clone())
             .await
             .0,
         StatusCode::NOT_FOUND
@@ -448,7 +391,7 @@ async fn another_users_lists_and_contacts_are_out_of_reach() {
     let (_, page) = app.get("/api/contact-lists", &bob).await;
     assert_eq!(page["total"], 0);
     assert_eq!(
-        raw_list(&app, &alice_list).await,
+        app.raw_doc("contactlists", &alice_list).await,
         before,
         "Alice's list unchanged"
     );
@@ -462,15 +405,15 @@ async fn another_users_lists_and_contacts_are_out_of_reach() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(field(&body), "contactIds[1]");
+    assert_eq!(error_field(&body), "contactIds[1]");
     assert_eq!(body["error"]["message"], "no such contact");
-    assert_eq!(list_count(&app).await, 1, "nothing written");
+    assert_eq!(app.count("contactlists").await, 1, "nothing written");
 
     let (_, bobs) = app
         .post("/api/contact-lists", &bob, json!({ "name": "Bob's list" }))
         .await;
     let bob_list = bobs["id"].as_str().unwrap().to_string();
-    let bob_before = raw_list(&app, &bob_list).await;
+    let bob_before = app.raw_doc("contactlists", &bob_list).await;
     let bob_contacts_path = format!("/api/contact-lists/{bob_list}/contacts");
     let (status, body) = app
         .post(
@@ -480,17 +423,19 @@ async fn another_users_lists_and_contacts_are_out_of_reach() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&body), "contactIds[1]");
+    assert_eq!(error_field(&body), "contactIds[1]");
     assert_eq!(
-        raw_list(&app, &bob_list).await,
+        app.raw_doc("contactlists", &bob_list).await,
         bob_before,
         "nothing written"
     );
-    let (status, body) = delete_with_body(&app, &bob_contacts_path, &bob, alices_contact).await;
+    let (status, body) = app
+        .delete_json(&bob_contacts_path, &bob, alices_contact)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&body), "contactIds[0]");
-    assert_eq!(raw_list(&app, &bob_list).await, bob_before);
-    assert_eq!(raw_list(&app, &alice_list).await, before);
+    assert_eq!(error_field(&body), "contactIds[0]");
+    assert_eq!(app.raw_doc("contactlists", &bob_list).await, bob_before);
+    assert_eq!(app.raw_doc("contactlists", &alice_list).await, before);
 }
 
 #[tokio::test]
@@ -502,19 +447,21 @@ async fn bad_input_is_refused_and_writes_nothing() {
         .post("/api/contact-lists", &user, json!({ "name": "Kept" }))
         .await;
     let id = created["id"].as_str().unwrap().to_string();
-    let stored = raw_list(&app, &id).await;
+    let stored = app.raw_doc("contactlists", &id).await;
     let contacts_path = format!("/api/contact-lists/{id}/contacts");
 
-    let (status, _) = send_text(&app, Method::POST, "/api/contact-lists", &user, "{not json").await;
+    let (status, _) = app
+        .send_text(Method::POST, "/api/contact-lists", &user, "{not json")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = send_text(
-        &app,
-        Method::PATCH,
-        &format!("/api/contact-lists/{id}"),
-        &user,
-        "{\"name\":",
-    )
-    .await;
+    let (status, _) = app
+        .send_text(
+            Method::PATCH,
+            &format!("/api/contact-lists/{id}"),
+            &user,
+            "{\"name\":",
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let cases = [
@@ -562,7 +509,7 @@ async fn bad_input_is_refused_and_writes_nothing() {
     for (body, code, name) in cases {
         let (status, answer) = app.post("/api/contact-lists", &user, body.clone()).await;
         assert_eq!(status, code, "{body} -> {answer}");
-        assert_eq!(field(&answer), name, "{body}");
+        assert_eq!(error_field(&answer), name, "{body}");
     }
 
     let patches = [
@@ -581,7 +528,7 @@ async fn bad_input_is_refused_and_writes_nothing() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{body} -> {answer}"
         );
-        assert_eq!(field(&answer), name, "{body}");
+        assert_eq!(error_field(&answer), name, "{body}");
     }
 
     for body in [
@@ -596,12 +543,12 @@ async fn bad_input_is_refused_and_writes_nothing() {
         .post(&contacts_path, &user, json!({ "contactIds": ["12345"] }))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(field(&answer), "contactIds[0]");
+    assert_eq!(error_field(&answer), "contactIds[0]");
 
     for path in ["/api/contact-lists/not-an-id", "/api/contact-lists/123"] {
         let (status, answer) = app.get(path, &user).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(field(&answer), "id");
+        assert_eq!(error_field(&answer), "id");
         let (status, _) = app.delete(path, &user).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) = app.patch(path, &user, json!({ "name": "x" })).await;
@@ -620,8 +567,8 @@ async fn bad_input_is_refused_and_writes_nothing() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    assert_eq!(list_count(&app).await, 1);
-    assert_eq!(raw_list(&app, &id).await, stored);
+    assert_eq!(app.count("contactlists").await, 1);
+    assert_eq!(app.raw_doc("contactlists", &id).await, stored);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use heyway_tests::{legacy, TestApp, TestUser};
+use heyway_tests::{error_field, legacy, TestApp, TestUser};
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use serde_json::{json, Value};
 
@@ -32,10 +32,6 @@ async fn count(app: &TestApp) -> u64 {
         .count_documents(doc! {})
         .await
         .unwrap()
-}
-
-fn field(body: &Value) -> &str {
-    body["error"]["field"].as_str().unwrap_or_default()
 }
 
 fn names(body: &Value) -> Vec<String> {
@@ -161,7 +157,7 @@ async fn same_number_twice_is_409_but_another_user_may_have_it() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(field(&body), "phoneNumber");
+    assert_eq!(error_field(&body), "phoneNumber");
     assert_eq!(count(&app).await, before);
     contact(&app, &b, "Bob's copy", "215-555-0110").await;
 }
@@ -187,7 +183,7 @@ async fn legacy_number_without_country_code_blocks_a_duplicate() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(field(&body), "phoneNumber");
+    assert_eq!(error_field(&body), "phoneNumber");
     assert_eq!(count(&app).await, 1);
 }
 
@@ -231,7 +227,7 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
     for (body, status, name) in cases {
         let (got, answer) = app.post("/api/contacts", &user, body.clone()).await;
         assert_eq!(got.as_u16(), status, "{body}: {answer}");
-        assert_eq!(field(&answer), name, "{body}: {answer}");
+        assert_eq!(error_field(&answer), name, "{body}: {answer}");
     }
     let request = Request::builder()
         .method(Method::POST)
@@ -331,7 +327,7 @@ async fn patch_changes_only_the_fields_given() {
     ] {
         let (got, answer) = app.patch(&path, &user, body.clone()).await;
         assert_eq!(got.as_u16(), status, "{body}: {answer}");
-        assert_eq!(field(&answer), name, "{body}: {answer}");
+        assert_eq!(error_field(&answer), name, "{body}: {answer}");
     }
     assert_eq!(
         raw(&app, id).await.unwrap(),
@@ -344,7 +340,7 @@ async fn patch_changes_only_the_fields_given() {
         .patch(&path, &user, json!({ "phoneNumber": "(215) 555-0150" }))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(field(&body), "phoneNumber");
+    assert_eq!(error_field(&body), "phoneNumber");
     assert_eq!(raw(&app, id).await.unwrap(), before);
 }
 
@@ -500,10 +496,10 @@ async fn filters_by_group_tag_and_active() {
 
     let (status, body) = app.get("/api/contacts?group=nope", &user).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(field(&body), "group");
+    assert_eq!(error_field(&body), "group");
     let (status, body) = app.get("/api/contacts?active=maybe", &user).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&body), "active");
+    assert_eq!(error_field(&body), "active");
 }
 
 #[tokio::test]
@@ -566,7 +562,7 @@ async fn sorting_and_paging() {
     ] {
         let (status, body) = app.get(&format!("/api/contacts{query}"), &user).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
-        assert_eq!(field(&body), name, "{query}");
+        assert_eq!(error_field(&body), name, "{query}");
     }
 }
 
@@ -627,7 +623,7 @@ async fn malformed_ids_are_400_naming_id_and_missing_ones_404() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {answer}");
-        assert_eq!(field(&answer), "id");
+        assert_eq!(error_field(&answer), "id");
         let missing = format!("/api/contacts/{}", ObjectId::new().to_hex());
         let (status, _) = app
             .send(method.clone(), &missing, Some(&user.token), body)

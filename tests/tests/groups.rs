@@ -1,56 +1,15 @@
 //! `/api/groups`: CRUD, calls in groups, legacy documents and tenant
 //! isolation, against a real database.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use heyway_tests::{legacy, TestApp, TestUser};
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
-use serde_json::{json, Value};
+use axum::http::{Method, StatusCode};
+use heyway_tests::{error_field, legacy, strings, TestApp, TestUser};
+use mongodb::bson::{doc, oid::ObjectId, Bson};
+use serde_json::json;
 
 /// Inserts the legacy calls for `user` and returns their ids.
 async fn calls_of(app: &TestApp, user: &TestUser) -> Vec<ObjectId> {
     let docs = legacy::calls(user.id, ObjectId::new(), ObjectId::new());
-    app.db.raw("calls").insert_many(&docs).await.unwrap();
-    docs.iter()
-        .map(|d| d.get_object_id("_id").unwrap())
-        .collect()
-}
-
-async fn raw_group(app: &TestApp, id: &str) -> Document {
-    let id: ObjectId = id.parse().unwrap();
-    app.db
-        .raw("groups")
-        .find_one(doc! { "_id": id })
-        .await
-        .unwrap()
-        .expect("stored group")
-}
-
-async fn group_count(app: &TestApp) -> u64 {
-    app.db.raw("groups").count_documents(doc! {}).await.unwrap()
-}
-
-fn call_ids(view: &Value) -> Vec<String> {
-    view["callIds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn field(body: &Value) -> &str {
-    body["error"]["field"].as_str().unwrap_or_default()
-}
-
-async fn delete_with_body(
-    app: &TestApp,
-    path: &str,
-    user: &TestUser,
-    body: Value,
-) -> (StatusCode, Value) {
-    app.send(Method::DELETE, path, Some(&user.token), Some(body))
-        .await
+    app.insert_raw("calls", &docs).await
 }
 
 #[tokio::test]
@@ -68,7 +27,7 @@ async fn create_read_update_list_and_delete() {
     assert_eq!(created["isActive"], true);
     assert_eq!(created["callIds"], json!([]));
     let id = created["id"].as_str().unwrap().to_string();
-    let raw = raw_group(&app, &id).await;
+    let raw = app.raw_doc("groups", &id).await;
     assert_eq!(raw.get("userId"), Some(&Bson::ObjectId(user.id)));
     assert_eq!(raw.get("calls"), Some(&Bson::Array(vec![])));
     assert_eq!(raw.get("__v"), Some(&Bson::Int32(0)));
@@ -113,7 +72,7 @@ async fn create_read_update_list_and_delete() {
         app.delete(&format!("/api/groups/{id}"), &user).await.0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(group_count(&app).await, 1);
+    assert_eq!(app.count("groups").await, 1);
 }
 
 #[tokio::test]
@@ -132,20 +91,22 @@ async fn calls_are_added_once_and_removed() {
         .post(&path, &user, json!({ "callIds": [a, a, b] }))
         .await;
     assert_eq!(status, StatusCode::OK, "{view}");
-    assert_eq!(call_ids(&view), vec![a.clone(), b.clone()]);
+    assert_eq!(strings(&view, "callIds"), vec![a.clone(), b.clone()]);
     let (_, view) = app.post(&path, &user, json!({ "callIds": [b] })).await;
-    assert_eq!(call_ids(&view).len(), 2, "no duplicates");
-    let raw = raw_group(&app, &id).await;
+    assert_eq!(strings(&view, "callIds").len(), 2, "no duplicates");
+    let raw = app.raw_doc("groups", &id).await;
     assert_eq!(
         raw.get_array("calls").unwrap(),
         &vec![Bson::ObjectId(calls[0]), Bson::ObjectId(calls[1])]
     );
 
-    let (status, view) = delete_with_body(&app, &path, &user, json!({ "callIds": [a] })).await;
+    let (status, view) = app
+        .delete_json(&path, &user, json!({ "callIds": [a] }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{view}");
-    assert_eq!(call_ids(&view), vec![b.clone()]);
+    assert_eq!(strings(&view, "callIds"), vec![b.clone()]);
     assert_eq!(
-        raw_group(&app, &id).await.get_array("calls").unwrap(),
+        app.raw_doc("groups", &id).await.get_array("calls").unwrap(),
         &vec![Bson::ObjectId(calls[1])]
     );
 }
@@ -174,7 +135,7 @@ async fn legacy_groups_list_read_and_patch_without_losing_fields() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
-    let raw = raw_group(&app, &id).await;
+    let raw = app.raw_doc("groups", &id).await;
     assert_eq!(raw.get_str("name").unwrap(), "Renamed");
     for key in [
         "legacyNote",
@@ -203,17 +164,17 @@ async fn legacy_groups_list_read_and_patch_without_losing_fields() {
     let (_, view) = app
         .post(&path, &user, json!({ "callIds": [calls[1].to_hex()] }))
         .await;
-    assert_eq!(call_ids(&view), vec![calls[1].to_hex()]);
-    let (_, view) = delete_with_body(
-        &app,
-        &path,
-        &user,
-        json!({ "callIds": [calls[1].to_hex()] }),
-    )
-    .await;
+    assert_eq!(strings(&view, "callIds"), vec![calls[1].to_hex()]);
+    let (_, view) = app
+        .delete_json(&path, &user, json!({ "callIds": [calls[1].to_hex()] }))
+        .await;
     assert_eq!(view["callIds"], json!([]));
     assert_eq!(
-        raw_group(&app, &id).await.get_array("calls").unwrap().len(),
+        app.raw_doc("groups", &id)
+            .await
+            .get_array("calls")
+            .unwrap()
+            .len(),
         0
     );
 }
@@ -235,7 +196,7 @@ async fn another_users_groups_and_calls_are_out_of_reach() {
         json!({ "callIds": [alice_calls[0].to_hex()] }),
     )
     .await;
-    let before = raw_group(&app, &alice_group).await;
+    let before = app.raw_doc("groups", &alice_group).await;
     let one = format!("/api/groups/{alice_group}");
     let calls_path = format!("{one}/calls");
 
@@ -256,8 +217,7 @@ async fn another_users_groups_and_calls_are_out_of_reach() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        delete_with_body(
-            &app,
+        app.delete_json(
             &calls_path,
             &bob,
             json!({ "callIds": [alice_calls[0].to_hex()] })
@@ -268,14 +228,14 @@ async fn another_users_groups_and_calls_are_out_of_reach() {
     );
     let (_, page) = app.get("/api/groups", &bob).await;
     assert_eq!(page["total"], 0);
-    assert_eq!(raw_group(&app, &alice_group).await, before);
+    assert_eq!(app.raw_doc("groups", &alice_group).await, before);
 
     // Alice's calls inside Bob's own group.
     let (_, bobs) = app
         .post("/api/groups", &bob, json!({ "name": "Bob's" }))
         .await;
     let bob_group = bobs["id"].as_str().unwrap().to_string();
-    let bob_before = raw_group(&app, &bob_group).await;
+    let bob_before = app.raw_doc("groups", &bob_group).await;
     let bob_path = format!("/api/groups/{bob_group}/calls");
     let (status, body) = app
         .post(
@@ -285,23 +245,23 @@ async fn another_users_groups_and_calls_are_out_of_reach() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(field(&body), "callIds[1]");
+    assert_eq!(error_field(&body), "callIds[1]");
     assert_eq!(body["error"]["message"], "no such call");
-    let (status, body) = delete_with_body(
-        &app,
-        &bob_path,
-        &bob,
-        json!({ "callIds": [alice_calls[0].to_hex()] }),
-    )
-    .await;
+    let (status, body) = app
+        .delete_json(
+            &bob_path,
+            &bob,
+            json!({ "callIds": [alice_calls[0].to_hex()] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&body), "callIds[0]");
+    assert_eq!(error_field(&body), "callIds[0]");
     assert_eq!(
-        raw_group(&app, &bob_group).await,
+        app.raw_doc("groups", &bob_group).await,
         bob_before,
         "nothing written"
     );
-    assert_eq!(raw_group(&app, &alice_group).await, before);
+    assert_eq!(app.raw_doc("groups", &alice_group).await, before);
 }
 
 #[tokio::test]
@@ -312,16 +272,12 @@ async fn bad_input_is_refused_and_writes_nothing() {
         .post("/api/groups", &user, json!({ "name": "Kept" }))
         .await;
     let id = created["id"].as_str().unwrap().to_string();
-    let stored = raw_group(&app, &id).await;
+    let stored = app.raw_doc("groups", &id).await;
 
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/groups")
-        .header("authorization", format!("Bearer {}", user.token))
-        .header("content-type", "application/json")
-        .body(Body::from("{\"name\": \"x\""))
-        .unwrap();
-    assert_eq!(app.send_raw(request).await.0, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .send_text(Method::POST, "/api/groups", &user, "{\"name\": \"x\"")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let cases = [
         (json!({ "name": "ok", "color": "blue" }), "color"),
@@ -339,7 +295,7 @@ async fn bad_input_is_refused_and_writes_nothing() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{body} -> {answer}"
         );
-        assert_eq!(field(&answer), name, "{body}");
+        assert_eq!(error_field(&answer), name, "{body}");
     }
     for (body, name) in [
         (json!({ "color": "red" }), "color"),
@@ -353,12 +309,12 @@ async fn bad_input_is_refused_and_writes_nothing() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{body} -> {answer}"
         );
-        assert_eq!(field(&answer), name);
+        assert_eq!(error_field(&answer), name);
     }
     let path = format!("/api/groups/{id}/calls");
     let (status, answer) = app.post(&path, &user, json!({ "callIds": ["zz"] })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(field(&answer), "callIds[0]");
+    assert_eq!(error_field(&answer), "callIds[0]");
     let (status, answer) = app
         .post(
             &path,
@@ -367,25 +323,25 @@ async fn bad_input_is_refused_and_writes_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&answer), "callIds[0]");
+    assert_eq!(error_field(&answer), "callIds[0]");
     let (status, answer) = app.post(&path, &user, json!({ "callIds": [1] })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&answer), "callIds[0]");
+    assert_eq!(error_field(&answer), "callIds[0]");
 
     let (status, answer) = app.get("/api/groups/xyz", &user).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(field(&answer), "id");
+    assert_eq!(error_field(&answer), "id");
     assert_eq!(
         app.delete("/api/groups/xyz", &user).await.0,
         StatusCode::BAD_REQUEST
     );
     let (status, answer) = app.get("/api/groups?limit=201", &user).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&answer), "limit");
+    assert_eq!(error_field(&answer), "limit");
     let (status, answer) = app.get("/api/groups?page=abc", &user).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field(&answer), "page");
+    assert_eq!(error_field(&answer), "page");
 
-    assert_eq!(group_count(&app).await, 1);
-    assert_eq!(raw_group(&app, &id).await, stored);
+    assert_eq!(app.count("groups").await, 1);
+    assert_eq!(app.raw_doc("groups", &id).await, stored);
 }

@@ -7,6 +7,7 @@ use super::password;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::User;
+use crate::regex_escape::escape_regex;
 use crate::{phone, store};
 
 /// What registration asks for.
@@ -138,18 +139,6 @@ pub fn parse_timezone(field: &str, raw: &str) -> Result<Tz> {
     })
 }
 
-/// Escapes text for use inside a regular expression.
-pub fn escape_regex(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\^$.|?*+()[]{}/-".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,11 +160,6 @@ mod tests {
         ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn regex_text_is_escaped() {
-        assert_eq!(escape_regex("a.b+c@d.test"), "a\\.b\\+c@d\\.test");
     }
 
     #[test]

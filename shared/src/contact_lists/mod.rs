@@ -1,13 +1,11 @@
 //! Contact lists (`contactlists`): named sets of a user's contacts.
 //!
-//! - `input`: checks of client input, shared with groups;
 //! - `view`: what the API shows;
 //! - `service`: the logic, plain async functions taking `&Db` and the
 //!   owner's id (automations call [`mark_used`]);
 //! - `handlers`: the thin HTTP layer.
 
 mod handlers;
-pub mod input;
 mod service;
 mod view;
 
@@ -20,7 +18,6 @@ pub use service::{
     add_contacts, create, delete, find, list, mark_used, remove_contacts, update, ContactIds,
     ContactListPatch, ListFilter, NewContactList,
 };
-pub(crate) use view::object_json;
 pub use view::ContactListView;
 
 pub fn routes() -> ApiRouter {

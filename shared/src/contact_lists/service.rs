@@ -3,23 +3,22 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::input::{self, IdList};
 use super::view::ContactListView;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::page::{PageRequest, Paged};
-use crate::model::{ContactList, Number, Record};
-use crate::store;
+use crate::http::id_list::IdList;
+use crate::http::input;
+use crate::http::page::{find_page, PageRequest, Paged};
+use crate::members::{self, Holder};
+use crate::model::{Contact, ContactList, Number, Record};
+use crate::{owned, store};
 
 const WHAT: &str = "contact list";
-const MAX_NAME: usize = 100;
-const MAX_DESCRIPTION: usize = 1000;
 const MAX_COLOR: usize = 32;
 /// The Node app's colour for a new list.
 const DEFAULT_COLOR: &str = "blue";
@@ -64,12 +63,19 @@ pub struct ListFilter {
     pub include_system: bool,
 }
 
-fn collection(db: &Db) -> mongodb::Collection<Document> {
-    db.raw(ContactList::COLLECTION)
+impl Holder for ContactList {
+    const WHAT: &'static str = WHAT;
+    const FIELD: &'static str = "contactIds";
+    const MEMBER_COLLECTION: &'static str = Contact::COLLECTION;
+    const MEMBER_WHAT: &'static str = "contact";
+
+    fn member_ids(&self) -> HashSet<ObjectId> {
+        self.contact_ids().into_iter().collect()
+    }
 }
 
-fn scoped(user_id: ObjectId, id: ObjectId) -> Document {
-    doc! { "_id": id, "userId": user_id }
+fn collection(db: &Db) -> mongodb::Collection<Document> {
+    db.raw(ContactList::COLLECTION)
 }
 
 fn not_found() -> Error {
@@ -78,9 +84,7 @@ fn not_found() -> Error {
 
 /// The caller's list `id`, or 404.
 pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactList> {
-    store::find_one::<ContactList>(db, scoped(user_id, id))
-        .await?
-        .ok_or_else(not_found)
+    owned::find(db, user_id, id, WHAT).await
 }
 
 /// One page of the caller's lists, most recently used first, then by name.
@@ -99,20 +103,11 @@ pub async fn list(
     if !filter.include_system {
         query.insert("isSystem", doc! { "$ne": true });
     }
-    let total = collection(db).count_documents(query.clone()).await?;
-    let documents: Vec<Document> = collection(db)
-        .find(query)
-        .sort(doc! { "metadata.lastUsed": -1, "name": 1, "_id": 1 })
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<ContactList>(document).map(|l| ContactListView::from(&l)))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    let sort = doc! { "metadata.lastUsed": -1, "name": 1, "_id": 1 };
+    find_page(db, query, sort, page, |list: ContactList| {
+        ContactListView::from(&list)
+    })
+    .await
 }
 
 fn entry(contact_id: ObjectId, at: DateTime) -> Document {
@@ -121,19 +116,20 @@ fn entry(contact_id: ObjectId, at: DateTime) -> Document {
 
 /// Creates a list of the caller's, optionally with contacts.
 pub async fn create(db: &Db, user_id: ObjectId, new: NewContactList) -> Result<ContactListView> {
-    let name = input::name("name", &new.name, MAX_NAME)?;
-    let description = input::short_text(
-        "description",
-        new.description.as_deref().unwrap_or_default(),
-        MAX_DESCRIPTION,
-    )?;
+    let (name, description) = input::name_and_description(&new.name, new.description.as_deref())?;
     let color = match new.color.as_deref() {
         Some(color) => input::name("color", color, MAX_COLOR)?,
         None => DEFAULT_COLOR.to_string(),
     };
     let ids = IdList::parse("contactIds", new.contact_ids.as_deref().unwrap_or_default())?;
-    ids.ensure_owned(db, "contacts", "contact", user_id, &HashSet::new())
-        .await?;
+    ids.ensure_owned(
+        db,
+        ContactList::MEMBER_COLLECTION,
+        ContactList::MEMBER_WHAT,
+        user_id,
+        &HashSet::new(),
+    )
+    .await?;
     let now = DateTime::now();
     let contacts: Vec<Document> = ids.ids().into_iter().map(|id| entry(id, now)).collect();
     let list = ContactList {
@@ -176,16 +172,8 @@ pub async fn update(
     id: ObjectId,
     patch: ContactListPatch,
 ) -> Result<ContactListView> {
-    let mut fields = Document::new();
-    if let Some(name) = patch.name.as_deref() {
-        fields.insert("name", input::name("name", name, MAX_NAME)?);
-    }
-    if let Some(description) = patch.description.as_deref() {
-        fields.insert(
-            "description",
-            input::short_text("description", description, MAX_DESCRIPTION)?,
-        );
-    }
+    let mut fields =
+        input::name_and_description_fields(patch.name.as_deref(), patch.description.as_deref())?;
     if let Some(color) = patch.color.as_deref() {
         fields.insert("color", input::name("color", color, MAX_COLOR)?);
     }
@@ -193,12 +181,7 @@ pub async fn update(
         fields.insert("settings", input::free_object("settings", settings)?);
     }
     if !fields.is_empty() {
-        store::set_fields::<ContactList>(db, scoped(user_id, id), fields)
-            .await
-            .map_err(|error| match error {
-                Error::NotFound { .. } => not_found(),
-                other => other,
-            })?;
+        owned::set_fields::<ContactList>(db, user_id, id, fields, WHAT).await?;
     }
     find(db, user_id, id)
         .await
@@ -214,7 +197,7 @@ pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
             message: "system list is managed by its automation".to_string(),
         });
     }
-    let mut filter = scoped(user_id, id);
+    let mut filter = owned::scoped(user_id, id);
     filter.insert("isSystem", doc! { "$ne": true });
     let result = collection(db).delete_one(filter).await?;
     if result.deleted_count == 0 {
@@ -232,24 +215,16 @@ pub async fn add_contacts(
     id: ObjectId,
     contact_ids: &[String],
 ) -> Result<ContactListView> {
-    let ids = IdList::parse_non_empty("contactIds", contact_ids)?;
-    let mut list = find(db, user_id, id).await?;
-    ids.ensure_owned(db, "contacts", "contact", user_id, &HashSet::new())
-        .await?;
+    let (mut list, ids) = members::to_add::<ContactList>(db, user_id, id, contact_ids).await?;
     let now = DateTime::now();
     for _ in 0..ATTEMPTS {
-        let present: HashSet<ObjectId> = list.contact_ids().into_iter().collect();
-        let missing: Vec<ObjectId> = ids
-            .ids()
-            .into_iter()
-            .filter(|id| !present.contains(id))
-            .collect();
+        let missing = ids.not_in(&list.member_ids());
         if missing.is_empty() {
             return sync_count(db, user_id, id).await;
         }
         let entries: Vec<Document> = missing.iter().map(|id| entry(*id, now)).collect();
         let size = list.contacts.len();
-        let mut filter = scoped(user_id, id);
+        let mut filter = owned::scoped(user_id, id);
         // Unchanged length and none of `missing` listed: the count below
         // is exact and no contact is listed twice.
         filter.insert("contacts", doc! { "$size": size as i64 });
@@ -291,20 +266,11 @@ pub async fn remove_contacts(
     id: ObjectId,
     contact_ids: &[String],
 ) -> Result<ContactListView> {
-    let ids = IdList::parse_non_empty("contactIds", contact_ids)?;
-    let list = find(db, user_id, id).await?;
-    let listed: HashSet<ObjectId> = list.contact_ids().into_iter().collect();
-    ids.ensure_owned(db, "contacts", "contact", user_id, &listed)
-        .await?;
-    let to_pull: Vec<ObjectId> = ids
-        .ids()
-        .into_iter()
-        .filter(|id| listed.contains(id))
-        .collect();
+    let (_, to_pull) = members::to_remove::<ContactList>(db, user_id, id, contact_ids).await?;
     if !to_pull.is_empty() {
         collection(db)
             .update_one(
-                scoped(user_id, id),
+                owned::scoped(user_id, id),
                 doc! {
                     "$pull": { "contacts": { "contactId": { "$in": &to_pull } } },
                     "$set": { "updatedAt": DateTime::now() },
@@ -325,7 +291,7 @@ async fn sync_count(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactL
         if stored == Some(size as f64) {
             return Ok(ContactListView::from(&list));
         }
-        let mut filter = scoped(user_id, id);
+        let mut filter = owned::scoped(user_id, id);
         filter.insert("contacts", doc! { "$size": size as i64 });
         let result = collection(db)
             .update_one(
@@ -345,7 +311,7 @@ async fn sync_count(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactL
 /// `metadata.lastUsed` alone, so other metadata keys survive.
 pub async fn mark_used(db: &Db, user_id: ObjectId, list_id: ObjectId) -> Result<()> {
     let stored = collection(db)
-        .find_one(scoped(user_id, list_id))
+        .find_one(owned::scoped(user_id, list_id))
         .projection(doc! { "metadata": 1 })
         .await?
         .ok_or_else(not_found)?;
@@ -355,10 +321,5 @@ pub async fn mark_used(db: &Db, user_id: ObjectId, list_id: ObjectId) -> Result<
         // Absent or null: a dotted `$set` would fail on null.
         _ => doc! { "metadata": { "lastUsed": now } },
     };
-    store::set_fields::<ContactList>(db, scoped(user_id, list_id), fields)
-        .await
-        .map_err(|error| match error {
-            Error::NotFound { .. } => not_found(),
-            other => other,
-        })
+    owned::set_fields::<ContactList>(db, user_id, list_id, fields, WHAT).await
 }

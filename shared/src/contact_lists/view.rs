@@ -1,12 +1,11 @@
 //! What the API shows of a contact list.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::Document;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::http::json::document_to_json;
+use crate::http::json::object_json;
 use crate::model::ContactList;
 
 /// A contact list as the API shows it.
@@ -32,10 +31,6 @@ pub struct ContactListView {
     pub metadata: Value,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-pub(crate) fn object_json(document: Option<&Document>) -> Value {
-    document.map_or_else(|| Value::Object(Default::default()), document_to_json)
 }
 
 impl From<&ContactList> for ContactListView {

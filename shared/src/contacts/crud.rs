@@ -1,21 +1,20 @@
 //! Create, read, update and delete of one contact, always within one
 //! user's contacts: another user's id is simply not found.
 
+use std::collections::HashSet;
+
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 
 use super::write::{self, ContactPatch, NewContact};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::http::id_list::IdList;
 use crate::model::{Contact, ContactList, Group, Record};
-use crate::{phone, store};
+use crate::{owned, phone, store};
 
-const NOT_FOUND: Error = Error::NotFound { what: "contact" };
-
-/// The filter for contact `id` of `user_id`.
-fn owned(user_id: ObjectId, id: ObjectId) -> Document {
-    doc! { "_id": id, "userId": user_id }
-}
+const WHAT: &str = "contact";
+const NOT_FOUND: Error = Error::NotFound { what: WHAT };
 
 /// Creates a contact after checking every field, the groups' owner and
 /// that the user has no contact with this number yet.
@@ -25,7 +24,7 @@ pub async fn create(db: &Db, user_id: ObjectId, input: NewContact) -> Result<Con
     let email = write::email(input.email.as_deref())?;
     let timezone = write::timezone(input.timezone.as_deref())?;
     let tags = write::tags(input.tags.unwrap_or_default());
-    let groups = write::group_ids(input.groups.as_deref().unwrap_or_default())?;
+    let groups = IdList::parse_unbounded("groups", input.groups.as_deref().unwrap_or_default())?;
     let metadata = match &input.metadata {
         Some(map) => write::metadata(map)?,
         None => Document::new(),
@@ -53,9 +52,7 @@ pub async fn create(db: &Db, user_id: ObjectId, input: NewContact) -> Result<Con
 
 /// The user's contact `id`.
 pub async fn get(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Contact> {
-    store::find_one(db, owned(user_id, id))
-        .await?
-        .ok_or(NOT_FOUND)
+    owned::find(db, user_id, id, WHAT).await
 }
 
 /// Applies `patch` with one targeted `$set`, so fields this backend does
@@ -87,7 +84,10 @@ pub async fn update(
         fields.insert("tags", write::tags(tags.unwrap_or_default()));
     }
     if let Some(raw) = patch.groups {
-        groups = Some(write::group_ids(raw.as_deref().unwrap_or_default())?);
+        groups = Some(IdList::parse_unbounded(
+            "groups",
+            raw.as_deref().unwrap_or_default(),
+        )?);
     }
     if let Some(metadata) = patch.metadata {
         let metadata = match &metadata {
@@ -121,12 +121,7 @@ pub async fn update(
     if let Some(e164) = &phone_number {
         ensure_unique_phone(db, user_id, e164, Some(id)).await?;
     }
-    store::set_fields::<Contact>(db, owned(user_id, id), fields)
-        .await
-        .map_err(|error| match error {
-            Error::NotFound { .. } => NOT_FOUND,
-            other => other,
-        })?;
+    owned::set_fields::<Contact>(db, user_id, id, fields, WHAT).await?;
     get(db, user_id, id).await
 }
 
@@ -135,7 +130,7 @@ pub async fn update(
 pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
     let result = db
         .raw(Contact::COLLECTION)
-        .delete_one(owned(user_id, id))
+        .delete_one(owned::scoped(user_id, id))
         .await?;
     if result.deleted_count == 0 {
         return Err(NOT_FOUND);
@@ -213,30 +208,10 @@ pub async fn ensure_unique_phone(
     }
 }
 
-/// The ids, without repeats, once each is known to be one of the user's
-/// groups; otherwise 422 naming the first foreign or unknown `groups[i]`.
-async fn owned_groups(db: &Db, user_id: ObjectId, ids: Vec<ObjectId>) -> Result<Vec<ObjectId>> {
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let found: Vec<ObjectId> = db
-        .raw(Group::COLLECTION)
-        .find(doc! { "_id": { "$in": ids.clone() }, "userId": user_id })
-        .projection(doc! { "_id": 1 })
-        .await?
-        .try_collect::<Vec<Document>>()
-        .await?
-        .iter()
-        .filter_map(|group| group.get_object_id("_id").ok())
-        .collect();
-    let mut unique = Vec::with_capacity(ids.len());
-    for (i, id) in ids.into_iter().enumerate() {
-        if !found.contains(&id) {
-            return Err(Error::validation(format!("groups[{i}]"), "no such group"));
-        }
-        if !unique.contains(&id) {
-            unique.push(id);
-        }
-    }
-    Ok(unique)
+/// The distinct ids of `ids`, in request order, after checking each is a
+/// group of `user_id` (422 naming `groups[i]` otherwise).
+async fn owned_groups(db: &Db, user_id: ObjectId, ids: IdList) -> Result<Vec<ObjectId>> {
+    ids.ensure_owned(db, Group::COLLECTION, "group", user_id, &HashSet::new())
+        .await?;
+    Ok(ids.ids())
 }

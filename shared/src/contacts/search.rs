@@ -3,7 +3,6 @@
 //! Search uses case-insensitive regexes on escaped input, not `$text`:
 //! SecantusDB has no text index, and a regex also finds partial numbers.
 
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,9 +11,10 @@ use super::view::ContactView;
 use crate::db::Db;
 use crate::error::Result;
 use crate::http::extract::object_id;
-use crate::http::page::{PageQuery, Paged};
-use crate::model::{Contact, Record};
-use crate::{phone, store};
+use crate::http::page::{find_page, PageQuery, Paged};
+use crate::model::Contact;
+use crate::phone;
+use crate::regex_escape::escape_regex;
 
 /// Fewest digits a search needs before it is also matched against numbers,
 /// so a short query like `2` does not match every contact.
@@ -71,21 +71,7 @@ pub async fn list(db: &Db, user_id: ObjectId, query: &ContactQuery) -> Result<Pa
     }
     .validate()?;
     let filter = filter(user_id, query)?;
-    let contacts = db.raw(Contact::COLLECTION);
-    let total = contacts.count_documents(filter.clone()).await?;
-    let documents: Vec<Document> = contacts
-        .find(filter)
-        .sort(sort(query))
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<Contact>(document).map(ContactView::from))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    find_page::<Contact, _>(db, filter, sort(query), page, ContactView::from).await
 }
 
 /// The filter for `query`, always within `user_id`'s contacts.
@@ -116,7 +102,7 @@ pub fn filter(user_id: ObjectId, query: &ContactQuery) -> Result<Document> {
 
 /// Alternatives matching `text` in a name, an email or a number.
 fn search(text: &str) -> Vec<Document> {
-    let escaped = escape(text);
+    let escaped = escape_regex(text);
     let mut any = vec![
         doc! { "name": { "$regex": escaped.clone(), "$options": "i" } },
         doc! { "email": { "$regex": escaped, "$options": "i" } },
@@ -148,39 +134,6 @@ fn digits_pattern(text: &str) -> Option<String> {
     Some(parts.join(r"\D*"))
 }
 
-/// Escapes regex metacharacters so user text matches literally. Only the
-/// characters both PCRE (MongoDB) and Rust's regex (SecantusDB) treat as
-/// escapable are escaped: the set of `regex::escape`.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '.'
-                | '+'
-                | '*'
-                | '?'
-                | '('
-                | ')'
-                | '|'
-                | '['
-                | ']'
-                | '{'
-                | '}'
-                | '^'
-                | '$'
-                | '#'
-                | '&'
-                | '-'
-                | '~'
-        ) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// The sort for `query`, with `_id` breaking ties so pages are stable.
 fn sort(query: &ContactQuery) -> Document {
     let direction = match query.order.unwrap_or_default() {
@@ -202,12 +155,6 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_metacharacters() {
-        assert_eq!(escape("a.b*(c)"), r"a\.b\*\(c\)");
-        assert_eq!(escape("o'brien@x"), "o'brien@x");
-    }
 
     #[test]
     fn phone_like_text_matches_digits_with_any_separators() {

@@ -2,14 +2,12 @@
 //! every write (API or import) checks before touching the database.
 
 use chrono_tz::Tz;
-use mongodb::bson::oid::ObjectId;
 use mongodb::bson::Document;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-use crate::http::extract::object_id;
 use crate::http::json::object_to_document;
 use crate::phone;
 
@@ -149,15 +147,6 @@ where
     tags
 }
 
-/// Parses group ids in the order given, so `ids[i]` is `groups[i]`; a
-/// bad one is 400 naming `groups[i]`.
-pub fn group_ids(raw: &[String]) -> Result<Vec<ObjectId>> {
-    raw.iter()
-        .enumerate()
-        .map(|(i, text)| object_id(&format!("groups[{i}]"), text.trim()))
-        .collect()
-}
-
 /// Client metadata as BSON. Keys with `.` or a leading `$` would be read
 /// by MongoDB as paths or operators, so they are refused.
 pub fn metadata(raw: &Map<String, Value>) -> Result<Document> {
@@ -202,12 +191,6 @@ mod tests {
     #[test]
     fn tags_are_trimmed_and_unique() {
         assert_eq!(tags([" vip", "vip", "", "sedan "]), ["vip", "sedan"]);
-    }
-
-    #[test]
-    fn bad_group_id_names_its_index() {
-        let err = group_ids(&["68adcc5c260379b1fd9a2614".into(), "x".into()]).unwrap_err();
-        assert_eq!(err.body().error.field.as_deref(), Some("groups[1]"));
     }
 
     #[test]

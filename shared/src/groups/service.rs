@@ -3,22 +3,20 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::view::GroupView;
-use crate::contact_lists::input::{self, IdList};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::page::{PageRequest, Paged};
-use crate::model::{Group, IdRef, Record};
-use crate::store;
+use crate::http::input;
+use crate::http::page::{find_page, PageRequest, Paged};
+use crate::members::{self, Holder};
+use crate::model::{Call, Group, IdRef, Record};
+use crate::{owned, store};
 
 const WHAT: &str = "group";
-const MAX_NAME: usize = 100;
-const MAX_DESCRIPTION: usize = 1000;
 /// The Node app's colour for a new group.
 pub const DEFAULT_COLOR: &str = "#3b82f6";
 
@@ -50,12 +48,19 @@ pub struct CallIds {
     pub call_ids: Vec<String>,
 }
 
-fn collection(db: &Db) -> mongodb::Collection<Document> {
-    db.raw(Group::COLLECTION)
+impl Holder for Group {
+    const WHAT: &'static str = WHAT;
+    const FIELD: &'static str = "callIds";
+    const MEMBER_COLLECTION: &'static str = Call::COLLECTION;
+    const MEMBER_WHAT: &'static str = "call";
+
+    fn member_ids(&self) -> HashSet<ObjectId> {
+        self.calls.iter().filter_map(IdRef::object_id).collect()
+    }
 }
 
-fn scoped(user_id: ObjectId, id: ObjectId) -> Document {
-    doc! { "_id": id, "userId": user_id }
+fn collection(db: &Db) -> mongodb::Collection<Document> {
+    db.raw(Group::COLLECTION)
 }
 
 fn not_found() -> Error {
@@ -76,38 +81,22 @@ pub fn color(text: &str) -> Result<String> {
 
 /// The caller's group `id`, or 404.
 pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Group> {
-    store::find_one::<Group>(db, scoped(user_id, id))
-        .await?
-        .ok_or_else(not_found)
+    owned::find(db, user_id, id, WHAT).await
 }
 
 /// One page of the caller's groups, newest first.
 pub async fn list(db: &Db, user_id: ObjectId, page: PageRequest) -> Result<Paged<GroupView>> {
     let query = doc! { "userId": user_id };
-    let total = collection(db).count_documents(query.clone()).await?;
-    let documents: Vec<Document> = collection(db)
-        .find(query)
-        .sort(doc! { "createdAt": -1, "_id": -1 })
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<Group>(document).map(|g| GroupView::from(&g)))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    let sort = doc! { "createdAt": -1, "_id": -1 };
+    find_page(db, query, sort, page, |group: Group| {
+        GroupView::from(&group)
+    })
+    .await
 }
 
 /// Creates a group of the caller's, without calls.
 pub async fn create(db: &Db, user_id: ObjectId, new: NewGroup) -> Result<GroupView> {
-    let name = input::name("name", &new.name, MAX_NAME)?;
-    let description = input::short_text(
-        "description",
-        new.description.as_deref().unwrap_or_default(),
-        MAX_DESCRIPTION,
-    )?;
+    let (name, description) = input::name_and_description(&new.name, new.description.as_deref())?;
     let color = color(new.color.as_deref().unwrap_or(DEFAULT_COLOR))?;
     let group = Group {
         id: ObjectId::new(),
@@ -126,13 +115,6 @@ pub async fn create(db: &Db, user_id: ObjectId, new: NewGroup) -> Result<GroupVi
     Ok(GroupView::from(&stored))
 }
 
-fn map_not_found(error: Error) -> Error {
-    match error {
-        Error::NotFound { .. } => not_found(),
-        other => other,
-    }
-}
-
 /// Changes the fields `patch` gives with one targeted `$set`.
 pub async fn update(
     db: &Db,
@@ -140,16 +122,8 @@ pub async fn update(
     id: ObjectId,
     patch: GroupPatch,
 ) -> Result<GroupView> {
-    let mut fields = Document::new();
-    if let Some(name) = patch.name.as_deref() {
-        fields.insert("name", input::name("name", name, MAX_NAME)?);
-    }
-    if let Some(description) = patch.description.as_deref() {
-        fields.insert(
-            "description",
-            input::short_text("description", description, MAX_DESCRIPTION)?,
-        );
-    }
+    let mut fields =
+        input::name_and_description_fields(patch.name.as_deref(), patch.description.as_deref())?;
     if let Some(text) = patch.color.as_deref() {
         fields.insert("color", color(text)?);
     }
@@ -157,16 +131,16 @@ pub async fn update(
         fields.insert("isActive", active);
     }
     if !fields.is_empty() {
-        store::set_fields::<Group>(db, scoped(user_id, id), fields)
-            .await
-            .map_err(map_not_found)?;
+        owned::set_fields::<Group>(db, user_id, id, fields, WHAT).await?;
     }
     find(db, user_id, id).await.map(|g| GroupView::from(&g))
 }
 
 /// Deletes the caller's group (its calls stay).
 pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
-    let result = collection(db).delete_one(scoped(user_id, id)).await?;
+    let result = collection(db)
+        .delete_one(owned::scoped(user_id, id))
+        .await?;
     if result.deleted_count == 0 {
         return Err(not_found());
     }
@@ -188,22 +162,14 @@ pub async fn add_calls(
     id: ObjectId,
     call_ids: &[String],
 ) -> Result<GroupView> {
-    let ids = IdList::parse_non_empty("callIds", call_ids)?;
-    let group = find(db, user_id, id).await?;
-    ids.ensure_owned(db, "calls", "call", user_id, &HashSet::new())
-        .await?;
-    let present: HashSet<ObjectId> = group.calls.iter().filter_map(IdRef::object_id).collect();
-    let missing: Vec<ObjectId> = ids
-        .ids()
-        .into_iter()
-        .filter(|id| !present.contains(id))
-        .collect();
+    let (group, ids) = members::to_add::<Group>(db, user_id, id, call_ids).await?;
+    let missing = ids.not_in(&group.member_ids());
     if !missing.is_empty() {
         // Ids already present in either stored form were skipped above;
         // `$addToSet` keeps a concurrent add of the same call single.
         let result = collection(db)
             .update_one(
-                scoped(user_id, id),
+                owned::scoped(user_id, id),
                 doc! {
                     "$addToSet": { "calls": { "$each": &missing } },
                     "$set": { "updatedAt": DateTime::now() },
@@ -225,20 +191,11 @@ pub async fn remove_calls(
     id: ObjectId,
     call_ids: &[String],
 ) -> Result<GroupView> {
-    let ids = IdList::parse_non_empty("callIds", call_ids)?;
-    let group = find(db, user_id, id).await?;
-    let grouped: HashSet<ObjectId> = group.calls.iter().filter_map(IdRef::object_id).collect();
-    ids.ensure_owned(db, "calls", "call", user_id, &grouped)
-        .await?;
-    let to_pull: Vec<ObjectId> = ids
-        .ids()
-        .into_iter()
-        .filter(|id| grouped.contains(id))
-        .collect();
+    let (_, to_pull) = members::to_remove::<Group>(db, user_id, id, call_ids).await?;
     if !to_pull.is_empty() {
         collection(db)
             .update_one(
-                scoped(user_id, id),
+                owned::scoped(user_id, id),
                 doc! {
                     "$pull": { "calls": { "$in": stored_forms(&to_pull) } },
                     "$set": { "updatedAt": DateTime::now() },

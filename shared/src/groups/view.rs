@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::contact_lists::object_json;
+use crate::http::json::object_json;
 use crate::model::Group;
 
 /// A group of calls as the API shows it.

@@ -35,6 +35,12 @@ pub fn document_to_json(doc: &Document) -> Value {
     )
 }
 
+/// A stored free-form object (`settings`, `metadata`) as JSON; `{}` when
+/// absent.
+pub fn object_json(document: Option<&Document>) -> Value {
+    document.map_or_else(|| Value::Object(Default::default()), document_to_json)
+}
+
 /// JSON from a client as BSON, numbers stored the Node way.
 pub fn from_json(value: &Value) -> Bson {
     match value {

@@ -5,6 +5,8 @@
 mod auth_user;
 mod docs;
 pub mod extract;
+pub mod id_list;
+pub mod input;
 pub mod json;
 pub mod page;
 
