@@ -34,6 +34,17 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/groups/{id}/calls"),
     ("delete", "/api/groups/{id}/calls"),
     ("post", "/api/feedback"),
+    ("get", "/api/automations"),
+    ("post", "/api/automations"),
+    ("get", "/api/automations/{id}"),
+    ("patch", "/api/automations/{id}"),
+    ("delete", "/api/automations/{id}"),
+    ("post", "/api/automations/{id}/activate"),
+    ("post", "/api/automations/{id}/pause"),
+    ("get", "/api/automations/{id}/preview"),
+    ("get", "/api/scheduled-calls"),
+    ("post", "/api/scheduled-calls"),
+    ("delete", "/api/scheduled-calls/{id}"),
 ];
 
 #[tokio::test]

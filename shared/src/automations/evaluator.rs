@@ -167,7 +167,7 @@ async fn evaluate(
 }
 
 /// The automation's contacts that may be called: its owner's, active.
-async fn active_contacts(db: &Db, automation: &Automation) -> Result<Vec<Contact>> {
+pub(crate) async fn active_contacts(db: &Db, automation: &Automation) -> Result<Vec<Contact>> {
     let ids = automation.contact_ids();
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -30,7 +30,9 @@ mod usage;
 mod user;
 mod verified_number;
 
-pub use automation::{Automation, CallbackPolicy, Timing, TimingError, Trigger};
+pub use automation::{
+    parse_clock, parse_delay_minutes, Automation, CallbackPolicy, Timing, TimingError, Trigger,
+};
 pub use call::Call;
 pub use contact::Contact;
 pub use contact_list::ContactList;

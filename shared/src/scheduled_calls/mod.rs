@@ -1,12 +1,17 @@
 //! Scheduled calls: recorded once per due occurrence, then handed to the
-//! dial queue by the sweep.
+//! dial queue by the sweep; listed, scheduled by hand and cancelled
+//! through `/api/scheduled-calls`.
 
 pub mod callback;
 pub mod record;
 mod routes;
+pub mod service;
 pub mod sweep;
+pub mod view;
 
 pub use callback::{schedule_callback, Callback};
 pub use record::{record_all, NewScheduledCall, RecordReport};
 pub use routes::routes;
+pub use service::{NewManualCall, ScheduledCallQuery};
 pub use sweep::{enqueue_due, SweepReport};
+pub use view::ScheduledCallView;

@@ -1,7 +1,94 @@
-//! `/api/scheduled-calls` (to be built).
+//! `/api/scheduled-calls`: thin handlers over [`service`].
 
-use crate::http::ApiRouter;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use utoipa_axum::routes;
+
+use super::service::{self, NewManualCall, ScheduledCallQuery};
+use super::view::ScheduledCallView;
+use crate::error::{ErrorBody, Result};
+use crate::http::extract::object_id;
+use crate::http::page::Paged;
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
+        .routes(routes!(list_scheduled_calls, create_scheduled_call))
+        .routes(routes!(cancel_scheduled_call))
+}
+
+/// The user's scheduled calls, newest `scheduledTime` first.
+#[utoipa::path(
+    get,
+    path = "/api/scheduled-calls",
+    tag = "scheduled-calls",
+    security(("bearer" = [])),
+    params(ScheduledCallQuery),
+    responses(
+        (status = 200, description = "One page of scheduled calls", body = Paged<ScheduledCallView>),
+        (status = 400, description = "Malformed automation id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Unknown status, bad date or page", body = ErrorBody),
+    )
+)]
+async fn list_scheduled_calls(
+    user: AuthUser,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ScheduledCallQuery>,
+) -> Result<Json<Paged<ScheduledCallView>>> {
+    service::list(&state.db, user.user_id, &query)
+        .await
+        .map(Json)
+}
+
+/// Schedules a manual call to a contact or a number, `pending` until its
+/// time.
+#[utoipa::path(
+    post,
+    path = "/api/scheduled-calls",
+    tag = "scheduled-calls",
+    security(("bearer" = [])),
+    request_body = NewManualCall,
+    responses(
+        (status = 201, description = "Scheduled", body = ScheduledCallView),
+        (status = 400, description = "Malformed JSON or contact id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Time not in the future, bad number, unknown contact or call mode", body = ErrorBody),
+    )
+)]
+async fn create_scheduled_call(
+    user: AuthUser,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<NewManualCall>,
+) -> Result<(StatusCode, Json<ScheduledCallView>)> {
+    let call = service::create_manual(&state.db, user.user_id, input, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(call.into())))
+}
+
+/// Cancels a call that has not started (`pending`, `enqueuing` or
+/// `queued`); cancelling a cancelled call answers it unchanged.
+#[utoipa::path(
+    delete,
+    path = "/api/scheduled-calls/{id}",
+    tag = "scheduled-calls",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Scheduled call id")),
+    responses(
+        (status = 200, description = "The call, cancelled", body = ScheduledCallView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such scheduled call of this user", body = ErrorBody),
+        (status = 409, description = "The call has already started", body = ErrorBody),
+    )
+)]
+async fn cancel_scheduled_call(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduledCallView>> {
+    let id = object_id("id", &id)?;
+    let call = service::cancel(&state.db, user.user_id, id).await?;
+    Ok(Json(call.into()))
 }
