@@ -17,7 +17,10 @@ use heyway_tests::TestDb;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
 fn env_number(key: &str, default: usize) -> usize {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Peak resident memory of this process, from the kernel.
@@ -52,18 +55,30 @@ async fn main() {
     let db = &t.db;
     heyway::indexes::migrate(db).await.expect("migrate");
     let now: DateTime<Utc> = "2026-11-29T23:00:30Z".parse().expect("instant");
-    let created = bson::DateTime::from_chrono("2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().expect("instant"));
+    let created = bson::DateTime::from_chrono(
+        "2026-01-01T00:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("instant"),
+    );
     let user = ObjectId::new();
     db.raw("users")
-        .insert_one(doc! { "_id": user, "name": "Bench Owner", "freeMinutes": 0, "createdAt": created })
+        .insert_one(
+            doc! { "_id": user, "name": "Bench Owner", "freeMinutes": 0, "createdAt": created },
+        )
         .await
         .expect("user");
 
     // Setup: contacts and automations, all due at 23:00 UTC.
     let mut all: Vec<Document> = (0..contacts).map(|i| contact(user, i, created)).collect();
-    let ids: Vec<Bson> = all.iter().map(|c| c.get("_id").cloned().unwrap_or(Bson::Null)).collect();
+    let ids: Vec<Bson> = all
+        .iter()
+        .map(|c| c.get("_id").cloned().unwrap_or(Bson::Null))
+        .collect();
     for chunk in all.chunks(5_000) {
-        db.raw("contacts").insert_many(chunk).await.expect("contacts");
+        db.raw("contacts")
+            .insert_many(chunk)
+            .await
+            .expect("contacts");
     }
     let last_run = bson::DateTime::from_chrono(now - chrono::Duration::minutes(5));
     for chunk in ids.chunks(per_automation) {
@@ -85,7 +100,10 @@ async fn main() {
     }
     let started = Instant::now();
     for chunk in all.chunks(1_000) {
-        db.raw("bench_raw").insert_many(chunk).await.expect("raw insert");
+        db.raw("bench_raw")
+            .insert_many(chunk)
+            .await
+            .expect("raw insert");
     }
     let raw_secs = started.elapsed().as_secs_f64();
     drop(all);
@@ -101,23 +119,40 @@ async fn main() {
     });
     let rss_before = peak_rss_mib();
     let started = Instant::now();
-    let report = run_pass(db, &DialQueue::InProcess(queue), now, EvaluatorSettings::default())
-        .await
-        .expect("pass");
+    let report = run_pass(
+        db,
+        &DialQueue::InProcess(queue),
+        now,
+        EvaluatorSettings::default(),
+    )
+    .await
+    .expect("pass");
     let pass_secs = started.elapsed().as_secs_f64();
     consumer.abort();
 
-    assert_eq!(report.recorded, contacts, "every contact's call recorded: {report:?}");
+    assert_eq!(
+        report.recorded, contacts,
+        "every contact's call recorded: {report:?}"
+    );
     assert_eq!(report.enqueued, contacts, "every call enqueued: {report:?}");
     let rate = |n: usize, secs: f64| n as f64 / secs;
     println!("evaluator benchmark: {contacts} contacts, {automations} automations, one pass");
-    println!("  raw insert_many        {contacts:>7} docs in {raw_secs:>7.2} s  = {:>9.0} docs/s", rate(contacts, raw_secs));
+    println!(
+        "  raw insert_many        {contacts:>7} docs in {raw_secs:>7.2} s  = {:>9.0} docs/s",
+        rate(contacts, raw_secs)
+    );
     println!(
         "  evaluator pass         {:>7} calls recorded and enqueued in {pass_secs:>7.2} s  = {:>9.0} calls/s",
         report.recorded,
         rate(report.recorded, pass_secs)
     );
     println!("  ratio (pass / raw)     {:.2}", raw_secs / pass_secs);
-    println!("  jobs received          {}", received.load(Ordering::Relaxed));
-    println!("  peak memory (VmHWM)    {:.0} MiB (before the pass: {rss_before:.0} MiB, after setup)", peak_rss_mib());
+    println!(
+        "  jobs received          {}",
+        received.load(Ordering::Relaxed)
+    );
+    println!(
+        "  peak memory (VmHWM)    {:.0} MiB (before the pass: {rss_before:.0} MiB, after setup)",
+        peak_rss_mib()
+    );
 }

@@ -60,17 +60,36 @@ async fn an_unanswered_call_gets_one_callback_after_the_delay() {
     let user = app.user("Callback Owner").await.id;
     let ended = ended_call(&app.db, user, 0, true).await;
     let ended_at = at("2026-11-29T23:01:00Z");
-    let callback = schedule_callback(&app.db, &ended, CallOutcome::NoAnswer, ended_at).await.unwrap().unwrap();
+    let callback = schedule_callback(&app.db, &ended, CallOutcome::NoAnswer, ended_at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(callback.attempt, 1);
     assert_eq!(callback.scheduled_time, at("2026-11-29T23:31:00Z"));
 
     // The same status callback delivered again records nothing more.
-    schedule_callback(&app.db, &ended, CallOutcome::NoAnswer, ended_at).await.unwrap();
-    let calls = app.db.raw("scheduledcalls").count_documents(doc! { "retryCount": 1 }).await.unwrap();
+    schedule_callback(&app.db, &ended, CallOutcome::NoAnswer, ended_at)
+        .await
+        .unwrap();
+    let calls = app
+        .db
+        .raw("scheduledcalls")
+        .count_documents(doc! { "retryCount": 1 })
+        .await
+        .unwrap();
     assert_eq!(calls, 1);
-    let stored = app.db.raw("scheduledcalls").find_one(doc! { "retryCount": 1 }).await.unwrap().unwrap();
+    let stored = app
+        .db
+        .raw("scheduledcalls")
+        .find_one(doc! { "retryCount": 1 })
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.get_str("status").unwrap(), "pending");
-    assert_eq!(stored.get_datetime("scheduledTime").unwrap(), &bdate("2026-11-29T23:31:00Z"));
+    assert_eq!(
+        stored.get_datetime("scheduledTime").unwrap(),
+        &bdate("2026-11-29T23:31:00Z")
+    );
 }
 
 #[tokio::test]
@@ -79,8 +98,20 @@ async fn a_late_evening_callback_waits_for_the_morning() {
     let user = app.user("Callback Owner").await.id;
     let ended = ended_call(&app.db, user, 0, true).await;
     // Ends 20:45 New York; 30 minutes later is 21:15, past quiet hours.
-    let callback = schedule_callback(&app.db, &ended, CallOutcome::Busy, at("2026-11-30T01:45:00Z")).await.unwrap().unwrap();
-    assert_eq!(callback.scheduled_time, at("2026-11-30T13:00:00Z"), "08:00 the next morning");
+    let callback = schedule_callback(
+        &app.db,
+        &ended,
+        CallOutcome::Busy,
+        at("2026-11-30T01:45:00Z"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        callback.scheduled_time,
+        at("2026-11-30T13:00:00Z"),
+        "08:00 the next morning"
+    );
 }
 
 #[tokio::test]
@@ -88,11 +119,48 @@ async fn no_callback_when_answered_off_or_out_of_attempts() {
     let app = TestApp::new().await;
     let user = app.user("Callback Owner").await.id;
     let answered = ended_call(&app.db, user, 0, true).await;
-    assert_eq!(schedule_callback(&app.db, &answered, CallOutcome::Answered, at("2026-11-29T23:05:00Z")).await.unwrap(), None);
+    assert_eq!(
+        schedule_callback(
+            &app.db,
+            &answered,
+            CallOutcome::Answered,
+            at("2026-11-29T23:05:00Z")
+        )
+        .await
+        .unwrap(),
+        None
+    );
     let off = ended_call(&app.db, user, 0, false).await;
-    assert_eq!(schedule_callback(&app.db, &off, CallOutcome::NoAnswer, at("2026-11-29T23:05:00Z")).await.unwrap(), None);
+    assert_eq!(
+        schedule_callback(
+            &app.db,
+            &off,
+            CallOutcome::NoAnswer,
+            at("2026-11-29T23:05:00Z")
+        )
+        .await
+        .unwrap(),
+        None
+    );
     // Third attempt (retryCount 2) of 3 allowed: no fourth.
     let last = ended_call(&app.db, user, 2, true).await;
-    assert_eq!(schedule_callback(&app.db, &last, CallOutcome::Voicemail, at("2026-11-29T23:05:00Z")).await.unwrap(), None);
-    assert_eq!(app.db.raw("scheduledcalls").count_documents(doc! { "status": "pending" }).await.unwrap(), 0);
+    assert_eq!(
+        schedule_callback(
+            &app.db,
+            &last,
+            CallOutcome::Voicemail,
+            at("2026-11-29T23:05:00Z")
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        app.db
+            .raw("scheduledcalls")
+            .count_documents(doc! { "status": "pending" })
+            .await
+            .unwrap(),
+        0
+    );
 }

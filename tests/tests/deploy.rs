@@ -56,6 +56,8 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "contact" => heyway::contact_lists::routes,
         "groups" => heyway::groups::routes,
         "feedback" => heyway::feedback::routes,
+        "automations" => heyway::automations::routes,
+        "scheduled" => heyway::scheduled_calls::routes,
         other => panic!("no function for events/{other}"),
     };
     http::single(routes(), state)

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, Bson, Document};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use mongodb::options::ReturnDocument;
 use serde::Serialize;
 
@@ -80,12 +80,15 @@ pub async fn run_pass(
     settings: EvaluatorSettings,
 ) -> Result<PassReport> {
     let mut report = PassReport::default();
+    // Calls due now are recorded already claimed with the sweep's token, so
+    // the sweep sends them without rewriting each one first.
+    let sweep_token = ObjectId::new();
     while let Some(automation) = claim_next(db, now, settings).await? {
         report.automations += 1;
-        evaluate(db, &automation, now, settings, &mut report).await?;
+        evaluate(db, &automation, now, settings, sweep_token, &mut report).await?;
     }
     let swept: SweepReport =
-        scheduled_calls::enqueue_due(db, queue, now, settings.max_lateness).await?;
+        scheduled_calls::enqueue_due(db, queue, now, settings.max_lateness, sweep_token).await?;
     report.enqueued += swept.enqueued;
     report.enqueue_failed += swept.failed;
     report.missed += swept.missed;
@@ -116,6 +119,7 @@ async fn evaluate(
     automation: &Automation,
     now: DateTime<Utc>,
     settings: EvaluatorSettings,
+    sweep_token: ObjectId,
     report: &mut PassReport,
 ) -> Result<()> {
     let timing = match automation.timing() {
@@ -146,6 +150,7 @@ async fn evaluate(
         since,
         now,
         max_lateness: settings.max_lateness,
+        claim: Some(sweep_token),
     };
     let plan = plan::due_calls(automation, &timing, &contacts, quiet, window);
     let recorded = record_all(db, &plan.due).await?;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use mongodb::bson::oid::ObjectId;
 
 use crate::model::scheduled_call::status;
 use crate::model::{Automation, Contact, Timing};
@@ -26,6 +27,8 @@ pub struct Window {
     pub now: DateTime<Utc>,
     /// Older than this, a due call is recorded as missed, not placed.
     pub max_lateness: Duration,
+    /// The pass's sweep token: calls placeable now are recorded claimed.
+    pub claim: Option<ObjectId>,
 }
 
 /// One upcoming or due call of a contact.
@@ -134,6 +137,7 @@ pub fn due_calls(
             } else {
                 String::new()
             },
+            claim: window.claim.filter(|_| !late && scheduled_time <= window.now),
         });
     }
     plan

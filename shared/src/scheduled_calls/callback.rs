@@ -25,11 +25,19 @@ pub struct Callback {
 /// callbacks and `outcome` was unanswered; `None` when no attempt is due
 /// (answered, callbacks off, attempts or days used up). Recording twice
 /// (a status callback delivered twice) leaves one attempt.
-pub async fn schedule_callback(db: &Db, ended: &ScheduledCall, outcome: CallOutcome, ended_at: DateTime<Utc>) -> Result<Option<Callback>> {
+pub async fn schedule_callback(
+    db: &Db,
+    ended: &ScheduledCall,
+    outcome: CallOutcome,
+    ended_at: DateTime<Utc>,
+) -> Result<Option<Callback>> {
     let (Some(automation_id), Some(contact_id)) = (ended.automation_id, ended.contact_id) else {
         return Ok(None);
     };
-    let Some(automation) = store::find_one::<Automation>(db, doc! { "_id": automation_id, "userId": ended.user_id }).await? else {
+    let Some(automation) =
+        store::find_one::<Automation>(db, doc! { "_id": automation_id, "userId": ended.user_id })
+            .await?
+    else {
         return Ok(None);
     };
     let Ok(timing) = automation.timing() else {
@@ -38,7 +46,9 @@ pub async fn schedule_callback(db: &Db, ended: &ScheduledCall, outcome: CallOutc
     let Some(policy) = timing.callback.clone() else {
         return Ok(None);
     };
-    let Some(contact) = store::find_one::<Contact>(db, doc! { "_id": contact_id, "userId": ended.user_id }).await? else {
+    let Some(contact) =
+        store::find_one::<Contact>(db, doc! { "_id": contact_id, "userId": ended.user_id }).await?
+    else {
         return Ok(None);
     };
     if !contact.is_active() {
@@ -49,7 +59,9 @@ pub async fn schedule_callback(db: &Db, ended: &ScheduledCall, outcome: CallOutc
     let Some(occurrence) = plan::occurrence(&automation, &timing, &contact, quiet) else {
         return Ok(None);
     };
-    let attempt = ended.retry_count.map_or(0, |n| u32::try_from(n.as_i64()).unwrap_or(0));
+    let attempt = ended
+        .retry_count
+        .map_or(0, |n| u32::try_from(n.as_i64()).unwrap_or(0));
     let max_attempts = automation
         .retry_count
         .and_then(|n| u32::try_from(n.as_i64()).ok())
@@ -57,9 +69,22 @@ pub async fn schedule_callback(db: &Db, ended: &ScheduledCall, outcome: CallOutc
         .unwrap_or(DEFAULT_MAX_ATTEMPTS);
     // The occurrence this call belongs to, as recorded: the contact's date
     // may have changed since.
-    let due_at = ended.dedupe_key.as_deref().and_then(due_of_key).unwrap_or(occurrence.due_at);
+    let due_at = ended
+        .dedupe_key
+        .as_deref()
+        .and_then(due_of_key)
+        .unwrap_or(occurrence.due_at);
     let zone = occurrence.zones.first().copied().unwrap_or(timing.timezone);
-    let Some(next) = schedule::next_attempt(&policy, outcome, ended_at, due_at, attempt + 1, max_attempts, zone, quiet) else {
+    let Some(next) = schedule::next_attempt(
+        &policy,
+        outcome,
+        ended_at,
+        due_at,
+        attempt + 1,
+        max_attempts,
+        zone,
+        quiet,
+    ) else {
         return Ok(None);
     };
     let next = occurrence.allowed_from(next, quiet);
@@ -76,6 +101,7 @@ pub async fn schedule_callback(db: &Db, ended: &ScheduledCall, outcome: CallOutc
         attempt: attempt + 1,
         notes: ended.notes.clone().unwrap_or_default(),
         error_message: String::new(),
+        claim: None,
     };
     record_all(db, &[callback]).await?;
     Ok(Some(Callback {

@@ -39,6 +39,9 @@ pub struct NewScheduledCall {
     pub attempt: u32,
     pub notes: String,
     pub error_message: String,
+    /// A sweep's token: the call is due now and is recorded already
+    /// claimed by that sweep, saving it a second write.
+    pub claim: Option<ObjectId>,
 }
 
 impl NewScheduledCall {
@@ -56,6 +59,16 @@ impl NewScheduledCall {
 
     /// The document in production's shape, plus our fields.
     fn to_document(&self, now: bson::DateTime) -> Document {
+        let mut document = self.unclaimed_document(now);
+        if let Some(token) = self.claim.filter(|_| self.status == status::PENDING) {
+            document.insert("status", status::ENQUEUING);
+            document.insert("enqueueToken", token);
+            document.insert("enqueueClaimedAt", now);
+        }
+        document
+    }
+
+    fn unclaimed_document(&self, now: bson::DateTime) -> Document {
         let contact = &self.contact;
         let reference_date = self
             .reference_date

@@ -31,12 +31,14 @@ pub struct SweepReport {
 }
 
 /// Marks calls due longer than `max_lateness` ago as missed, then claims
-/// and enqueues every other due call.
+/// with `token` and enqueues every other due call, including those
+/// recorded already claimed with `token`.
 pub async fn enqueue_due(
     db: &Db,
     queue: &DialQueue,
     now: DateTime<Utc>,
     max_lateness: Duration,
+    token: ObjectId,
 ) -> Result<SweepReport> {
     let collection = db.raw(ScheduledCall::COLLECTION);
     let at = bson::DateTime::from_chrono(now);
@@ -57,7 +59,6 @@ pub async fn enqueue_due(
         .await?;
     report.missed = usize::try_from(missed.modified_count).unwrap_or(usize::MAX);
 
-    let token = ObjectId::new();
     collection
         .update_many(
             doc! { "$or": [
