@@ -6,6 +6,8 @@
 //! once under the unique `dedupeKey`, and the sweep claims calls with a
 //! token before sending them.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -70,6 +72,11 @@ pub struct PassReport {
     pub enqueue_failed: usize,
     /// Automations whose timing could not be read.
     pub errors: usize,
+    /// Milliseconds spent evaluating automations, of which recording calls.
+    pub evaluate_ms: u64,
+    pub record_ms: u64,
+    /// Milliseconds spent in the sweep.
+    pub sweep_ms: u64,
 }
 
 /// Runs one pass at `now`.
@@ -83,17 +90,25 @@ pub async fn run_pass(
     // Calls due now are recorded already claimed with the sweep's token, so
     // the sweep sends them without rewriting each one first.
     let sweep_token = ObjectId::new();
+    let started = Instant::now();
     while let Some(automation) = claim_next(db, now, settings).await? {
         report.automations += 1;
         evaluate(db, &automation, now, settings, sweep_token, &mut report).await?;
     }
+    report.evaluate_ms = millis(started);
+    let started = Instant::now();
     let swept: SweepReport =
         scheduled_calls::enqueue_due(db, queue, now, settings.max_lateness, sweep_token).await?;
+    report.sweep_ms = millis(started);
     report.enqueued += swept.enqueued;
     report.enqueue_failed += swept.failed;
     report.missed += swept.missed;
     tracing::info!(report = ?report, at = %now, "evaluator pass");
     Ok(report)
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Takes one due automation out of other passes' reach for the lease.
@@ -153,7 +168,9 @@ async fn evaluate(
         claim: Some(sweep_token),
     };
     let plan = plan::due_calls(automation, &timing, &contacts, quiet, window);
+    let started = Instant::now();
     let recorded = record_all(db, &plan.due).await?;
+    report.record_ms += millis(started);
     report.recorded += recorded.recorded;
     report.missed += recorded.missed;
     report.duplicates += recorded.duplicates;
