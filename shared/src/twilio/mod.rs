@@ -5,5 +5,5 @@ pub mod calls;
 pub mod signature;
 pub mod verify;
 
-pub use calls::{CallError, CallsClient, PlaceCall, PlacedCall};
+pub use calls::{CallError, CallScript, CallsClient, PlaceCall, PlacedCall, Refusal};
 pub use verify::VerifyClient;
