@@ -210,11 +210,11 @@ impl ElevenLabsClient {
             to_number: &call.to_number,
             conversation_initiation_client_data: &call.client_data,
             call_recording_enabled: call.call_recording_enabled,
-            telephony_call_config: call
-                .ringing_timeout_secs
-                .map(|ringing_timeout_secs| TelephonyCallConfig {
+            telephony_call_config: call.ringing_timeout_secs.map(|ringing_timeout_secs| {
+                TelephonyCallConfig {
                     ringing_timeout_secs,
-                }),
+                }
+            }),
         };
         let response = self.post("/v1/convai/twilio/outbound-call", &body).await?;
         let placed: OutboundCallPlaced = response
@@ -252,7 +252,9 @@ impl ElevenLabsClient {
         let message = response.text().await.unwrap_or_default();
         tracing::warn!(status, %message, path, "ElevenLabs refused a request");
         if status >= 500 || status == 429 {
-            Err(ElevenLabsError::Transient(format!("HTTP {status}: {message}")))
+            Err(ElevenLabsError::Transient(format!(
+                "HTTP {status}: {message}"
+            )))
         } else {
             Err(ElevenLabsError::Refused { status, message })
         }

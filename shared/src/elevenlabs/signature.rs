@@ -120,10 +120,16 @@ mod tests {
 
     #[test]
     fn verifies_the_vector() {
-        assert_eq!(verify(SECRET, &header(), BODY, T + 60, DEFAULT_TOLERANCE_SECS), Ok(()));
+        assert_eq!(
+            verify(SECRET, &header(), BODY, T + 60, DEFAULT_TOLERANCE_SECS),
+            Ok(())
+        );
         // Extra parts and spaces are tolerated; a second v0 may match.
         let extended = format!("t={T}, v0=00ff, v0={V0}, v1=whatever");
-        assert_eq!(verify(SECRET, &extended, BODY, T, DEFAULT_TOLERANCE_SECS), Ok(()));
+        assert_eq!(
+            verify(SECRET, &extended, BODY, T, DEFAULT_TOLERANCE_SECS),
+            Ok(())
+        );
     }
 
     #[test]
@@ -138,18 +144,30 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         let bad = format!("t={T},v0={}", V0.replace('f', "e"));
-        assert_eq!(verify(SECRET, &bad, BODY, T, tolerance), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, &bad, BODY, T, tolerance),
+            Err(SignatureError::Mismatch)
+        );
         let not_hex = format!("t={T},v0=zz");
-        assert_eq!(verify(SECRET, &not_hex, BODY, T, tolerance), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, &not_hex, BODY, T, tolerance),
+            Err(SignatureError::Mismatch)
+        );
         // The timestamp is signed: changing it breaks the signature.
         let moved = format!("t={},v0={V0}", T + 1);
-        assert_eq!(verify(SECRET, &moved, BODY, T, tolerance), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, &moved, BODY, T, tolerance),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn refuses_old_and_far_future_timestamps() {
         let tolerance = DEFAULT_TOLERANCE_SECS;
-        assert_eq!(verify(SECRET, &header(), BODY, T + tolerance, tolerance), Ok(()));
+        assert_eq!(
+            verify(SECRET, &header(), BODY, T + tolerance, tolerance),
+            Ok(())
+        );
         assert_eq!(
             verify(SECRET, &header(), BODY, T + tolerance + 1, tolerance),
             Err(SignatureError::Expired)
@@ -162,7 +180,13 @@ mod tests {
 
     #[test]
     fn refuses_malformed_headers() {
-        for header in ["", "garbage", &format!("v0={V0}"), &format!("t=soon,v0={V0}"), &format!("t={T}")] {
+        for header in [
+            "",
+            "garbage",
+            &format!("v0={V0}"),
+            &format!("t=soon,v0={V0}"),
+            &format!("t={T}"),
+        ] {
             assert!(
                 matches!(
                     verify(SECRET, header, BODY, T, DEFAULT_TOLERANCE_SECS),

@@ -48,7 +48,12 @@ pub fn validate_json(auth_token: &str, url_with_query: &str, body: &[u8], signat
         return false;
     };
     let actual = hex::encode(Sha256::digest(body));
-    let body_ok = bool::from(claimed.to_ascii_lowercase().as_bytes().ct_eq(actual.as_bytes()));
+    let body_ok = bool::from(
+        claimed
+            .to_ascii_lowercase()
+            .as_bytes()
+            .ct_eq(actual.as_bytes()),
+    );
     let signature_ok = validate(auth_token, url_with_query, &[], signature);
     body_ok & signature_ok
 }
@@ -179,7 +184,12 @@ mod tests {
         let mut extra = params();
         extra.push(("Extra".to_string(), "x".to_string()));
         assert!(!validate(TOKEN, URL, &extra, SIGNATURE));
-        assert!(!validate(TOKEN, URL, &params(), "RSOYDt4T1cUTdK1PDd93/VVr8B9="));
+        assert!(!validate(
+            TOKEN,
+            URL,
+            &params(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B9="
+        ));
         assert!(!validate(TOKEN, URL, &params(), "not base64!"));
         assert!(!validate(TOKEN, URL, &params(), ""));
     }
@@ -198,7 +208,11 @@ mod tests {
         let signed = sign(TOKEN, "http://example.test:80/hook", &[]);
         assert!(validate(TOKEN, http, &[], &signed));
         // A different port is a different URL.
-        let other = sign(TOKEN, "https://mycompany.com:8443/myapp.php?foo=1&bar=2", &params());
+        let other = sign(
+            TOKEN,
+            "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+            &params(),
+        );
         assert!(!validate(TOKEN, URL, &params(), &other));
     }
 
@@ -227,7 +241,8 @@ mod tests {
         s.push_str("StatusCallbackEventansweredStatusCallbackEventringing");
         let mut mac = HmacSha1::new_from_slice(TOKEN.as_bytes()).unwrap();
         mac.update(s.as_bytes());
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         assert_eq!(sign(TOKEN, URL, &a), expected);
     }
 
@@ -239,7 +254,12 @@ mod tests {
 
     #[test]
     fn validates_json_requests() {
-        assert!(validate_json(TOKEN, &json_url(), BODY.as_bytes(), JSON_SIGNATURE));
+        assert!(validate_json(
+            TOKEN,
+            &json_url(),
+            BODY.as_bytes(),
+            JSON_SIGNATURE
+        ));
         // The body must match its hash.
         assert!(!validate_json(
             TOKEN,
@@ -249,9 +269,19 @@ mod tests {
         ));
         // No hash in the URL: not a JSON-signed request.
         assert!(!validate_json(TOKEN, URL, BODY.as_bytes(), JSON_SIGNATURE));
-        assert!(!validate_json("54321", &json_url(), BODY.as_bytes(), JSON_SIGNATURE));
+        assert!(!validate_json(
+            "54321",
+            &json_url(),
+            BODY.as_bytes(),
+            JSON_SIGNATURE
+        ));
         // Port variants apply here too.
         let with_port = json_url().replace("mycompany.com", "mycompany.com:443");
-        assert!(validate_json(TOKEN, &with_port, BODY.as_bytes(), JSON_SIGNATURE));
+        assert!(validate_json(
+            TOKEN,
+            &with_port,
+            BODY.as_bytes(),
+            JSON_SIGNATURE
+        ));
     }
 }
