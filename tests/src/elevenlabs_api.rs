@@ -69,35 +69,40 @@ fn validation(detail: &str) -> Response {
 }
 
 /// The checks both endpoints share: API key, JSON content type, agent,
-/// and the shape of `conversation_initiation_client_data`.
-fn check(headers: &HeaderMap, body: &Value) -> Result<(), Response> {
+/// and the shape of `conversation_initiation_client_data`. Boxed: a
+/// `Response` is large and this is the cold path.
+fn check(headers: &HeaderMap, body: &Value) -> Result<(), Box<Response>> {
     if headers.get("xi-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
-        return Err((
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(
+                    json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}),
+                ),
+            )
+                .into_response(),
+        ));
     }
     let json_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !json_type.starts_with("application/json") {
-        return Err(validation("expected JSON"));
+        return Err(Box::new(validation("expected JSON")));
     }
     if body["agent_id"] != AGENT_ID {
-        return Err(validation("unknown agent_id"));
+        return Err(Box::new(validation("unknown agent_id")));
     }
     if !body["to_number"]
         .as_str()
         .is_some_and(|n| n.starts_with('+'))
     {
-        return Err(validation("to_number must be E.164"));
+        return Err(Box::new(validation("to_number must be E.164")));
     }
     let data = &body["conversation_initiation_client_data"];
     if !data.is_null() {
         if !data["dynamic_variables"].is_null() && !data["dynamic_variables"].is_object() {
-            return Err(validation("dynamic_variables must be an object"));
+            return Err(Box::new(validation("dynamic_variables must be an object")));
         }
         let o = &data["conversation_config_override"];
         if !o.is_null() {
@@ -107,7 +112,7 @@ fn check(headers: &HeaderMap, body: &Value) -> Result<(), Response> {
                 .is_some_and(|m| m.keys().all(|k| allowed.contains(&k.as_str())));
             let prompt = &o["agent"]["prompt"];
             if !keys_ok || (!prompt.is_null() && !prompt["prompt"].is_string()) {
-                return Err(validation("bad conversation_config_override"));
+                return Err(Box::new(validation("bad conversation_config_override")));
             }
         }
     }
@@ -124,7 +129,7 @@ async fn register_call(
         .expect("lock")
         .push(("register-call".into(), body.clone()));
     if let Err(response) = check(&headers, &body) {
-        return response;
+        return *response;
     }
     if !body["from_number"].is_string()
         || !matches!(
@@ -150,7 +155,7 @@ async fn outbound_call(
         .expect("lock")
         .push(("outbound-call".into(), body.clone()));
     if let Err(response) = check(&headers, &body) {
-        return response;
+        return *response;
     }
     if body["agent_phone_number_id"] != PHONE_NUMBER_ID {
         return validation("unknown agent_phone_number_id");
