@@ -28,6 +28,8 @@ pub struct Config {
     pub refresh_token_ttl_days: u64,
     /// Twilio credentials and endpoints.
     pub twilio: TwilioConfig,
+    /// ElevenLabs Conversational AI credentials and endpoint.
+    pub elevenlabs: ElevenLabsConfig,
     /// `DIAL_QUEUE_URL`: the SQS queue of dial jobs (AWS only).
     pub dial_queue_url: Option<String>,
     /// `MAX_CALL_LATENESS_MINUTES`, default 180: a call found later than
@@ -49,6 +51,23 @@ pub struct TwilioConfig {
     pub verify_service_sid: Option<String>,
     /// `TWILIO_VERIFY_BASE_URL`, default `https://verify.twilio.com`.
     pub verify_base_url: String,
+    /// `TWILIO_API_BASE_URL`, default `https://api.twilio.com`: the REST
+    /// API that places calls.
+    pub api_base_url: String,
+}
+
+/// ElevenLabs Conversational AI: the agent that holds AI conversations and
+/// the secret its post-call webhooks are signed with.
+#[derive(Clone, Debug, Default)]
+pub struct ElevenLabsConfig {
+    /// `ELEVENLABS_API_KEY`, sent as `xi-api-key`.
+    pub api_key: Option<String>,
+    /// `ELEVENLABS_AGENT_ID`: the agent every AI call talks to.
+    pub agent_id: Option<String>,
+    /// `ELEVENLABS_BASE_URL`, default `https://api.elevenlabs.io`.
+    pub base_url: String,
+    /// `ELEVENLABS_WEBHOOK_SECRET`: checks `ElevenLabs-Signature`.
+    pub webhook_secret: Option<String>,
 }
 
 impl Config {
@@ -94,6 +113,15 @@ impl Config {
                 verify_service_sid: non_empty("TWILIO_VERIFY_SERVICE_SID"),
                 verify_base_url: non_empty("TWILIO_VERIFY_BASE_URL")
                     .unwrap_or_else(|| "https://verify.twilio.com".to_string()),
+                api_base_url: non_empty("TWILIO_API_BASE_URL")
+                    .unwrap_or_else(|| "https://api.twilio.com".to_string()),
+            },
+            elevenlabs: ElevenLabsConfig {
+                api_key: non_empty("ELEVENLABS_API_KEY"),
+                agent_id: non_empty("ELEVENLABS_AGENT_ID"),
+                base_url: non_empty("ELEVENLABS_BASE_URL")
+                    .unwrap_or_else(|| "https://api.elevenlabs.io".to_string()),
+                webhook_secret: non_empty("ELEVENLABS_WEBHOOK_SECRET"),
             },
         })
     }
@@ -137,6 +165,26 @@ mod tests {
         assert_eq!(cfg.mongodb_uri, None);
         assert_eq!(cfg.mongodb_db, "heyway");
         assert_eq!(cfg.port, 3000);
+        assert_eq!(cfg.twilio.api_base_url, "https://api.twilio.com");
+        assert_eq!(cfg.elevenlabs.base_url, "https://api.elevenlabs.io");
+        assert_eq!(cfg.elevenlabs.api_key, None);
+    }
+
+    #[test]
+    fn reads_telephony_settings() {
+        let cfg = config(&[
+            ("TWILIO_API_BASE_URL", "http://127.0.0.1:9"),
+            ("ELEVENLABS_API_KEY", "xi"),
+            ("ELEVENLABS_AGENT_ID", "agent"),
+            ("ELEVENLABS_BASE_URL", "http://127.0.0.1:8"),
+            ("ELEVENLABS_WEBHOOK_SECRET", "whsec"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.twilio.api_base_url, "http://127.0.0.1:9");
+        assert_eq!(cfg.elevenlabs.api_key.as_deref(), Some("xi"));
+        assert_eq!(cfg.elevenlabs.agent_id.as_deref(), Some("agent"));
+        assert_eq!(cfg.elevenlabs.base_url, "http://127.0.0.1:8");
+        assert_eq!(cfg.elevenlabs.webhook_secret.as_deref(), Some("whsec"));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! (`secantusd-rs` if on `PATH`, else `secantusd-py`) on a free port in a
 //! temporary directory. There is no in-memory stand-in.
 
+pub mod elevenlabs_api;
 pub mod legacy;
 pub mod moto;
+pub mod twilio_api;
 pub mod twilio_verify;
 
 use std::sync::atomic::{AtomicU32, Ordering};

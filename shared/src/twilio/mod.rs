@@ -1,6 +1,9 @@
 //! Twilio's HTTP APIs, spoken directly (form-encoded, basic auth), with
 //! base URLs from configuration so tests can point them at local servers.
 
+pub mod calls;
+pub mod signature;
 pub mod verify;
 
+pub use calls::{CallError, CallScript, CallsClient, PlaceCall, PlacedCall, Refusal};
 pub use verify::VerifyClient;
