@@ -148,6 +148,10 @@ async fn main() {
     );
     println!("  ratio (pass / raw)     {:.2}", raw_secs / pass_secs);
     println!(
+        "  of which               evaluate {} ms (recording {} ms), sweep {} ms",
+        report.evaluate_ms, report.record_ms, report.sweep_ms
+    );
+    println!(
         "  jobs received          {}",
         received.load(Ordering::Relaxed)
     );

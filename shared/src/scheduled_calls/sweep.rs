@@ -19,8 +19,8 @@ use crate::queue::{DialJob, DialQueue};
 
 /// A claim this old was abandoned.
 pub const STALE_CLAIM: Duration = Duration::minutes(5);
-/// Jobs sent per round.
-const BATCH: usize = 500;
+/// Jobs sent, and marked queued, per round.
+const BATCH: usize = 1000;
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -72,6 +72,7 @@ pub async fn enqueue_due(
     let mut cursor = collection
         .find(doc! { "enqueueToken": token, "status": status::ENQUEUING })
         .projection(doc! { "_id": 1, "userId": 1, "scheduledTime": 1 })
+        .batch_size(u32::try_from(BATCH).unwrap_or(u32::MAX))
         .await?;
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(claimed) = cursor.try_next().await? {
