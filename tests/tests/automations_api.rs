@@ -917,3 +917,68 @@ async fn another_users_ids_are_not_found_and_change_nothing() {
     );
     assert_eq!(count(&app).await, 2);
 }
+
+/// Without a contact date or a fixed date, a relative automation counts
+/// from the day each contact joined it.
+#[tokio::test]
+async fn contacts_added_later_count_from_the_day_they_joined() {
+    let app = TestApp::new().await;
+    let user = app.user("Join Owner").await;
+    let early = contact(&app, user.id, "Early Member", "+12125550191", doc! {}).await;
+    let late = contact(&app, user.id, "Late Member", "+12125550192", doc! {}).await;
+    let created = create(
+        &app,
+        &user,
+        json!({"name": "Two days after joining", "timingMode": "after", "daysOffset": 2, "timeOfDay": "12:00",
+               "timezone": "UTC", "contacts": [early.to_hex()]}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    // The automation and its first member are three weeks old.
+    let weeks_ago = bson::DateTime::from_chrono(Utc::now() - Duration::days(21));
+    app.db
+        .raw("automations")
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&id).unwrap() },
+            doc! { "$set": { "createdAt": weeks_ago, format!("contactsJoinedAt.{}", early.to_hex()): weeks_ago } },
+        )
+        .await
+        .unwrap();
+    let (status, body) = app
+        .patch(
+            &format!("/api/automations/{id}"),
+            &user,
+            json!({"contacts": [early.to_hex(), late.to_hex()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = raw(&app, &id).await.unwrap();
+    assert_eq!(
+        stored
+            .get_document("contactsJoinedAt")
+            .unwrap()
+            .get_datetime(&early.to_hex())
+            .unwrap(),
+        &weeks_ago,
+        "kept"
+    );
+
+    let (status, preview) = app
+        .get(&format!("/api/automations/{id}/preview"), &user)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let calls = preview["calls"].as_array().unwrap();
+    assert_eq!(
+        calls.len(),
+        1,
+        "only the late member is still ahead: {preview}"
+    );
+    assert_eq!(calls[0]["contactId"], late.to_hex());
+    let due: DateTime<Utc> = calls[0]["dueAt"].as_str().unwrap().parse().unwrap();
+    let expected = (Utc::now() + Duration::days(2))
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    assert_eq!(due, expected);
+}

@@ -728,3 +728,54 @@ async fn the_openapi_document_describes_every_contacts_route() {
     }
     assert!(doc["components"]["schemas"]["ContactView"].is_object());
 }
+
+#[tokio::test]
+async fn numbers_without_a_country_code_follow_the_users_region() {
+    let app = TestApp::new().await;
+    let user = app.user("Region Owner").await;
+    let (status, body) = app
+        .post(
+            "/api/contacts",
+            &user,
+            serde_json::json!({"name": "Local Default", "phoneNumber": "(215) 555-0190"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["phoneNumber"], "+12155550190", "US by default");
+
+    let (status, _) = app
+        .patch(
+            "/api/me",
+            &user,
+            serde_json::json!({"preferences": {"region": "gb"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .post(
+            "/api/contacts",
+            &user,
+            serde_json::json!({"name": "London Office", "phoneNumber": "020 7946 0018"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["phoneNumber"], "+442079460018");
+
+    let csv = "name,phone\nLeeds Shop,0113 496 0000\n";
+    let request = Request::post("/api/contacts/import")
+        .header("authorization", format!("Bearer {}", user.token))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let (status, report) = app.send_raw(request).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    let stored = app
+        .db
+        .raw("contacts")
+        .find_one(mongodb::bson::doc! { "name": "Leeds Shop" })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.get_str("phoneNumber").unwrap(), "+441134960000");
+}

@@ -60,9 +60,7 @@ pub fn occurrence(
     quiet: QuietHours,
 ) -> Option<Occurrence> {
     let phone_e164 = contact.phone_e164(None)?;
-    let joined = automation
-        .created_at
-        .map(|at| at.to_chrono().with_timezone(&timing.timezone).date_naive());
+    let joined = automation.joined_on(contact.id, timing.timezone);
     let reference_date = schedule::reference_date(
         contact,
         automation.reference_field.as_deref(),

@@ -94,6 +94,11 @@ pub async fn create(db: &Db, user_id: ObjectId, body: AutomationInput) -> Result
     document.insert("executionHistory", Vec::<Bson>::new());
     document.insert("nextRun", now);
     document.insert("lastRun", now);
+    let joined: Document = contact_ids(&document)
+        .into_iter()
+        .map(|id| (id.to_hex(), Bson::DateTime(now)))
+        .collect();
+    document.insert("contactsJoinedAt", joined);
     let automation: Automation = store::decode(document)?;
     store::insert(db, &automation).await
 }
@@ -125,7 +130,22 @@ pub async fn update(
     if set.is_empty() && changes.unset.is_empty() {
         return Ok(existing);
     }
-    set.insert("updatedAt", DateTime::now());
+    let now = DateTime::now();
+    // Contacts new to the automation joined now: their day is the
+    // reference date of last resort.
+    let known = existing.contacts_joined_at.clone().unwrap_or_default();
+    if let Some(Bson::Array(_)) = set.get("contacts") {
+        let mut joined = known.clone();
+        for id in contact_ids(&set) {
+            if !joined.contains_key(id.to_hex()) {
+                joined.insert(id.to_hex(), now);
+            }
+        }
+        if joined != known {
+            set.insert("contactsJoinedAt", joined);
+        }
+    }
+    set.insert("updatedAt", now);
     let mut update = doc! { "$set": set };
     if !changes.unset.is_empty() {
         update.insert("$unset", changes.unset);
@@ -138,6 +158,14 @@ pub async fn update(
         return Err(NOT_FOUND);
     }
     get(db, user_id, id).await
+}
+
+/// The ids in a document's `contacts` array.
+fn contact_ids(document: &Document) -> Vec<ObjectId> {
+    document
+        .get_array("contacts")
+        .map(|ids| ids.iter().filter_map(Bson::as_object_id).collect())
+        .unwrap_or_default()
 }
 
 /// Deletes the automation and cancels its calls that have not started.

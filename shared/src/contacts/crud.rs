@@ -20,7 +20,7 @@ const NOT_FOUND: Error = Error::NotFound { what: WHAT };
 /// that the user has no contact with this number yet.
 pub async fn create(db: &Db, user_id: ObjectId, input: NewContact) -> Result<Contact> {
     let name = write::name(&input.name)?;
-    let phone_number = write::phone_number(&input.phone_number)?;
+    let phone_number = write::phone_number(&input.phone_number, user_region(db, user_id).await?)?;
     let email = write::email(input.email.as_deref())?;
     let timezone = write::timezone(input.timezone.as_deref())?;
     let tags = write::tags(input.tags.unwrap_or_default());
@@ -73,7 +73,7 @@ pub async fn update(
     if let Some(raw) = patch.phone_number {
         let raw =
             raw.ok_or_else(|| Error::validation("phoneNumber", "phoneNumber must not be null"))?;
-        let e164 = write::phone_number(&raw)?;
+        let e164 = write::phone_number(&raw, user_region(db, user_id).await?)?;
         fields.insert("phoneNumber", e164.clone());
         phone_number = Some(e164);
     }
@@ -214,4 +214,10 @@ async fn owned_groups(db: &Db, user_id: ObjectId, ids: IdList) -> Result<Vec<Obj
     ids.ensure_owned(db, Group::COLLECTION, "group", user_id, &HashSet::new())
         .await?;
     Ok(ids.ids())
+}
+
+/// The region the user's numbers without a country code belong to.
+pub async fn user_region(db: &Db, user_id: ObjectId) -> Result<Option<phonenumber::country::Id>> {
+    let user: Option<crate::model::User> = crate::store::find_by_id(db, user_id).await?;
+    Ok(user.and_then(|user| user.phone_region()))
 }

@@ -163,6 +163,7 @@ struct Merge {
 pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportReport> {
     check_columns(&table.headers)?;
     let existing = existing_numbers(db, user_id).await?;
+    let region = super::crud::user_region(db, user_id).await?;
     let mut report = ImportReport::default();
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
     let mut inserts: Vec<Document> = Vec::new();
@@ -176,7 +177,15 @@ pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportRe
             report.skipped += 1;
             continue;
         }
-        match plan(&row, row_number, user_id, &existing, &mut first_row_of, now) {
+        match plan(
+            &row,
+            row_number,
+            user_id,
+            &existing,
+            &mut first_row_of,
+            now,
+            region,
+        ) {
             Ok(Planned::Insert(document)) => inserts.push(document),
             Ok(Planned::Merge(merge)) => merges.push(merge),
             Err((field, reason)) => {
@@ -214,12 +223,13 @@ fn plan(
     existing: &HashMap<String, ObjectId>,
     first_row_of: &mut HashMap<String, u64>,
     now: DateTime,
+    region: Option<phonenumber::country::Id>,
 ) -> std::result::Result<Planned, (&'static str, String)> {
     let raw_phone = row
         .phone
         .as_deref()
         .ok_or(("phoneNumber", "missing phone number".to_string()))?;
-    let e164 = phone::to_e164(raw_phone, None)
+    let e164 = phone::to_e164(raw_phone, region)
         .map_err(|reason| ("phoneNumber", format!("{raw_phone:?} {reason}")))?;
     let email = match row.email.as_deref() {
         Some(email) if !write::is_email(email) => {

@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 use mongodb::bson::Document;
+use phonenumber::country;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -90,9 +91,10 @@ pub fn name(raw: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-/// The number in E.164.
-pub fn phone_number(raw: &str) -> Result<String> {
-    phone::to_e164(raw, None)
+/// The number in E.164, reading one without a country code as `region`'s
+/// (the user's; US when `None`).
+pub fn phone_number(raw: &str, region: Option<country::Id>) -> Result<String> {
+    phone::to_e164(raw, region)
         .map_err(|reason| Error::validation("phoneNumber", format!("phoneNumber {reason}")))
 }
 

@@ -119,6 +119,10 @@ pub struct Automation {
     // Who, and bookkeeping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<IdRef>>,
+    /// New in this backend: when each contact (by hex id) joined, the
+    /// reference date of last resort for relative timing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts_joined_at: Option<Document>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contacts_count: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,6 +204,17 @@ impl Automation {
             (true, true) => "recording-ai",
             (true, false) => "recording",
         }
+    }
+
+    /// The day `contact` joined the automation, in `zone`: recorded when
+    /// contacts are added through this backend, else the automation's own
+    /// creation day.
+    pub fn joined_on(&self, contact: ObjectId, zone: Tz) -> Option<NaiveDate> {
+        self.contacts_joined_at
+            .as_ref()
+            .and_then(|joined| joined.get_datetime(&contact.to_hex()).ok())
+            .or(self.created_at.as_ref())
+            .map(|at| at.to_chrono().with_timezone(&zone).date_naive())
     }
 
     /// The contacts it calls, as ids.

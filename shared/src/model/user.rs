@@ -89,6 +89,22 @@ impl User {
         non_blank(&self.timezone).and_then(|zone| zone.parse().ok())
     }
 
+    /// The region whose numbers the user writes without a country code:
+    /// `preferences.region` (ISO 3166 code such as `GB`) when set, else the
+    /// country of the user's own phone number; `None` means the default
+    /// (US).
+    pub fn phone_region(&self) -> Option<phonenumber::country::Id> {
+        let preferred = self
+            .preferences
+            .as_ref()
+            .and_then(|p| p.get_str("region").ok())
+            .and_then(|code| code.trim().to_ascii_uppercase().parse().ok());
+        preferred.or_else(|| {
+            let own = non_blank(&self.phone_number)?;
+            phonenumber::parse(None, own).ok()?.country().id()
+        })
+    }
+
     pub fn free_minutes(&self) -> f64 {
         self.free_minutes.map_or(0.0, Number::as_f64)
     }
