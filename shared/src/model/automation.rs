@@ -212,7 +212,7 @@ impl Automation {
     pub fn joined_on(&self, contact: ObjectId, zone: Tz) -> Option<NaiveDate> {
         self.contacts_joined_at
             .as_ref()
-            .and_then(|joined| joined.get_datetime(&contact.to_hex()).ok())
+            .and_then(|joined| joined.get_datetime(contact.to_hex()).ok())
             .or(self.created_at.as_ref())
             .map(|at| at.to_chrono().with_timezone(&zone).date_naive())
     }
