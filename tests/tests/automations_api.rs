@@ -957,7 +957,7 @@ async fn contacts_added_later_count_from_the_day_they_joined() {
         stored
             .get_document("contactsJoinedAt")
             .unwrap()
-            .get_datetime(&early.to_hex())
+            .get_datetime(early.to_hex())
             .unwrap(),
         &weeks_ago,
         "kept"
