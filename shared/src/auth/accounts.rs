@@ -1,7 +1,7 @@
 //! Accounts: who signs up, who signs in.
 
 use chrono_tz::Tz;
-use mongodb::bson::{doc, oid::ObjectId, Document, Regex};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 
 use super::password;
 use crate::db::Db;
@@ -100,7 +100,9 @@ pub async fn sign_in_by_phone(db: &Db, e164: &str) -> Result<User> {
 /// emails in the case they were typed (`DANA@EXAMPLE.TEST`).
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>> {
     let pattern = format!("^{}$", escape_regex(email.trim()));
-    let filter: Document = doc! { "email": Regex { pattern, options: "i".into() } };
+    // `$regex`/`$options` rather than a BSON regex value: secantusd-py
+    // answers the latter through the `email_1` index case-sensitively.
+    let filter: Document = doc! { "email": { "$regex": pattern, "$options": "i" } };
     store::find_one(db, filter).await
 }
 
