@@ -36,13 +36,7 @@ impl FakeElevenLabs {
             .route("/v1/convai/twilio/register-call", post(register_call))
             .route("/v1/convai/twilio/outbound-call", post(outbound_call))
             .with_state(received.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = crate::fake_server::serve(app).await;
         Self { base_url, received }
     }
 

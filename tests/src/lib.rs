@@ -7,6 +7,7 @@
 //! temporary directory. There is no in-memory stand-in.
 
 pub mod elevenlabs_api;
+pub mod fake_server;
 pub mod legacy;
 pub mod moto;
 pub mod twilio_api;

@@ -40,13 +40,7 @@ impl FakeTwilioApi {
         let app = Router::new()
             .route("/2010-04-01/Accounts/{account}/Calls.json", post(calls))
             .with_state(received.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = crate::fake_server::serve(app).await;
         Self { base_url, received }
     }
 

@@ -30,13 +30,7 @@ impl FakeVerify {
         let app = Router::new()
             .route("/v2/Services/{service}/{resource}", post(handle))
             .with_state(received.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base_url = crate::fake_server::serve(app).await;
         Self { base_url, received }
     }
 
