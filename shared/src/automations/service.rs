@@ -2,14 +2,13 @@
 //! within one user's automations: another user's id is simply not found.
 
 use chrono_tz::Tz;
-use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, DateTime, Document};
 
 use super::input::{self, AutomationInput};
 use super::view::AutomationView;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::page::{PageRequest, Paged};
+use crate::http::page::{find_page, PageRequest, Paged};
 use crate::model::scheduled_call::status;
 use crate::model::{Automation, Record, ScheduledCall, User};
 use crate::store;
@@ -55,21 +54,14 @@ pub async fn list(
         }
         None => {}
     }
-    let collection = db.raw(Automation::COLLECTION);
-    let total = collection.count_documents(filter.clone()).await?;
-    let documents: Vec<Document> = collection
-        .find(filter)
-        .sort(doc! { "createdAt": -1, "_id": -1 })
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<Automation>(document).map(AutomationView::from))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    find_page(
+        db,
+        filter,
+        doc! { "createdAt": -1, "_id": -1 },
+        page,
+        |a: Automation| AutomationView::from(a),
+    )
+    .await
 }
 
 /// The user's automation `id`.

@@ -3,7 +3,6 @@
 //! by `userId`.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +11,7 @@ use super::view::ScheduledCallView;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
-use crate::http::page::{PageQuery, Paged};
+use crate::http::page::{find_page, PageQuery, Paged};
 use crate::model::scheduled_call::status;
 use crate::model::{Contact, Record, ScheduledCall};
 use crate::{phone, store};
@@ -118,21 +117,14 @@ pub async fn list(
     if !range.is_empty() {
         filter.insert("scheduledTime", range);
     }
-    let collection = db.raw(ScheduledCall::COLLECTION);
-    let total = collection.count_documents(filter.clone()).await?;
-    let documents: Vec<Document> = collection
-        .find(filter)
-        .sort(doc! { "scheduledTime": -1, "_id": -1 })
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<ScheduledCall>(document).map(ScheduledCallView::from))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
+    find_page(
+        db,
+        filter,
+        doc! { "scheduledTime": -1, "_id": -1 },
+        page,
+        |c: ScheduledCall| ScheduledCallView::from(c),
+    )
+    .await
 }
 
 /// The user's scheduled call `id`.
