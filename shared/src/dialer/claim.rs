@@ -12,6 +12,10 @@ use crate::queue::DialJob;
 use crate::store;
 
 /// What [`claim`] found.
+///
+/// One value per dial job, returned and matched at once, never stored in
+/// bulk: the unboxed call costs nothing worth an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Claim {
     /// This dialer now holds the call (status `processing`, leased).
