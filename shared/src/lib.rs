@@ -11,6 +11,7 @@ pub mod config;
 pub mod contact_lists;
 pub mod contacts;
 pub mod db;
+pub mod dialer;
 pub mod elevenlabs;
 pub mod error;
 pub mod feedback;
