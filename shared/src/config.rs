@@ -37,6 +37,20 @@ pub struct Config {
     pub max_call_lateness_minutes: u64,
     /// `HEYWAY_EVALUATOR=off` stops `heyway serve`'s one-minute tick.
     pub evaluator_enabled: bool,
+    /// `WEBHOOK_BASE_URL`: the public base URL Twilio and ElevenLabs call
+    /// back (`{base}/webhooks/twilio/status`, …). Behind a function URL it
+    /// is that URL; unset in `heyway serve`, which uses its own address.
+    pub webhook_base_url: Option<String>,
+    /// `EVENT_BUS_NAME`, default `default`: the EventBridge bus that gets
+    /// the domain events (call completed, follow-up needed).
+    pub event_bus_name: String,
+    /// `DIALER_CALLS_PER_SECOND`, default 1 (Twilio's default per account);
+    /// 0 turns pacing off.
+    pub dialer_calls_per_second: u64,
+    /// `DIALER_MAX_ATTEMPTS`, default 5: deliveries of one dial job before
+    /// the dialer gives up on a transiently failing call (the queue's
+    /// dead-letter `maxReceiveCount` should match).
+    pub dialer_max_attempts: u64,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -107,6 +121,11 @@ impl Config {
             max_call_lateness_minutes: number("MAX_CALL_LATENESS_MINUTES", 180)?,
             evaluator_enabled: !non_empty("HEYWAY_EVALUATOR")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
+            webhook_base_url: non_empty("WEBHOOK_BASE_URL")
+                .map(|url| url.trim().trim_end_matches('/').to_string()),
+            event_bus_name: non_empty("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
+            dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
+            dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),
