@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use heyway::automations::evaluator::{self, EvaluatorSettings, PassReport};
+use heyway::dialer::{self, Dialer};
 use heyway::http::{self, AppState};
 use heyway::local_db::LocalDb;
 use heyway::queue::{DialQueue, InProcessQueue, SqsQueue};
@@ -109,14 +110,21 @@ async fn evaluate_once(
 
 /// The local stand-in for the EventBridge schedule: a pass at the start of
 /// every minute, feeding the in-process dial queue.
-async fn evaluator_tick(db: Db, settings: EvaluatorSettings) {
+async fn evaluator_tick(db: Db, settings: EvaluatorSettings, dialer: Option<Dialer>) {
     let (queue, mut jobs) = InProcessQueue::new();
     let queue = DialQueue::InProcess(queue);
-    tokio::spawn(async move {
-        while let Some(job) = jobs.recv().await {
-            tracing::info!(scheduled_call = %job.scheduled_call_id, at = %job.scheduled_time, "dial job ready");
+    match dialer {
+        Some(dialer) => {
+            tokio::spawn(dialer::run_in_process(dialer, jobs));
         }
-    });
+        None => {
+            tokio::spawn(async move {
+                while let Some(job) = jobs.recv().await {
+                    tracing::info!(scheduled_call = %job.scheduled_call_id, at = %job.scheduled_time, "dial job ready (no dialer: Twilio is not configured)");
+                }
+            });
+        }
+    }
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         ticks.tick().await;
@@ -154,6 +162,7 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         tokio::spawn(evaluator_tick(
             db.clone(),
             EvaluatorSettings::from_config(&config),
+            local_dialer(&db, &config)?,
         ));
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
@@ -169,6 +178,24 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// The dialer of the in-process queue, placing calls through the
+/// configured Twilio (real, or the sandbox); `None` when Twilio is not
+/// configured.
+fn local_dialer(db: &Db, config: &Config) -> anyhow::Result<Option<Dialer>> {
+    if config.twilio.account_sid.is_none() {
+        return Ok(None);
+    }
+    let mut config = config.clone();
+    if config.webhook_base_url.is_none() {
+        config.webhook_base_url = Some(format!("http://127.0.0.1:{}", config.port));
+    }
+    Ok(Some(Dialer::from_config(
+        db.clone(),
+        heyway::outbound::http_client()?,
+        &config,
+    )?))
 }
 
 fn random_secret() -> String {

@@ -24,6 +24,7 @@ pub mod logging;
 pub mod me;
 pub mod members;
 pub mod model;
+pub mod outbound;
 pub mod owned;
 pub mod phone;
 pub mod queue;

@@ -27,6 +27,19 @@ pub async fn insert<T: Record>(db: &Db, record: &T) -> Result<T> {
     decode(document)
 }
 
+/// Inserts a document built by hand (fields the record type does not
+/// model), stamped as [`insert`] stamps.
+pub async fn insert_raw(db: &Db, collection: &str, mut document: Document) -> Result<()> {
+    let now = DateTime::now();
+    if !matches!(document.get("createdAt"), Some(bson::Bson::DateTime(_))) {
+        document.insert("createdAt", now);
+    }
+    document.insert("updatedAt", now);
+    document.insert("__v", 0_i32);
+    db.raw(collection).insert_one(&document).await?;
+    Ok(())
+}
+
 /// The record with `id`, if any.
 pub async fn find_by_id<T: Record>(db: &Db, id: ObjectId) -> Result<Option<T>> {
     find_one(db, doc! { "_id": id }).await

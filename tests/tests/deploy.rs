@@ -97,3 +97,19 @@ async fn every_sample_event_reaches_its_function() {
     }
     assert!(seen >= 7);
 }
+
+#[test]
+fn the_dialer_sample_event_is_an_sqs_batch_of_dial_jobs() {
+    let text = std::fs::read_to_string(format!("{ROOT}/events/dialer.json")).unwrap();
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).unwrap();
+    assert!(!event.records.is_empty());
+    for record in event.records {
+        let body = record.body.unwrap();
+        heyway::queue::DialJob::from_body(&body).unwrap();
+        assert!(record.attributes.contains_key("ApproximateReceiveCount"));
+    }
+    assert!(
+        template().contains("FunctionResponseTypes: [ReportBatchItemFailures]"),
+        "the dialer reports partial batch failures"
+    );
+}

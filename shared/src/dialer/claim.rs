@@ -130,3 +130,62 @@ async fn update(db: &Db, id: ObjectId, update: bson::Document) -> Result<()> {
     }
     Ok(())
 }
+
+/// Puts a claimed call back to `pending` at `at` (the recipient's next
+/// allowed instant), for the evaluator's sweep to send again then.
+pub async fn defer(db: &Db, id: ObjectId, at: DateTime<Utc>) -> Result<()> {
+    let now = bson::DateTime::now();
+    update(
+        db,
+        id,
+        doc! {
+            "$set": {
+                "status": status::PENDING,
+                "scheduledTime": bson::DateTime::from_chrono(at),
+                "updatedAt": now,
+            },
+            "$unset": { "leaseUntil": "", "enqueueToken": "", "enqueueClaimedAt": "" },
+        },
+    )
+    .await
+}
+
+/// Links the call document about to be placed (`callId`, `sessionId`)
+/// while the lease still holds, so a dialer that dies after Twilio
+/// accepted leaves a trace the next delivery finds.
+pub async fn link_call(db: &Db, id: ObjectId, call_id: ObjectId, session_id: &str) -> Result<()> {
+    let now = bson::DateTime::now();
+    update(
+        db,
+        id,
+        doc! { "$set": { "callId": call_id, "sessionId": session_id, "updatedAt": now } },
+    )
+    .await
+}
+
+/// Twilio accepted the call: records its sid and drops the lease. The call
+/// stays `processing` without a lease, which [`claim`] never matches again:
+/// from here on only the status webhook ends it.
+pub async fn mark_placed(db: &Db, id: ObjectId, twilio_call_sid: &str) -> Result<()> {
+    let now = bson::DateTime::now();
+    update(
+        db,
+        id,
+        doc! {
+            "$set": { "twilioCallSid": twilio_call_sid, "placedAt": now, "updatedAt": now },
+            "$unset": { "leaseUntil": "" },
+        },
+    )
+    .await
+}
+
+/// Undoes [`link_call`] after Twilio certainly did not place the call.
+pub async fn unlink_call(db: &Db, id: ObjectId) -> Result<()> {
+    let now = bson::DateTime::now();
+    update(
+        db,
+        id,
+        doc! { "$set": { "updatedAt": now }, "$unset": { "callId": "", "sessionId": "" } },
+    )
+    .await
+}

@@ -121,4 +121,42 @@ impl SqsQueue {
             }
         }
     }
+
+    /// Makes a received message visible again after `after` (at most SQS's
+    /// 12 hours): the backoff of a failed delivery.
+    pub async fn retry_later(
+        &self,
+        receipt_handle: &str,
+        after: Duration,
+    ) -> Result<(), QueueError> {
+        let secs = i32::try_from(after.as_secs().min(12 * 3600)).unwrap_or(900);
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(secs)
+            .send()
+            .await
+            .map_err(|e| {
+                QueueError::Unreachable(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+            })?;
+        Ok(())
+    }
+
+    /// Sends `job` as a new message delivered after `after` (at most SQS's
+    /// 15 minutes).
+    pub async fn send_delayed(&self, job: &DialJob, after: Duration) -> Result<(), QueueError> {
+        let secs = i32::try_from(after.as_secs().min(900)).unwrap_or(900);
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(job.to_body())
+            .delay_seconds(secs)
+            .send()
+            .await
+            .map_err(|e| {
+                QueueError::Unreachable(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+            })?;
+        Ok(())
+    }
 }

@@ -210,12 +210,7 @@ impl CallsClient {
             .form(&form)
             .send()
             .await
-            .map_err(|e| CallError::Transient {
-                status: None,
-                code: None,
-                reason: format!("Twilio is unreachable: {e}"),
-                retry_after_secs: None,
-            })?;
+            .map_err(send_error)?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return response
@@ -237,6 +232,22 @@ impl CallsClient {
 }
 
 /// A Twilio error answer as a [`CallError`].
+/// A request that never reached Twilio (no connection) is safe to retry;
+/// one that may have (timed out waiting for the answer) is not: Twilio may
+/// have placed the call, and dialing again could ring the person twice.
+fn send_error(error: reqwest::Error) -> CallError {
+    if error.is_connect() || error.is_builder() {
+        CallError::Transient {
+            status: None,
+            code: None,
+            reason: format!("Twilio is unreachable: {error}"),
+            retry_after_secs: None,
+        }
+    } else {
+        CallError::Unconfirmed(format!("no answer from Twilio: {error}"))
+    }
+}
+
 fn classify(
     status: u16,
     code: Option<i64>,

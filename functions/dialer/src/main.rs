@@ -1,0 +1,60 @@
+//! Lambda adapter for the dialer: SQS delivers up to ten dial jobs; the
+//! ones to deliver again are answered as `batchItemFailures`
+//! (`ReportBatchItemFailures`), so one slow or failing call never makes
+//! the others dial twice.
+
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use heyway::config::ConfigError;
+use heyway::dialer::{self, Dialer, QueuedJob};
+use heyway::queue::SqsQueue;
+use heyway::{logging, Config, Db};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init();
+    let config = Config::get()?;
+    let db = Db::shared().await?;
+    let url = config
+        .dial_queue_url
+        .as_deref()
+        .ok_or(ConfigError::Missing {
+            key: "DIAL_QUEUE_URL",
+        })?;
+    let queue = SqsQueue::from_env(url).await;
+    let dialer = Dialer::from_config(db.clone(), heyway::outbound::http_client()?, config)?;
+    run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let (dialer, queue) = (&dialer, &queue);
+        async move {
+            let jobs = event.payload.records.into_iter().map(queued_job).collect();
+            let failed = dialer::sqs_batch(dialer, queue, jobs).await;
+            let mut response = SqsBatchResponse::default();
+            response.batch_item_failures = failed
+                .into_iter()
+                .map(|item_identifier| {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = item_identifier;
+                    failure
+                })
+                .collect();
+            Ok::<_, Error>(response)
+        }
+    }))
+    .await
+}
+
+fn queued_job(message: aws_lambda_events::event::sqs::SqsMessage) -> QueuedJob {
+    let receive_count = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1);
+    QueuedJob {
+        message_id: message.message_id.unwrap_or_default(),
+        receipt_handle: message.receipt_handle.unwrap_or_default(),
+        body: message.body.unwrap_or_default(),
+        receive_count,
+    }
+}
