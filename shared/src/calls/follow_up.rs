@@ -32,9 +32,9 @@ pub struct FollowUpPatch {
 const FIELDS: &str = "followUpDone, followUpNeeded and followUpNote";
 
 fn flag(field: &str, value: &Value) -> Result<bool> {
-    value.as_bool().ok_or_else(|| {
-        Error::bad_request(Some(field), format!("{field} must be true or false"))
-    })
+    value
+        .as_bool()
+        .ok_or_else(|| Error::bad_request(Some(field), format!("{field} must be true or false")))
 }
 
 impl FollowUpPatch {
@@ -55,15 +55,13 @@ impl FollowUpPatch {
                 "followUpNote" => {
                     let note = match value {
                         Value::Null => String::new(),
-                        Value::String(text) => short_text(key, text, MAX_NOTE_CHARS)
-                            .map_err(|error| {
+                        Value::String(text) => {
+                            short_text(key, text, MAX_NOTE_CHARS).map_err(|error| {
                                 Error::bad_request(Some(key), error.body().error.message)
-                            })?,
+                            })?
+                        }
                         _ => {
-                            return Err(Error::bad_request(
-                                Some(key),
-                                "followUpNote must be text",
-                            ))
+                            return Err(Error::bad_request(Some(key), "followUpNote must be text"))
                         }
                     };
                     patch.follow_up_note = Some(note);
@@ -132,19 +130,36 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_wrong_types_are_named() {
-        assert_eq!(field(FollowUpPatch::parse(&json!({ "status": "completed" })).unwrap_err()), "status");
-        assert_eq!(field(FollowUpPatch::parse(&json!({ "followUpDone": "yes" })).unwrap_err()), "followUpDone");
-        assert_eq!(field(FollowUpPatch::parse(&json!({ "followUpNote": 5 })).unwrap_err()), "followUpNote");
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!({ "status": "completed" })).unwrap_err()),
+            "status"
+        );
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!({ "followUpDone": "yes" })).unwrap_err()),
+            "followUpDone"
+        );
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!({ "followUpNote": 5 })).unwrap_err()),
+            "followUpNote"
+        );
         assert_eq!(field(FollowUpPatch::parse(&json!({})).unwrap_err()), "body");
-        assert_eq!(field(FollowUpPatch::parse(&json!([1])).unwrap_err()), "body");
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!([1])).unwrap_err()),
+            "body"
+        );
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
-        assert_eq!(field(FollowUpPatch::parse(&json!({ "followUpNote": long })).unwrap_err()), "followUpNote");
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!({ "followUpNote": long })).unwrap_err()),
+            "followUpNote"
+        );
     }
 
     #[test]
     fn done_is_stamped_once_and_reopening_clears_the_stamp() {
         let now = bson::DateTime::from_millis(1_000);
-        let done = FollowUpPatch::parse(&json!({ "followUpDone": true, "followUpNote": " called back " })).unwrap();
+        let done =
+            FollowUpPatch::parse(&json!({ "followUpDone": true, "followUpNote": " called back " }))
+                .unwrap();
         assert_eq!(
             done.analysis_fields(false, now),
             doc! { "followUpDone": true, "followUpDoneAt": now, "followUpNote": "called back" }

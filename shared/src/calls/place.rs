@@ -41,7 +41,9 @@ pub struct CallNow {
 }
 
 fn non_blank(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim).filter(|text| !text.is_empty())
+    text.as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
 }
 
 /// Records the call due `now` and, when there is a `queue`, sends its dial
@@ -67,14 +69,15 @@ pub async fn place_now(
     let automation = match non_blank(&input.automation_id) {
         Some(id) => {
             let id = object_id("automationId", id)?;
-            let automation: Automation = owned::find(db, user_id, id, "automation")
-                .await
-                .map_err(|error| match error {
-                    Error::NotFound { .. } => {
-                        Error::validation("automationId", "no such automation")
-                    }
-                    other => other,
-                })?;
+            let automation: Automation =
+                owned::find(db, user_id, id, "automation")
+                    .await
+                    .map_err(|error| match error {
+                        Error::NotFound { .. } => {
+                            Error::validation("automationId", "no such automation")
+                        }
+                        other => other,
+                    })?;
             Some((id, automation.call_mode()))
         }
         None => None,

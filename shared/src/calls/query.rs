@@ -13,7 +13,7 @@ use crate::http::extract::object_id;
 use crate::http::input::short_text;
 use crate::model::Contact;
 use crate::regex_escape::escape_regex;
-use crate::owned;
+use crate::{owned, phone};
 
 /// Every `status` a call may have (Twilio's words).
 pub const STATUSES: [&str; 8] = [
@@ -91,11 +91,15 @@ impl DateRange<'_> {
             };
             range.insert(op, at);
         }
-        if let (Some(Bson::DateTime(from)), Some(Bson::DateTime(to))) =
-            (range.get("$gte"), range.get("$lte").or_else(|| range.get("$lt")))
-        {
+        if let (Some(Bson::DateTime(from)), Some(Bson::DateTime(to))) = (
+            range.get("$gte"),
+            range.get("$lte").or_else(|| range.get("$lt")),
+        ) {
             if from > to {
-                return Err(Error::bad_request(Some("from"), "from must not be after to"));
+                return Err(Error::bad_request(
+                    Some("from"),
+                    "from must not be after to",
+                ));
             }
         }
         Ok((!range.is_empty()).then_some(range))
@@ -117,7 +121,11 @@ fn bound(field: &str, text: &str, next_day: bool) -> Result<bson::DateTime> {
     };
     let at: DateTime<Utc> = match day(text) {
         Some(day) => {
-            let day = if next_day { day.succ_opt().ok_or_else(invalid)? } else { day };
+            let day = if next_day {
+                day.succ_opt().ok_or_else(invalid)?
+            } else {
+                day
+            };
             day.and_hms_opt(0, 0, 0).ok_or_else(invalid)?.and_utc()
         }
         None => DateTime::parse_from_rfc3339(text.trim())
@@ -188,8 +196,9 @@ impl CallQuery {
         if let Some(text) = &self.category {
             let wanted = values("category", text)?;
             for value in &wanted {
-                short_text("category", value, MAX_CATEGORY_CHARS)
-                    .map_err(|error| Error::bad_request(Some("category"), error.body().error.message))?;
+                short_text("category", value, MAX_CATEGORY_CHARS).map_err(|error| {
+                    Error::bad_request(Some("category"), error.body().error.message)
+                })?;
             }
             filter.insert("analysis.category", one_or_in(wanted));
         }
@@ -200,7 +209,10 @@ impl CallQuery {
             );
         }
         if let Some(text) = &self.follow_up_done {
-            filter.insert("analysis.followUpDone", flag(boolean("followUpDone", text)?));
+            filter.insert(
+                "analysis.followUpDone",
+                flag(boolean("followUpDone", text)?),
+            );
         }
         if let Some(id) = &self.automation_id {
             filter.insert("automationId", object_id("automationId", id.trim())?);
@@ -239,17 +251,24 @@ async fn contact_filter(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Docu
             Error::NotFound { .. } => Error::bad_request(Some("contactId"), "no such contact"),
             other => other,
         })?;
+    // The number as the contact holds it, and every form production may
+    // have stored it in on a call.
     let mut numbers: Vec<String> = Vec::new();
     let stored = contact.phone_number.trim();
     if !stored.is_empty() {
         numbers.push(stored.to_string());
     }
     if let Some(e164) = contact.phone_e164(None) {
-        if !numbers.contains(&e164) {
-            numbers.push(e164);
+        for form in phone::stored_forms(&e164) {
+            if !numbers.contains(&form) {
+                numbers.push(form);
+            }
         }
     }
-    let mut any_of = vec![doc! { "contactId": id }, doc! { "participants.contactId": id }];
+    let mut any_of = vec![
+        doc! { "contactId": id },
+        doc! { "participants.contactId": id },
+    ];
     if !numbers.is_empty() {
         any_of.push(doc! { "participants.phoneNumber": { "$in": numbers } });
     }
@@ -270,7 +289,9 @@ fn search_filter(text: &str) -> Result<Option<Document>> {
         && text.chars().any(|c| c.is_ascii_digit());
     if looks_like_number {
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        return Ok(Some(doc! { "participants.phoneNumber": { "$regex": escape_regex(&digits) } }));
+        return Ok(Some(
+            doc! { "participants.phoneNumber": { "$regex": escape_regex(&digits) } },
+        ));
     }
     Ok(Some(doc! { "$or": [
         { "participants.name": { "$regex": escape_regex(&text), "$options": "i" } },

@@ -50,9 +50,11 @@ pub async fn mark_follow_up(
     for _ in 0..2 {
         let current = get(db, user_id, id).await?;
         let now = bson::DateTime::now();
-        let already_done = current.call.analysis.as_ref().is_some_and(|analysis| {
-            analysis.get_bool("followUpDone").unwrap_or(false)
-        });
+        let already_done = current
+            .call
+            .analysis
+            .as_ref()
+            .is_some_and(|analysis| analysis.get_bool("followUpDone").unwrap_or(false));
         let fields = patch.analysis_fields(already_done, now);
         let (filter, set) = if current.call.analysis.is_some() {
             (owned::scoped(user_id, id), dotted(fields))

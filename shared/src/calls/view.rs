@@ -111,7 +111,10 @@ fn participant(document: &Document) -> ParticipantView {
             .map(|number| phone::to_e164(number, None).unwrap_or_else(|_| number.to_string())),
         name: text(document, "name"),
         role: text(document, "role"),
-        contact_id: document.get_object_id("contactId").ok().map(|id| id.to_hex()),
+        contact_id: document
+            .get_object_id("contactId")
+            .ok()
+            .map(|id| id.to_hex()),
     }
 }
 
@@ -175,10 +178,7 @@ impl From<&StoredCall> for CallDetail {
                 .as_ref()
                 .and_then(|data| text(data, "conversation_id")),
             transcript: transcript(&call.transcription, started_at),
-            analysis: call
-                .analysis
-                .as_ref()
-                .map_or(Value::Null, document_to_json),
+            analysis: call.analysis.as_ref().map_or(Value::Null, document_to_json),
             metrics: object_json(call.metrics.as_ref()),
             ai_config: object_json(call.ai_config.as_ref()),
             inbound_data: object_json(call.inbound_data.as_ref()),
