@@ -435,7 +435,7 @@ async fn follow_ups_are_marked_done_with_sets_that_keep_every_other_field() {
     assert!(done["followUpDoneAt"].is_string());
     let stored = app.raw_doc("calls", &ids[0]).await;
     let analysis = stored.get_document("analysis").unwrap();
-    assert_eq!(analysis.get_bool("followUpDone").unwrap(), true);
+    assert!(analysis.get_bool("followUpDone").unwrap());
     let done_at = analysis.get_datetime("followUpDoneAt").unwrap().to_owned();
     assert_eq!(analysis.get_str("category").unwrap(), "negative");
     assert_eq!(analysis.get_str("summary").unwrap(), "Unhappy.");
