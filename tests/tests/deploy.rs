@@ -58,6 +58,7 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "feedback" => heyway::feedback::routes,
         "automations" => heyway::automations::routes,
         "scheduled" => heyway::scheduled_calls::routes,
+        "calls" => heyway::calls::routes,
         other => panic!("no function for events/{other}"),
     };
     http::single(routes(), state)

@@ -45,6 +45,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/scheduled-calls"),
     ("post", "/api/scheduled-calls"),
     ("delete", "/api/scheduled-calls/{id}"),
+    ("get", "/api/calls"),
+    ("post", "/api/calls"),
+    ("get", "/api/calls/stats"),
+    ("get", "/api/calls/{id}"),
+    ("patch", "/api/calls/{id}"),
 ];
 
 #[tokio::test]

@@ -42,6 +42,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// One HTTP client (connection pool) for the external APIs.
     pub http: reqwest::Client,
+    /// Where `POST /api/calls` sends its dial job at once. `None`: the call
+    /// stays `pending` and the evaluator's next sweep sends it.
+    pub dial_queue: Option<crate::queue::DialQueue>,
 }
 
 impl AppState {
@@ -64,7 +67,14 @@ impl AppState {
             tokens,
             config: Arc::new(config),
             http,
+            dial_queue: None,
         })
+    }
+
+    /// The same state, sending calls placed now to `queue`.
+    pub fn with_dial_queue(mut self, queue: crate::queue::DialQueue) -> Self {
+        self.dial_queue = Some(queue);
+        self
     }
 }
 
@@ -108,6 +118,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::feedback::routes())
         .merge(crate::automations::routes())
         .merge(crate::scheduled_calls::routes())
+        .merge(crate::calls::routes())
 }
 
 /// The OpenAPI document of the whole API.
@@ -174,12 +185,20 @@ pub fn meta(state: AppState) -> Router {
 }
 
 /// Everything a resource's Lambda builds once per process: logging, the
-/// configuration, the shared database handle, the state.
+/// configuration, the shared database handle, the state, and the SQS dial
+/// queue when `DIAL_QUEUE_URL` is set.
 pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
     crate::logging::init();
     let config = Config::get()?.clone();
     let db = Db::shared().await?.clone();
-    Ok(AppState::new(db, config)?)
+    let queue_url = config.dial_queue_url.clone();
+    let state = AppState::new(db, config)?;
+    Ok(match queue_url {
+        Some(url) => state.with_dial_queue(crate::queue::DialQueue::Sqs(
+            crate::queue::SqsQueue::from_env(url).await,
+        )),
+        None => state,
+    })
 }
 
 /// Why a Lambda could not start.

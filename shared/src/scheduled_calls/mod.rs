@@ -12,6 +12,6 @@ pub mod view;
 pub use callback::{schedule_callback, Callback};
 pub use record::{record_all, NewScheduledCall, RecordReport};
 pub use routes::routes;
-pub use service::{NewManualCall, ScheduledCallQuery};
-pub use sweep::{enqueue_due, SweepReport};
+pub use service::{ManualCall, NewManualCall, ScheduledCallQuery};
+pub use sweep::{enqueue_due, send_claimed, SweepReport};
 pub use view::ScheduledCallView;

@@ -146,8 +146,46 @@ pub async fn create_manual(
     if scheduled_time <= now {
         return Err(Error::validation("scheduledTime", PAST_TIME_MESSAGE));
     }
-    let call_mode = match input.call_mode.as_deref().map(str::trim) {
-        None | Some("") => "ai-only",
+    let call = ManualCall {
+        contact_id: input.contact_id,
+        phone_number: input.phone_number,
+        name: input.name,
+        call_mode: input.call_mode,
+        notes: input.notes,
+        automation: None,
+    };
+    record_manual(db, user_id, call, scheduled_time, None).await
+}
+
+/// A manual call's who and how, before it is checked; shared by
+/// `POST /api/scheduled-calls` (at a future time) and `POST /api/calls`
+/// (now).
+#[derive(Clone, Debug, Default)]
+pub struct ManualCall {
+    pub contact_id: Option<String>,
+    pub phone_number: Option<String>,
+    pub name: Option<String>,
+    pub call_mode: Option<String>,
+    pub notes: Option<String>,
+    /// The user's automation whose script the call uses (already checked
+    /// to be theirs), and its call mode, the default for `call_mode`.
+    pub automation: Option<(ObjectId, &'static str)>,
+}
+
+/// Checks `call` and records it at `scheduled_time`: `pending`, or
+/// already claimed for sending (`enqueuing` with the token, as
+/// [`super::sweep`] claims) when `claim` is given. The caller decides
+/// whether the time may be now.
+pub async fn record_manual(
+    db: &Db,
+    user_id: ObjectId,
+    call: ManualCall,
+    scheduled_time: DateTime<Utc>,
+    claim: Option<ObjectId>,
+) -> Result<ScheduledCall> {
+    let default_mode = call.automation.map_or("ai-only", |(_, mode)| mode);
+    let call_mode = match call.call_mode.as_deref().map(str::trim) {
+        None | Some("") => default_mode,
         Some(mode) => CALL_MODES
             .iter()
             .copied()
@@ -159,7 +197,7 @@ pub async fn create_manual(
                 )
             })?,
     };
-    let notes = input.notes.unwrap_or_default().trim().to_string();
+    let notes = call.notes.unwrap_or_default().trim().to_string();
     if notes.chars().count() > MAX_NOTES_CHARS {
         return Err(Error::validation(
             "notes",
@@ -167,7 +205,7 @@ pub async fn create_manual(
         ));
     }
 
-    let (name, phone_e164, email, contact_id) = match input.contact_id.as_deref().map(str::trim) {
+    let (name, phone_e164, email, contact_id) = match call.contact_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => {
             let id = object_id("contactId", id)?;
             let contact: Contact = store::find_one(db, doc! { "_id": id, "userId": user_id })
@@ -180,7 +218,7 @@ pub async fn create_manual(
             (contact.name, e164, email, Some(id))
         }
         _ => {
-            let raw = input
+            let raw = call
                 .phone_number
                 .as_deref()
                 .map(str::trim)
@@ -191,7 +229,7 @@ pub async fn create_manual(
             let e164 = phone::to_e164(raw, None).map_err(|reason| {
                 Error::validation("phoneNumber", format!("phoneNumber {reason}"))
             })?;
-            let name = input
+            let name = call
                 .name
                 .as_deref()
                 .map(str::trim)
@@ -213,7 +251,7 @@ pub async fn create_manual(
         recipient.insert("contactId", id);
     }
     let id = ObjectId::new();
-    let document = doc! {
+    let mut document = doc! {
         "_id": id,
         "userId": user_id,
         "recipients": [recipient],
@@ -222,7 +260,7 @@ pub async fn create_manual(
         "status": status::PENDING,
         "retryCount": 0,
         "callMode": call_mode,
-        "automationId": Bson::Null,
+        "automationId": call.automation.map_or(Bson::Null, |(id, _)| Bson::ObjectId(id)),
         "referenceDate": Bson::Null,
         "contactData": { "name": &name, "phoneNumber": &phone_e164, "email": email },
         "errorMessage": "",
@@ -231,6 +269,11 @@ pub async fn create_manual(
         "updatedAt": stamp,
         "__v": 0,
     };
+    if let Some(token) = claim {
+        document.insert("status", status::ENQUEUING);
+        document.insert("enqueueToken", token);
+        document.insert("enqueueClaimedAt", stamp);
+    }
     db.raw(ScheduledCall::COLLECTION)
         .insert_one(&document)
         .await?;

@@ -99,6 +99,21 @@ pub async fn enqueue_due(
     Ok(report)
 }
 
+/// Sends `jobs`, whose calls the caller claimed with `token` (status
+/// `enqueuing`), the way the sweep sends its own: sent calls become
+/// `queued`, refused ones go back to `pending` for the next sweep.
+/// `POST /api/calls` hands its one call to the queue through here.
+pub async fn send_claimed(
+    db: &Db,
+    queue: &DialQueue,
+    token: ObjectId,
+    jobs: &[DialJob],
+) -> Result<SweepReport> {
+    let mut report = SweepReport::default();
+    send(db, queue, token, jobs, &mut report).await?;
+    Ok(report)
+}
+
 async fn send(
     db: &Db,
     queue: &DialQueue,

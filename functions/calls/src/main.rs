@@ -1,0 +1,11 @@
+//! Lambda adapter for /api/calls and /api/calls/*: state built once per
+//! process (with the SQS dial queue from `DIAL_QUEUE_URL`, so a call placed
+//! now is sent at once), the core's router for every invocation.
+
+use heyway::http;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let state = http::lambda_state().await?;
+    lambda_http::run(http::single(heyway::calls::routes(), state)).await
+}
