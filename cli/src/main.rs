@@ -110,9 +110,20 @@ async fn evaluate_once(
 
 /// The local stand-in for the EventBridge schedule: a pass at the start of
 /// every minute, feeding the in-process dial queue.
-async fn evaluator_tick(db: Db, settings: EvaluatorSettings, dialer: Option<Dialer>) {
+async fn evaluator_tick(db: Db, settings: EvaluatorSettings, queue: DialQueue) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        if let Err(error) = evaluator::run_pass(&db, &queue, chrono::Utc::now(), settings).await {
+            tracing::error!(%error, "evaluator pass failed");
+        }
+    }
+}
+
+/// The local stand-in for the dial queue and the dialer Lambda: jobs from
+/// the evaluator and from `POST /api/calls` are dialed in-process.
+fn start_local_dialer(dialer: Option<Dialer>) -> DialQueue {
     let (queue, mut jobs) = InProcessQueue::new();
-    let queue = DialQueue::InProcess(queue);
     match dialer {
         Some(dialer) => {
             tokio::spawn(dialer::run_in_process(dialer, jobs));
@@ -125,13 +136,7 @@ async fn evaluator_tick(db: Db, settings: EvaluatorSettings, dialer: Option<Dial
             });
         }
     }
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        ticks.tick().await;
-        if let Err(error) = evaluator::run_pass(&db, &queue, chrono::Utc::now(), settings).await {
-            tracing::error!(%error, "evaluator pass failed");
-        }
-    }
+    DialQueue::InProcess(queue)
 }
 
 async fn stop(local: Option<LocalDb>) {
@@ -158,16 +163,17 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         config.jwt_secret = Some(random_secret());
     }
     let port = config.port;
+    let queue = start_local_dialer(local_dialer(&db, &config)?);
     if config.evaluator_enabled {
         tokio::spawn(evaluator_tick(
             db.clone(),
             EvaluatorSettings::from_config(&config),
-            local_dialer(&db, &config)?,
+            queue.clone(),
         ));
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }
-    let app = http::router(AppState::new(db, config)?);
+    let app = http::router(AppState::new(db, config)?.with_dial_queue(queue));
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await
         .with_context(|| format!("binding port {port}"))?;
