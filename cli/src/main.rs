@@ -3,6 +3,13 @@
 //! - `heyway serve`: every API route on `PORT` (default 3000), against
 //!   `MONGODB_URI`, or a SecantusDB it starts itself with data in `./.data`.
 //! - `heyway migrate`: creates the collections and indexes production has.
+//! - `heyway demo`: a demo owner's first calls against the telephony sandbox.
+//!
+//! Without `TWILIO_ACCOUNT_SID`, `serve` runs the telephony sandbox
+//! (`sandbox.rs`, docs/sandbox.md): no real calls are placed.
+
+mod demo;
+mod sandbox;
 
 use std::path::PathBuf;
 
@@ -39,6 +46,21 @@ enum Command {
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
+    /// Sign up a demo owner, add contacts on the sandbox's outcome numbers,
+    /// schedule AI calls to them now and print each call as it ends.
+    Demo {
+        /// A running `heyway serve` to use; without it the demo starts its
+        /// own server, sandbox and database in this process.
+        #[arg(long)]
+        api: Option<String>,
+        /// How long to wait for the calls, in seconds.
+        #[arg(long, default_value_t = 240)]
+        timeout: u64,
+        /// Where the demo's own SecantusDB keeps its data (without --api
+        /// and MONGODB_URI).
+        #[arg(long, default_value = ".data-demo")]
+        data_dir: PathBuf,
+    },
     /// Create missing collections and indexes (safe to run again).
     Migrate {
         /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
@@ -68,6 +90,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Demo {
+            api,
+            timeout,
+            data_dir,
+        } => demo_command(config, api, timeout, &data_dir).await,
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
             let migrated = indexes::migrate(&db).await;
@@ -126,6 +153,49 @@ async fn evaluator_tick(db: Db, settings: EvaluatorSettings) {
     }
 }
 
+/// `heyway demo`: against `--api`, or a server of its own (always with
+/// the sandbox: the demo never dials for real) on a free port.
+async fn demo_command(
+    mut config: Config,
+    api: Option<String>,
+    timeout: u64,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let timeout = std::time::Duration::from_secs(timeout);
+    if let Some(api) = api {
+        let db = match &config.mongodb_uri {
+            Some(uri) => Some(Db::connect(uri, &config.mongodb_db).await?),
+            None => None,
+        };
+        return demo::run(&api, db.as_ref(), timeout).await;
+    }
+    let (db, local) = connect(&config, data_dir).await?;
+    indexes::migrate(&db).await?;
+    config.port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    config.twilio.account_sid = None;
+    config.webhook_base_url = None;
+    let base = format!("http://127.0.0.1:{}", config.port);
+    let server = tokio::spawn(serve(db.clone(), config));
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/api/health")).await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = if ready {
+        demo::run(&base, Some(&db), timeout).await
+    } else {
+        Err(anyhow::anyhow!("the demo server did not start on {base}"))
+    };
+    server.abort();
+    stop(local).await;
+    result
+}
+
 async fn stop(local: Option<LocalDb>) {
     if let Some(local) = local {
         local.stop().await;
@@ -150,6 +220,7 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         config.jwt_secret = Some(random_secret());
     }
     let port = config.port;
+    let telephony_sandbox = sandbox::configure(&mut config)?;
     if config.evaluator_enabled {
         tokio::spawn(evaluator_tick(
             db.clone(),
@@ -158,7 +229,10 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }
-    let app = http::router(AppState::new(db, config)?);
+    let mut app = http::router(AppState::new(db, config)?);
+    if let Some(telephony_sandbox) = telephony_sandbox {
+        app = app.nest(heyway::sandbox::MOUNT, telephony_sandbox.router());
+    }
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await
         .with_context(|| format!("binding port {port}"))?;

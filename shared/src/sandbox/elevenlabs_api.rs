@@ -17,24 +17,57 @@ use super::settings::AGENT_NUMBER;
 use super::twiml;
 use super::{random_id, Sandbox};
 
-fn detail(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"detail": {"status": code, "message": message}})),
-    )
-        .into_response()
+/// A refused request, answered as ElevenLabs (FastAPI) does.
+#[derive(Debug)]
+enum Rejection {
+    /// `{"detail": {"status", "message"}}`.
+    Detail {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// 422 `{"detail": [{"loc", "msg", "type"}]}`.
+    Validation { field: String, message: String },
 }
 
-fn validation(field: &str, message: &str) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"}]})),
-    )
-        .into_response()
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Detail {
+                status,
+                code,
+                message,
+            } => (
+                status,
+                Json(json!({"detail": {"status": code, "message": message}})),
+            )
+                .into_response(),
+            Self::Validation { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"detail": [{"loc": ["body", field], "msg": message, "type": "value_error"}]})),
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn detail(status: StatusCode, code: &'static str, message: &str) -> Rejection {
+    Rejection::Detail {
+        status,
+        code,
+        message: message.to_string(),
+    }
+}
+
+fn validation(field: &str, message: &str) -> Rejection {
+    Rejection::Validation {
+        field: field.to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// The JSON body after the key and agent checks.
-fn authorised(sandbox: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<Value, Response> {
+fn authorised(sandbox: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<Value, Rejection> {
     let settings = sandbox.settings();
     let key = headers
         .get("xi-api-key")
@@ -66,7 +99,7 @@ fn authorised(sandbox: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<Val
     Ok(body)
 }
 
-fn required<'a>(body: &'a Value, field: &str) -> Result<&'a str, Response> {
+fn required<'a>(body: &'a Value, field: &str) -> Result<&'a str, Rejection> {
     body.get(field)
         .and_then(Value::as_str)
         .map(str::trim)
@@ -74,7 +107,7 @@ fn required<'a>(body: &'a Value, field: &str) -> Result<&'a str, Response> {
         .ok_or_else(|| validation(field, "Field required"))
 }
 
-fn client_data(body: &Value) -> Result<Value, Response> {
+fn client_data(body: &Value) -> Result<Value, Rejection> {
     match body.get("conversation_initiation_client_data") {
         None | Some(Value::Null) => Ok(json!({})),
         Some(data @ Value::Object(_)) => {
@@ -96,7 +129,7 @@ fn client_data(body: &Value) -> Result<Value, Response> {
     }
 }
 
-fn e164(body: &Value, field: &str) -> Result<String, Response> {
+fn e164(body: &Value, field: &str) -> Result<String, Rejection> {
     let number = required(body, field)?;
     if outcome::is_e164(number) {
         Ok(number.to_string())
@@ -112,9 +145,9 @@ pub(super) async fn register_call(
 ) -> Response {
     let body = match authorised(&sandbox, &headers, &body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
-    let fields = (|| {
+    let fields = (|| -> Result<_, Rejection> {
         let from_number = e164(&body, "from_number")?;
         let to_number = e164(&body, "to_number")?;
         if let Some(direction) = body.get("direction").and_then(Value::as_str) {
@@ -129,7 +162,7 @@ pub(super) async fn register_call(
     })();
     let (from_number, to_number, client_data) = match fields {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let conversation = Conversation {
         id: random_id("conv_", 26),
@@ -156,16 +189,16 @@ pub(super) async fn outbound_call(
 ) -> Response {
     let body = match authorised(&sandbox, &headers, &body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
-    let fields = (|| {
+    let fields = (|| -> Result<_, Rejection> {
         required(&body, "agent_phone_number_id")?;
         let to_number = e164(&body, "to_number")?;
         Ok((to_number, client_data(&body)?))
     })();
     let (to_number, client_data) = match fields {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let outcome = match outcome::for_number(&to_number) {
         Ok(outcome) => outcome,

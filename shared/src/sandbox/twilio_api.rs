@@ -18,22 +18,40 @@ use super::{random_id, rfc2822_now, Sandbox};
 const MAX_TWIML_CHARS: usize = 4000;
 const EVENTS: [&str; 4] = ["initiated", "ringing", "answered", "completed"];
 
-/// Twilio's JSON error answer.
-pub(super) fn error(status: u16, code: u32, message: &str) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (
-        status,
-        Json(json!({
-            "code": code,
-            "message": message,
-            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
-            "status": status.as_u16(),
-        })),
-    )
-        .into_response()
+/// A Twilio error answer: `{code, message, more_info, status}`.
+#[derive(Debug)]
+pub(super) struct TwilioError {
+    status: u16,
+    code: u32,
+    message: String,
 }
 
-fn refused(refusal: &Refused) -> Response {
+impl IntoResponse for TwilioError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let code = self.code;
+        (
+            status,
+            Json(json!({
+                "code": code,
+                "message": self.message,
+                "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+                "status": status.as_u16(),
+            })),
+        )
+            .into_response()
+    }
+}
+
+fn error(status: u16, code: u32, message: &str) -> TwilioError {
+    TwilioError {
+        status,
+        code,
+        message: message.to_string(),
+    }
+}
+
+fn refused(refusal: &Refused) -> TwilioError {
     error(refusal.status, refusal.code, refusal.message)
 }
 
@@ -81,7 +99,7 @@ impl Form {
     }
 }
 
-fn method(value: Option<&str>) -> Result<String, Response> {
+fn method(value: Option<&str>) -> Result<String, TwilioError> {
     match value.map(str::to_ascii_uppercase).as_deref() {
         None | Some("POST") => Ok("POST".to_string()),
         Some("GET") => Ok("GET".to_string()),
@@ -94,7 +112,7 @@ fn method(value: Option<&str>) -> Result<String, Response> {
 }
 
 /// The call `form` asks for, or Twilio's refusal.
-fn read_call(form: &Form, account_sid: &str) -> Result<TwilioCall, Response> {
+fn read_call(form: &Form, account_sid: &str) -> Result<TwilioCall, TwilioError> {
     let to = form
         .get("To")
         .ok_or_else(|| error(400, 21201, "No 'To' number is specified"))?;
@@ -263,7 +281,7 @@ pub(super) async fn create_call(
 ) -> Response {
     let settings = sandbox.settings();
     if !authenticated(&headers, &settings.account_sid, &settings.auth_token) {
-        return error(401, 20003, "Authenticate");
+        return error(401, 20003, "Authenticate").into_response();
     }
     if account_sid != settings.account_sid {
         return error(
@@ -272,7 +290,8 @@ pub(super) async fn create_call(
             &format!(
                 "The requested resource /2010-04-01/Accounts/{account_sid}/Calls.json was not found"
             ),
-        );
+        )
+        .into_response();
     }
     let form = Form(
         form_urlencoded::parse(&body)
@@ -281,7 +300,7 @@ pub(super) async fn create_call(
     );
     let call = match read_call(&form, &account_sid) {
         Ok(call) => call,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let answer = call_json(&call);
     tracing::info!(sid = %call.sid, to = %call.to, outcome = ?call.outcome, "sandbox: Twilio call accepted");
@@ -303,9 +322,7 @@ mod tests {
     }
 
     fn code(pairs: &[(&str, &str)]) -> Option<u16> {
-        read_call(&form(pairs), "AC1")
-            .err()
-            .map(|r| r.status().as_u16())
+        read_call(&form(pairs), "AC1").err().map(|e| e.status)
     }
 
     #[test]
