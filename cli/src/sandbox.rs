@@ -5,7 +5,7 @@
 use heyway::sandbox::settings::{
     DEV_ACCOUNT_SID, DEV_AGENT_ID, DEV_AUTH_TOKEN, DEV_ELEVENLABS_API_KEY, DEV_WEBHOOK_SECRET,
 };
-use heyway::sandbox::{Sandbox, SandboxSettings, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
+use heyway::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
 use heyway::Config;
 
 /// The sandbox, when `TWILIO_ACCOUNT_SID` is unset, with `config` changed
@@ -46,7 +46,14 @@ pub fn configure(config: &mut Config) -> anyhow::Result<Option<Sandbox>> {
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
         .build()?;
+    // `HEYWAY_SANDBOX_PACE=instant` plays calls without waiting (benchmarks).
+    let instant = std::env::var("HEYWAY_SANDBOX_PACE").is_ok_and(|pace| pace.trim() == "instant");
     let settings = SandboxSettings {
+        timing: if instant {
+            Timing::instant()
+        } else {
+            Timing::lifelike()
+        },
         elevenlabs_webhook_url: Some(format!("{webhook_base}/webhooks/elevenlabs")),
         account_sid,
         auth_token,

@@ -732,3 +732,61 @@ async fn twilios_own_library_accepts_the_sandbox_signatures() {
         );
     }
 }
+
+#[tokio::test]
+async fn get_callbacks_are_signed_over_the_full_url() {
+    let h = Harness::start().await;
+    let base = &h.app_base;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/2010-04-01/Accounts/{SID}/Calls.json",
+            h.twilio_base
+        ))
+        .basic_auth(SID, Some(TOKEN))
+        .form(&[
+            ("To", "+12125550100"),
+            ("From", FROM),
+            ("Url", &format!("{base}/webhooks/twilio/voice?mode=say")),
+            ("Method", "GET"),
+            (
+                "StatusCallback",
+                &format!("{base}/webhooks/twilio/status?callId=get"),
+            ),
+            ("StatusCallbackMethod", "GET"),
+            ("StatusCallbackEvent", "ringing answered"),
+            ("StatusCallbackEvent", "completed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let call: Value = response.json().await.unwrap();
+    let sid = call["sid"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc2822(call["date_created"].as_str().unwrap()).is_ok());
+    let played = h
+        .sandbox
+        .finished(sid, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(played.status, "completed");
+    let received = h.received.lock().unwrap().clone();
+    assert_eq!(
+        kinds(&received),
+        [
+            "status:ringing",
+            "status:in-progress",
+            "twiml",
+            "status:completed"
+        ]
+    );
+    let sequence: Vec<_> = received
+        .iter()
+        .filter_map(|r| r.param("SequenceNumber"))
+        .collect();
+    assert_eq!(sequence, ["0", "1", "2"]);
+    for r in &received {
+        assert_eq!(r.method, Method::GET);
+        assert!(r.body.is_empty());
+        h.check_signature(r);
+    }
+}
