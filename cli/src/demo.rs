@@ -22,7 +22,7 @@ const CALLER_ID: &str = "+15005550006";
 const INSTRUCTIONS: &str = "Let them know their car has passed inspection and is ready for pickup at Park Motors, open until 6 pm today. Offer to arrange a later pickup.";
 
 /// Made-up people on fictional 555-01NN numbers (docs/sandbox.md).
-const CONTACTS: [(&str, &str, &str); 7] = [
+const CONTACTS: [(&str, &str, &str); 8] = [
     ("Ada Park", "+12125550100", "answers, asks for a call back"),
     ("Ben Ortiz", "+12125550101", "busy"),
     ("Cleo Nguyen", "+12125550102", "no answer"),
@@ -30,6 +30,7 @@ const CONTACTS: [(&str, &str, &str); 7] = [
     ("Eli Brooks", "+12125550104", "call fails"),
     ("Fay Moreno", "+12125550105", "asks not to be called again"),
     ("Gus Lee", "+15005550001", "invalid number (Twilio 21217)"),
+    ("Hal Kim", "+12125550106", "answers; callbacks out of order"),
 ];
 
 const FINAL: [&str; 5] = ["completed", "failed", "cancelled", "canceled", "missed"];

@@ -472,6 +472,27 @@ async fn destination_numbers_choose_the_outcome() {
                 .unwrap()
                 .contains("don't call me again")));
 
+    // Out of order and repeated, as Twilio may deliver them.
+    let (_, received) = h.play("+14155550106", "ai").await;
+    assert_eq!(
+        kinds(&received),
+        [
+            "status:initiated",
+            "twiml",
+            "amd:human",
+            "status:completed",
+            "status:ringing",
+            "status:in-progress",
+            "status:completed",
+            "elevenlabs"
+        ]
+    );
+    let sequence: Vec<_> = received
+        .iter()
+        .filter_map(|r| r.param("SequenceNumber"))
+        .collect();
+    assert_eq!(sequence, ["0", "3", "1", "2", "3"]);
+
     // A recorded message (no agent): answered, no webhook.
     let (_, received) = h.play("+12125550100", "say").await;
     assert_eq!(kinds(&received).last().unwrap(), "status:completed");

@@ -12,6 +12,7 @@
 //! | `…555-0103` | voicemail: answered by a machine (`machine_end_beep`) |
 //! | `…555-0104` | failed (the carrier could not connect it) |
 //! | `…555-0105` | answered; the person asks not to be called again |
+//! | `…555-0106` | answered as `…555-0100`, but the status callbacks arrive out of order and `completed` twice |
 //! | anything else (`…555-0100`) | answered by a person, who asks for a call back |
 //!
 //! `…555-01NN` means the last seven digits of the number, any area code:
@@ -35,13 +36,17 @@ pub enum Outcome {
     Failed,
     /// A person answers and asks not to be called again.
     OptOut,
+    /// As [`Outcome::Answered`], but Twilio delivers `ringing` and
+    /// `in-progress` after `completed`, then repeats `completed`: the
+    /// webhooks must still end in the right state.
+    OutOfOrder,
 }
 
 impl Outcome {
     /// Twilio's final `CallStatus` for this outcome.
     pub fn final_status(self) -> &'static str {
         match self {
-            Self::Answered | Self::Voicemail | Self::OptOut => "completed",
+            Self::Answered | Self::Voicemail | Self::OptOut | Self::OutOfOrder => "completed",
             Self::Busy => "busy",
             Self::NoAnswer => "no-answer",
             Self::Failed => "failed",
@@ -50,12 +55,15 @@ impl Outcome {
 
     /// Whether the call is picked up (by a person or a machine).
     pub fn is_answered(self) -> bool {
-        matches!(self, Self::Answered | Self::Voicemail | Self::OptOut)
+        matches!(
+            self,
+            Self::Answered | Self::Voicemail | Self::OptOut | Self::OutOfOrder
+        )
     }
 
     /// Whether a person picks up.
     pub fn is_human(self) -> bool {
-        matches!(self, Self::Answered | Self::OptOut)
+        matches!(self, Self::Answered | Self::OptOut | Self::OutOfOrder)
     }
 
     /// Twilio's `AnsweredBy` for an answered call.
@@ -123,6 +131,7 @@ pub fn for_number(to: &str) -> Result<Outcome, Refused> {
         "5550103" => Outcome::Voicemail,
         "5550104" => Outcome::Failed,
         "5550105" => Outcome::OptOut,
+        "5550106" => Outcome::OutOfOrder,
         _ => Outcome::Answered,
     })
 }
@@ -159,6 +168,7 @@ mod tests {
         assert_eq!(for_number("+13125550103"), Ok(Outcome::Voicemail));
         assert_eq!(for_number("+13125550104"), Ok(Outcome::Failed));
         assert_eq!(for_number("+13125550105"), Ok(Outcome::OptOut));
+        assert_eq!(for_number("+13125550106"), Ok(Outcome::OutOfOrder));
         assert_eq!(for_number("+447700900123"), Ok(Outcome::Answered));
         assert_eq!(for_number("+1"), Ok(Outcome::Answered));
     }

@@ -185,11 +185,21 @@ impl Sandbox {
     }
 }
 
+/// A status callback ready to send.
+#[derive(Clone, Debug)]
+struct Callback {
+    kind: String,
+    url: String,
+    params: Vec<(String, String)>,
+}
+
 /// Plays one Twilio call.
 struct Player {
     sandbox: Sandbox,
     call: TwilioCall,
     sequence: u32,
+    /// [`Outcome::OutOfOrder`]: callbacks held back until after `completed`.
+    held: Vec<Callback>,
 }
 
 impl Player {
@@ -198,6 +208,7 @@ impl Player {
             sandbox,
             call,
             sequence: 0,
+            held: Vec::new(),
         }
     }
 
@@ -241,14 +252,35 @@ impl Player {
             ("Timestamp", &rfc2822_now()),
         ]));
         params.extend(pairs(extra));
+        let callback = Callback {
+            kind: format!("status:{call_status}"),
+            url,
+            params,
+        };
+        let out_of_order = self.call.outcome == Outcome::OutOfOrder;
+        if out_of_order && matches!(call_status, "ringing" | "in-progress") {
+            self.held.push(callback);
+            return;
+        }
+        self.send(&callback).await;
+        if out_of_order && call_status == "completed" {
+            for held in std::mem::take(&mut self.held) {
+                self.send(&held).await;
+            }
+            // Delivered again, as Twilio may.
+            self.send(&callback).await;
+        }
+    }
+
+    async fn send(&self, callback: &Callback) {
         let method = self.call.status_callback_method.clone();
         self.sandbox
             .twilio_request(
                 &self.call.sid,
-                &format!("status:{call_status}"),
-                &url,
+                &callback.kind,
+                &callback.url,
                 &method,
-                params,
+                callback.params.clone(),
             )
             .await;
     }

@@ -216,6 +216,21 @@ mod tests {
             }]
         );
         assert!(verbs("not xml at all").is_empty());
+        // Multi-byte text and odd attributes never split a character.
+        let odd = "<Say>日本語 😀 é</Say><Stream url=\"wss://é.test/😀?conversation_id=c_é\"><Parameter name=é value=\"x\"/></Stream><Stream url=>";
+        assert_eq!(verbs(odd)[0], Verb::Say("日本語 😀 é".into()));
+        assert_eq!(
+            verbs(odd)[1],
+            Verb::Stream {
+                url: "wss://é.test/😀?conversation_id=c_é".into(),
+                conversation_id: Some("c_é".into())
+            }
+        );
+        for cut in 0..odd.len() {
+            if odd.is_char_boundary(cut) {
+                let _ = verbs(&odd[..cut]);
+            }
+        }
         assert!(verbs("<Response><Say").is_empty());
     }
 }
