@@ -811,3 +811,66 @@ async fn get_callbacks_are_signed_over_the_full_url() {
         h.check_signature(r);
     }
 }
+
+#[tokio::test]
+async fn mounts_beside_the_api_as_heyway_serve_does() {
+    let app = heyway_tests::TestApp::new().await;
+    let sandbox = Sandbox::new(SandboxSettings {
+        account_sid: SID.into(),
+        auth_token: TOKEN.into(),
+        timing: Timing::instant(),
+        ..SandboxSettings::development(reqwest::Client::new())
+    });
+    let router = app
+        .router
+        .clone()
+        .nest(heyway::sandbox::MOUNT, sandbox.router());
+    let base = heyway_tests::fake_server::serve(router).await;
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{base}/api/health")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let calls = CallsClient::from_config(
+        http.clone(),
+        &TwilioConfig {
+            account_sid: Some(SID.into()),
+            auth_token: Some(TOKEN.into()),
+            api_base_url: format!("{base}/sandbox/twilio"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let placed = calls
+        .place_call(&PlaceCall {
+            to: "+12125550102".into(),
+            from: FROM.into(),
+            script: CallScript::Twiml("<Response><Say>Hi</Say></Response>".into()),
+            status_callback: None,
+            amd_status_callback: None,
+            timeout_secs: None,
+        })
+        .await
+        .unwrap();
+    sandbox
+        .finished(&placed.sid, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let log: Value = http
+        .get(format!("{base}/sandbox/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log[0]["sid"], placed.sid.as_str());
+    assert_eq!(log[0]["status"], "no-answer");
+    assert_eq!(log[0]["outcome"], "no-answer");
+    assert_eq!(log[0]["finished"], true);
+    // Unknown paths under the mount still get the API's JSON 404.
+    let missing = http
+        .get(format!("{base}/sandbox/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
