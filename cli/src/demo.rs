@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use heyway::Db;
+use heyway::{Config, Db};
 use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use serde_json::{json, Value};
 
@@ -179,6 +179,49 @@ pub async fn run(base: &str, db: Option<&Db>, timeout: Duration) -> anyhow::Resu
         timeout.as_secs()
     );
     watch(&api, &expected, timeout).await
+}
+
+/// `heyway demo`: against `--api`, or a server of its own (always with
+/// the sandbox: the demo never dials for real) on a free port.
+pub async fn command(
+    mut config: Config,
+    api: Option<String>,
+    timeout: u64,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let timeout = std::time::Duration::from_secs(timeout);
+    if let Some(api) = api {
+        let db = match &config.mongodb_uri {
+            Some(uri) => Some(Db::connect(uri, &config.mongodb_db).await?),
+            None => None,
+        };
+        return run(&api, db.as_ref(), timeout).await;
+    }
+    let (db, local) = crate::connect(&config, data_dir).await?;
+    heyway::indexes::migrate(&db).await?;
+    config.port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    config.twilio.account_sid = None;
+    config.webhook_base_url = None;
+    let base = format!("http://127.0.0.1:{}", config.port);
+    let server = tokio::spawn(crate::serve(db.clone(), config));
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/api/health")).await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = if ready {
+        run(&base, Some(&db), timeout).await
+    } else {
+        Err(anyhow::anyhow!("the demo server did not start on {base}"))
+    };
+    server.abort();
+    crate::stop(local).await;
+    result
 }
 
 /// What was last printed about one scheduled call.

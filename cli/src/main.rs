@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
             api,
             timeout,
             data_dir,
-        } => demo_command(config, api, timeout, &data_dir).await,
+        } => demo::command(config, api, timeout, &data_dir).await,
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
             let migrated = indexes::migrate(&db).await;
@@ -151,49 +151,6 @@ async fn evaluator_tick(db: Db, settings: EvaluatorSettings) {
             tracing::error!(%error, "evaluator pass failed");
         }
     }
-}
-
-/// `heyway demo`: against `--api`, or a server of its own (always with
-/// the sandbox: the demo never dials for real) on a free port.
-async fn demo_command(
-    mut config: Config,
-    api: Option<String>,
-    timeout: u64,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    let timeout = std::time::Duration::from_secs(timeout);
-    if let Some(api) = api {
-        let db = match &config.mongodb_uri {
-            Some(uri) => Some(Db::connect(uri, &config.mongodb_db).await?),
-            None => None,
-        };
-        return demo::run(&api, db.as_ref(), timeout).await;
-    }
-    let (db, local) = connect(&config, data_dir).await?;
-    indexes::migrate(&db).await?;
-    config.port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    config.twilio.account_sid = None;
-    config.webhook_base_url = None;
-    let base = format!("http://127.0.0.1:{}", config.port);
-    let server = tokio::spawn(serve(db.clone(), config));
-    let mut ready = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/api/health")).await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let result = if ready {
-        demo::run(&base, Some(&db), timeout).await
-    } else {
-        Err(anyhow::anyhow!("the demo server did not start on {base}"))
-    };
-    server.abort();
-    stop(local).await;
-    result
 }
 
 async fn stop(local: Option<LocalDb>) {
