@@ -368,11 +368,13 @@ fn print_call(
         println!("  reason:         {message}");
     }
     if let Some(record) = record {
+        let duration = record["metrics"]["duration"]
+            .as_f64()
+            .map_or_else(|| "-".to_string(), |secs| format!("{secs}s"));
         println!(
-            "  call record:    {} (answered by {}, {}s)",
+            "  call record:    {} (answered by {}, {duration})",
             record["status"].as_str().unwrap_or("?"),
             record["answeredBy"].as_str().unwrap_or("-"),
-            record["metrics"]["duration"]
         );
     }
     if let Some(played) = played {
