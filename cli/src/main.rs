@@ -3,6 +3,13 @@
 //! - `heyway serve`: every API route on `PORT` (default 3000), against
 //!   `MONGODB_URI`, or a SecantusDB it starts itself with data in `./.data`.
 //! - `heyway migrate`: creates the collections and indexes production has.
+//! - `heyway demo`: a demo owner's first calls against the telephony sandbox.
+//!
+//! Without `TWILIO_ACCOUNT_SID`, `serve` runs the telephony sandbox
+//! (`sandbox.rs`, docs/sandbox.md): no real calls are placed.
+
+mod demo;
+mod sandbox;
 
 use std::path::PathBuf;
 
@@ -40,6 +47,21 @@ enum Command {
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
+    /// Sign up a demo owner, add contacts on the sandbox's outcome numbers,
+    /// schedule AI calls to them now and print each call as it ends.
+    Demo {
+        /// A running `heyway serve` to use; without it the demo starts its
+        /// own server, sandbox and database in this process.
+        #[arg(long)]
+        api: Option<String>,
+        /// How long to wait for the calls, in seconds.
+        #[arg(long, default_value_t = 240)]
+        timeout: u64,
+        /// Where the demo's own SecantusDB keeps its data (without --api
+        /// and MONGODB_URI).
+        #[arg(long, default_value = ".data-demo")]
+        data_dir: PathBuf,
+    },
     /// Create missing collections and indexes (safe to run again).
     Migrate {
         /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
@@ -69,6 +91,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Demo {
+            api,
+            timeout,
+            data_dir,
+        } => demo::command(config, api, timeout, &data_dir).await,
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
             let migrated = indexes::migrate(&db).await;
@@ -163,6 +190,7 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         config.jwt_secret = Some(random_secret());
     }
     let port = config.port;
+    let telephony_sandbox = sandbox::configure(&mut config)?;
     let queue = start_local_dialer(local_dialer(&db, &config)?);
     if config.evaluator_enabled {
         tokio::spawn(evaluator_tick(
@@ -173,7 +201,10 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }
-    let app = http::router(AppState::new(db, config)?.with_dial_queue(queue));
+    let mut app = http::router(AppState::new(db, config)?.with_dial_queue(queue));
+    if let Some(telephony_sandbox) = telephony_sandbox {
+        app = app.nest(heyway::sandbox::MOUNT, telephony_sandbox.router());
+    }
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await
         .with_context(|| format!("binding port {port}"))?;

@@ -30,6 +30,7 @@ pub mod owned;
 pub mod phone;
 pub mod queue;
 pub mod regex_escape;
+pub mod sandbox;
 pub mod schedule;
 pub mod scheduled_calls;
 pub mod store;
