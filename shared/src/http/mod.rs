@@ -42,6 +42,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// One HTTP client (connection pool) for the external APIs.
     pub http: reqwest::Client,
+    /// The domain events' bus: off (logged only) unless a Lambda or a
+    /// test sets one.
+    pub events: crate::events::Events,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             tokens,
             config: Arc::new(config),
             http,
+            events: crate::events::Events::off(),
         })
     }
 }
@@ -126,6 +130,9 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { Json(api.as_ref().clone()) }),
         )
         .route("/api/docs", get(docs::page))
+        // Twilio and ElevenLabs call these; they are not part of the API
+        // (not under /api, not in the OpenAPI document).
+        .merge(crate::webhooks::routes())
         .fallback(not_found)
         .with_state(state);
     catch_panics(app)
@@ -144,7 +151,7 @@ pub fn single(routes: ApiRouter, state: AppState) -> Router {
 
 /// A panic in a handler answers a JSON 500 instead of dropping the
 /// connection; the panic is logged.
-fn catch_panics(router: Router) -> Router {
+pub(crate) fn catch_panics(router: Router) -> Router {
     router.layer(CatchPanicLayer::custom(
         |_panic: Box<dyn std::any::Any + Send>| {
             Error::Internal("handler panicked".into()).into_response()
@@ -152,7 +159,7 @@ fn catch_panics(router: Router) -> Router {
     ))
 }
 
-async fn not_found(uri: Uri) -> Error {
+pub(crate) async fn not_found(uri: Uri) -> Error {
     tracing::debug!(path = %uri.path(), "no route");
     Error::NotFound { what: "route" }
 }
@@ -179,7 +186,10 @@ pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
     crate::logging::init();
     let config = Config::get()?.clone();
     let db = Db::shared().await?.clone();
-    Ok(AppState::new(db, config)?)
+    let bus = config.event_bus_name.clone();
+    let mut state = AppState::new(db, config)?;
+    state.events = crate::events::Events::from_env(bus);
+    Ok(state)
 }
 
 /// Why a Lambda could not start.
