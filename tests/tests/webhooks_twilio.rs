@@ -228,7 +228,8 @@ async fn the_first_final_status_stays_and_one_callback_is_asked() {
 async fn concurrent_final_callbacks_call_back_once() {
     let app = app().await;
     let call = recording_call(&app).await;
-    let requests = callbacks(&call, &[("no-answer", &[]); 6]);
+    let none: &[(&str, &str)] = &[];
+    let requests = callbacks(&call, &[("no-answer", none); 6]);
     let sends = requests.iter().map(|r| send_twilio(&app, r));
     for (status, body, _) in futures_util::future::join_all(sends).await {
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
