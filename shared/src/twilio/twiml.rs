@@ -61,9 +61,9 @@ pub fn prepend(twiml: &str, verbs: &str) -> Option<String> {
     let start = find_response_tag(twiml)?;
     let end = start + twiml[start..].find('>')?;
     let tag = &twiml[start..=end];
-    if tag.ends_with("/>") {
+    if let Some(attributes) = tag.strip_suffix("/>") {
         // `<Response/>`: nothing of its own to run after ours.
-        let open = format!("{}>", tag[..tag.len() - 2].trim_end());
+        let open = format!("{}>", attributes.trim_end());
         return Some(format!(
             "{}{open}{verbs}</Response>{}",
             &twiml[..start],

@@ -268,10 +268,9 @@ async fn initiation_failure(
         .get_object_id("_id")
         .map_err(|_| Error::Internal("a call without an _id".into()))?;
     let reason = data["failure_reason"].as_str().unwrap_or("unknown");
-    let status = match super::call_status::normalize(reason) {
-        Some(status @ ("busy" | "no-answer")) => status,
-        _ => "failed",
-    };
+    let status = super::call_status::normalize(reason)
+        .filter(|status| matches!(*status, "busy" | "no-answer"))
+        .unwrap_or("failed");
     db.raw(Call::COLLECTION)
         .update_one(
             doc! { "_id": call_id, "elevenLabsData.failure_reason": { "$exists": false } },
