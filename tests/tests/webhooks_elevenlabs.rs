@@ -52,7 +52,7 @@ async fn stores_transcript_analysis_and_metrics() {
     );
     assert_eq!(second.get_str("speaker").unwrap(), "user");
     assert_eq!(second.get_str("text").unwrap(), "It's going great, thanks!");
-    assert_eq!(second.get_i64("time_in_call_secs").unwrap(), 3);
+    assert_eq!(second.get_i32("time_in_call_secs").unwrap(), 3);
     let data = stored.get_document("elevenLabsData").unwrap();
     assert_eq!(data.get_str("conversation_id").unwrap(), "conv_stored_0001");
     assert_eq!(data.get_str("agent_id").unwrap(), "agent_test_0001");
@@ -62,8 +62,8 @@ async fn stores_transcript_analysis_and_metrics() {
         "end_call tool was called."
     );
     let metrics = stored.get_document("metrics").unwrap();
-    assert_eq!(metrics.get_i64("duration").unwrap(), 47);
-    assert_eq!(metrics.get_i64("cost").unwrap(), 310);
+    assert_eq!(metrics.get_i32("duration").unwrap(), 47);
+    assert_eq!(metrics.get_i32("cost").unwrap(), 310);
     let analysis = stored.get_document("analysis").unwrap();
     assert_eq!(analysis.get_str("category").unwrap(), "warranty_question");
     assert!(analysis.get_bool("followUpNeeded").unwrap());

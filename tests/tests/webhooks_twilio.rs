@@ -135,7 +135,7 @@ async fn no_answer_in_order_fails_the_scheduled_call_and_calls_back_once() {
     );
     assert_eq!(
         stored.get_document("metrics").unwrap().get("duration"),
-        Some(&Bson::Int64(0))
+        Some(&Bson::Int32(0))
     );
     let scheduled = call.scheduled_doc(&app).await;
     assert_eq!(scheduled.get_str("status").unwrap(), "failed");
@@ -181,7 +181,7 @@ async fn reversed_callbacks_end_in_the_final_status() {
         stored
             .get_document("metrics")
             .unwrap()
-            .get_i64("duration")
+            .get_i32("duration")
             .unwrap(),
         42
     );
@@ -211,7 +211,7 @@ async fn the_first_final_status_stays_and_one_callback_is_asked() {
         stored
             .get_document("metrics")
             .unwrap()
-            .get_i64("duration")
+            .get_i32("duration")
             .unwrap(),
         0
     );

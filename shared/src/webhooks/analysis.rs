@@ -6,7 +6,7 @@
 //! then its evaluation criteria with the same ids, then `call_successful`
 //! and plain keywords in what the person said.
 
-use mongodb::bson::{self, doc, Document};
+use mongodb::bson::{doc, Document};
 use serde_json::Value;
 
 /// One turn of the conversation.
@@ -186,8 +186,8 @@ impl Analysis {
             ),
             ("dataCollectionResults", &self.data_collection_results),
         ] {
-            if let Some(bson) = raw.as_ref().and_then(|v| bson::to_bson(v).ok()) {
-                document.insert(key, bson);
+            if let Some(raw) = raw {
+                document.insert(key, super::node_json::to_bson(raw));
             }
         }
         document

@@ -14,6 +14,7 @@
 
 pub mod analysis;
 pub mod call_status;
+pub mod node_json;
 pub mod post_call;
 pub mod public_url;
 pub mod routes;

@@ -11,6 +11,7 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde_json::Value;
 
 use super::analysis::{self, Turn};
+use super::node_json;
 use super::status::{apply_status, StatusCallback};
 use super::voice::CALL_ID_VARIABLE;
 use crate::db::Db;
@@ -141,11 +142,8 @@ async fn transcription(
             &data["analysis"]["transcript_summary"],
         ),
     ] {
-        if let Some(bson) = (!value.is_null())
-            .then(|| bson::to_bson(value).ok())
-            .flatten()
-        {
-            set.insert(format!("elevenLabsData.{key}"), bson);
+        if !value.is_null() {
+            set.insert(format!("elevenLabsData.{key}"), node_json::to_bson(value));
         }
     }
     // Twilio's duration (the whole call, billed) stays when it came first.
@@ -244,12 +242,9 @@ fn transcript(turns: &Value) -> Vec<Bson> {
         .collect()
 }
 
-/// A JSON number as BSON: whole numbers as integers.
+/// A JSON number as BSON, stored as Node would.
 fn number(value: &Value) -> Option<Bson> {
-    if let Some(n) = value.as_i64() {
-        return Some(Bson::Int64(n));
-    }
-    value.as_f64().filter(|n| n.is_finite()).map(Bson::Double)
+    value.is_number().then(|| node_json::to_bson(value))
 }
 
 /// `call_initiation_failure`: the call never connected. It ends like a

@@ -142,7 +142,12 @@ pub async fn apply_status(
             let ended_at = callback.timestamp.unwrap_or(now);
             set.insert("endedAt", bson::DateTime::from_chrono(ended_at));
             if let Some(duration) = callback.duration_secs {
-                set.insert("metrics.duration", duration);
+                // Whole seconds, well inside int32: stored as Node would.
+                #[allow(clippy::cast_precision_loss)]
+                set.insert(
+                    "metrics.duration",
+                    super::node_json::number(duration as f64),
+                );
             }
         }
         let result = calls
