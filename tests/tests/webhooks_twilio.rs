@@ -462,3 +462,51 @@ async fn without_the_agent_the_callee_hears_an_apology() {
     assert!(twiml.contains("<Say>Sorry"), "{twiml}");
     assert!(!twiml.contains("<Play>"), "{twiml}");
 }
+
+/// Without `WEBHOOK_BASE_URL`, signatures are checked against the Lambda
+/// request context's domain (the adapter hands it over as
+/// `PublicOrigin`), else the Host header (`heyway serve`).
+#[tokio::test]
+async fn without_a_base_url_the_lambda_domain_or_host_is_the_url() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use heyway::webhooks::PublicOrigin;
+    use heyway_tests::webhooks::send_text;
+
+    let mut config = webhook_config(&[]);
+    config.webhook_base_url = None;
+    let app = TestApp::with_config(config).await;
+    let call = recording_call(&app).await;
+    let path = format!("/webhooks/twilio/status?callId={}", call.call.to_hex());
+    let form = call.status_form("ringing", &[]);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter())
+        .finish();
+    let sign = |url: String| heyway::twilio::signature::sign(TWILIO_TOKEN, &url, &form);
+    let domain = "abc123def456.lambda-url.us-east-1.on.aws";
+    let request = |signature: String, host: &str, origin: bool| {
+        let mut request = Request::builder()
+            .method("POST")
+            .uri(&path)
+            .header("host", host)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        if origin {
+            request.extensions_mut().insert(PublicOrigin::https(domain));
+        }
+        request
+    };
+    // Behind a function URL: the domain, whatever the Host says.
+    let lambda = sign(format!("https://{domain}{path}"));
+    let (status, text, _) = send_text(&app, request(lambda.clone(), "10.0.0.1", true)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    // The same signature, arriving without the request context: refused.
+    let (status, _, _) = send_text(&app, request(lambda, "10.0.0.1", false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // `heyway serve`: the Host header over http.
+    let local = sign(format!("http://127.0.0.1:3000{path}"));
+    let (status, text, _) = send_text(&app, request(local, "127.0.0.1:3000", false)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+}
