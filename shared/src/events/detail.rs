@@ -1,9 +1,7 @@
 //! What a call event says: the `Detail` JSON and its detail type.
 
-use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{oid::ObjectId, Bson, Document};
 use serde::Serialize;
-
-use crate::model::Call;
 
 /// `Source` of every call event.
 pub const SOURCE: &str = "heyway.calls";
@@ -37,34 +35,42 @@ pub struct CallEvent {
 }
 
 impl CallEvent {
-    /// The event for `call` as stored (read it back after the write that
-    /// triggers the event).
-    pub fn of(detail_type: &'static str, call: &Call, raw: &mongodb::bson::Document) -> Self {
-        let id = |key: &str| raw.get_object_id(key).ok().map(|id: ObjectId| id.to_hex());
-        let duration_secs = raw
+    /// The event for a raw `calls` document as stored (read it back after
+    /// the write that triggers the event); `None` without `_id` or
+    /// `userId`. Read field by field, so an odd legacy shape elsewhere in
+    /// the document cannot stop the event.
+    pub fn of(detail_type: &'static str, call: &Document) -> Option<Self> {
+        let id = |key: &str| call.get_object_id(key).ok().map(|id: ObjectId| id.to_hex());
+        let analysis = call.get_document("analysis").ok();
+        let duration_secs = call
             .get_document("metrics")
             .ok()
             .and_then(|metrics| metrics.get("duration"))
             .and_then(|value| match value {
-                mongodb::bson::Bson::Int32(n) => Some(i64::from(*n)),
-                mongodb::bson::Bson::Int64(n) => Some(*n),
+                Bson::Int32(n) => Some(i64::from(*n)),
+                Bson::Int64(n) => Some(*n),
                 // Seconds are whole; a fractional duration rounds.
                 #[allow(clippy::cast_possible_truncation)]
-                mongodb::bson::Bson::Double(n) if n.is_finite() => Some(n.round() as i64),
+                Bson::Double(n) if n.is_finite() => Some(n.round() as i64),
                 _ => None,
             });
-        Self {
+        Some(Self {
             detail_type,
-            call_id: call.id.to_hex(),
-            user_id: call.user_id.to_hex(),
+            call_id: id("_id")?,
+            user_id: id("userId")?,
             scheduled_call_id: id("scheduledCallId"),
-            automation_id: call.automation_id.map(|id| id.to_hex()),
+            automation_id: id("automationId"),
             contact_id: id("contactId"),
-            status: call.status.clone(),
-            category: call.analysis_category().map(str::to_string),
-            follow_up_needed: call.follow_up_needed(),
+            status: call.get_str("status").unwrap_or_default().to_string(),
+            category: analysis
+                .and_then(|a| a.get_str("category").ok())
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+            follow_up_needed: analysis
+                .and_then(|a| a.get_bool("followUpNeeded").ok())
+                .unwrap_or(false),
             duration_secs,
-        }
+        })
     }
 
     /// The `Detail` JSON.
@@ -85,9 +91,9 @@ mod tests {
         let user = ObjectId::parse_str("6a0000000000000000000002").unwrap();
         let raw =
             doc! { "_id": id, "userId": user, "status": "busy", "metrics": { "duration": 0 } };
-        let call: Call = mongodb::bson::from_document(raw.clone()).unwrap();
-        let event = CallEvent::of(CALL_COMPLETED, &call, &raw);
+        let event = CallEvent::of(CALL_COMPLETED, &raw).unwrap();
         let json: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
+        assert!(CallEvent::of(CALL_COMPLETED, &doc! { "_id": id }).is_none());
         assert_eq!(
             json,
             serde_json::json!({

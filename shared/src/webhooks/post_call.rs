@@ -18,7 +18,6 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
 use crate::model::{Call, Contact, Record};
-use crate::store;
 
 /// What a webhook did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,10 +173,9 @@ async fn transcription(
             .find_one(doc! { "_id": call_id })
             .await?
         {
-            let decoded: Call = store::decode(current.clone())?;
-            events
-                .publish(&CallEvent::of(FOLLOW_UP_NEEDED, &decoded, &current))
-                .await;
+            if let Some(event) = CallEvent::of(FOLLOW_UP_NEEDED, &current) {
+                events.publish(&event).await;
+            }
         }
     }
     Ok(PostCall::Stored {

@@ -6,7 +6,9 @@
 //! telephony sandbox plays the calls), a development default stands in, and
 //! the sandbox signs its callbacks with the same one, so the webhooks check
 //! sandbox callbacks exactly as they check real ones. A configured service
-//! without its key gets no default: every webhook is refused.
+//! without its key gets no default, and neither does a Lambda (which always
+//! has `AWS_LAMBDA_FUNCTION_NAME`): the defaults are public, so on AWS every
+//! webhook is refused until the key is set.
 
 use crate::config::Config;
 
@@ -19,8 +21,8 @@ pub const DEV_ELEVENLABS_WEBHOOK_SECRET: &str = "heyway-dev-elevenlabs-webhook-s
 pub fn twilio_auth_token(config: &Config) -> Option<&str> {
     match (&config.twilio.auth_token, &config.twilio.account_sid) {
         (Some(token), _) => Some(token),
-        (None, None) => Some(DEV_TWILIO_AUTH_TOKEN),
-        (None, Some(_)) => None,
+        (None, None) if !on_lambda() => Some(DEV_TWILIO_AUTH_TOKEN),
+        _ => None,
     }
 }
 
@@ -31,9 +33,14 @@ pub fn elevenlabs_webhook_secret(config: &Config) -> Option<&str> {
         &config.elevenlabs.api_key,
     ) {
         (Some(secret), _) => Some(secret),
-        (None, None) => Some(DEV_ELEVENLABS_WEBHOOK_SECRET),
-        (None, Some(_)) => None,
+        (None, None) if !on_lambda() => Some(DEV_ELEVENLABS_WEBHOOK_SECRET),
+        _ => None,
     }
+}
+
+/// Whether this process is a Lambda.
+fn on_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
 }
 
 #[cfg(test)]

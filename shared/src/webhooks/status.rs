@@ -183,10 +183,9 @@ pub async fn apply_status(
         }
     }
     if finalized {
-        let call: Call = store::decode(current.clone())?;
-        events
-            .publish(&CallEvent::of(CALL_COMPLETED, &call, &current))
-            .await;
+        if let Some(event) = CallEvent::of(CALL_COMPLETED, &current) {
+            events.publish(&event).await;
+        }
     }
     Ok(applied)
 }
