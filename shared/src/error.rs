@@ -27,6 +27,10 @@ pub enum Error {
     /// Sign-in refused: wrong password, wrong code, spent refresh token.
     #[error("{0}")]
     BadCredentials(&'static str),
+    /// A webhook whose signature is missing, wrong or too old: it did not
+    /// come from the service it claims, so nothing is done.
+    #[error("{0}")]
+    BadSignature(&'static str),
     /// Also what another tenant's id answers, so ids do not leak.
     #[error("{what} not found")]
     NotFound { what: &'static str },
@@ -75,6 +79,7 @@ impl Error {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized | Self::BadCredentials(_) => StatusCode::UNAUTHORIZED,
+            Self::BadSignature(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +96,7 @@ impl Error {
             Self::BadRequest { .. } => "bad_request",
             Self::Validation { .. } => "validation_failed",
             Self::Unauthorized | Self::BadCredentials(_) => "unauthorized",
+            Self::BadSignature(_) => "bad_signature",
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
@@ -140,7 +146,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_request`, `validation_failed`, `unauthorized`, `not_found`,
+    /// `bad_request`, `validation_failed`, `unauthorized`, `bad_signature`, `not_found`,
     /// `conflict`, `rate_limited`, `unavailable` or `internal`.
     pub code: &'static str,
     pub message: String,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod dialer;
 pub mod elevenlabs;
 pub mod error;
+pub mod events;
 pub mod feedback;
 pub mod groups;
 pub mod health;
@@ -35,6 +36,7 @@ pub mod schedule;
 pub mod scheduled_calls;
 pub mod store;
 pub mod twilio;
+pub mod webhooks;
 
 pub use config::Config;
 pub use db::Db;

@@ -12,6 +12,7 @@ pub mod legacy;
 pub mod moto;
 pub mod twilio_api;
 pub mod twilio_verify;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

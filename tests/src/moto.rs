@@ -70,3 +70,107 @@ pub async fn sqs_client() -> aws_sdk_sqs::Client {
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
+
+/// An EventBridge client pointed at moto.
+pub async fn eventbridge_client() -> aws_sdk_eventbridge::Client {
+    let config = aws_sdk_eventbridge::Config::builder()
+        .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint().await)
+        .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_eventbridge::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .http_client(heyway::aws::http_client())
+        .build();
+    aws_sdk_eventbridge::Client::from_conf(config)
+}
+
+/// A new bus named `name` whose `heyway.calls` events a rule sends to a
+/// new SQS queue; answers the queue's URL.
+pub async fn bus_to_queue(name: &str) -> String {
+    let events = eventbridge_client().await;
+    let sqs = sqs_client().await;
+    events
+        .create_event_bus()
+        .name(name)
+        .send()
+        .await
+        .expect("create bus");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-events"))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url()
+        .expect("queue url")
+        .to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn")
+        .to_string();
+    events
+        .put_rule()
+        .name(format!("{name}-calls"))
+        .event_bus_name(name)
+        .event_pattern(r#"{"source":["heyway.calls"]}"#)
+        .send()
+        .await
+        .expect("put rule");
+    events
+        .put_targets()
+        .rule(format!("{name}-calls"))
+        .event_bus_name(name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("put targets");
+    queue_url
+}
+
+/// Every event the queue holds now, as EventBridge delivered them
+/// (`{"detail-type", "source", "detail", …}`).
+pub async fn received_events(queue_url: &str) -> Vec<serde_json::Value> {
+    let sqs = sqs_client().await;
+    let mut events = Vec::new();
+    loop {
+        let output = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive");
+        let messages = output.messages();
+        if messages.is_empty() {
+            return events;
+        }
+        for message in messages {
+            if let Some(body) = message.body() {
+                events.push(serde_json::from_str(body).expect("event JSON"));
+            }
+            if let Some(handle) = message.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+}

@@ -50,6 +50,7 @@ fn every_function_in_the_template_has_a_crate() {
 fn function_for(event: &str, state: AppState) -> axum::Router {
     let routes: fn() -> ApiRouter = match event.split('-').next().unwrap() {
         "health" => return http::meta(state),
+        "webhooks" => return heyway::webhooks::app(state),
         "auth" => heyway::auth::routes,
         "me" => heyway::me::routes,
         "contacts" => heyway::contacts::routes,

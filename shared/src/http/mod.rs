@@ -45,6 +45,9 @@ pub struct AppState {
     /// Where `POST /api/calls` sends its dial job at once. `None`: the call
     /// stays `pending` and the evaluator's next sweep sends it.
     pub dial_queue: Option<crate::queue::DialQueue>,
+    /// The domain events' bus: off (logged only) unless a Lambda or a
+    /// test sets one.
+    pub events: crate::events::Events,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             config: Arc::new(config),
             http,
             dial_queue: None,
+            events: crate::events::Events::off(),
         })
     }
 
@@ -137,6 +141,9 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { Json(api.as_ref().clone()) }),
         )
         .route("/api/docs", get(docs::page))
+        // Twilio and ElevenLabs call these; they are not part of the API
+        // (not under /api, not in the OpenAPI document).
+        .merge(crate::webhooks::routes())
         .fallback(not_found)
         .with_state(state);
     catch_panics(app)
@@ -155,7 +162,7 @@ pub fn single(routes: ApiRouter, state: AppState) -> Router {
 
 /// A panic in a handler answers a JSON 500 instead of dropping the
 /// connection; the panic is logged.
-fn catch_panics(router: Router) -> Router {
+pub(crate) fn catch_panics(router: Router) -> Router {
     router.layer(CatchPanicLayer::custom(
         |_panic: Box<dyn std::any::Any + Send>| {
             Error::Internal("handler panicked".into()).into_response()
@@ -163,7 +170,7 @@ fn catch_panics(router: Router) -> Router {
     ))
 }
 
-async fn not_found(uri: Uri) -> Error {
+pub(crate) async fn not_found(uri: Uri) -> Error {
     tracing::debug!(path = %uri.path(), "no route");
     Error::NotFound { what: "route" }
 }
@@ -192,7 +199,9 @@ pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
     let config = Config::get()?.clone();
     let db = Db::shared().await?.clone();
     let queue_url = config.dial_queue_url.clone();
-    let state = AppState::new(db, config)?;
+    let bus = config.event_bus_name.clone();
+    let mut state = AppState::new(db, config)?;
+    state.events = crate::events::Events::from_env(bus);
     Ok(match queue_url {
         Some(url) => state.with_dial_queue(crate::queue::DialQueue::Sqs(
             crate::queue::SqsQueue::from_env(url).await,

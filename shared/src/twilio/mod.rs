@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod signature;
+pub mod twiml;
 pub mod verify;
 
 pub use calls::{CallError, CallScript, CallsClient, PlaceCall, PlacedCall, Refusal};

@@ -1,0 +1,30 @@
+//! Webhooks: how Twilio and ElevenLabs tell us what happened to a call.
+//! Public (Lambda function URL on AWS, `heyway serve` locally), outside
+//! `/api` and the OpenAPI document; every request is authenticated by its
+//! signature, nothing else. docs/dialing.md is the contract with the
+//! dialer that hands out these URLs.
+//!
+//! - `POST /webhooks/twilio/status?callId=…`: call progress
+//!   ([`status`]), onto the call and its scheduled call, callbacks and
+//!   the "Call Completed" event;
+//! - `POST /webhooks/twilio/voice?callId=…`: the TwiML for the call's
+//!   mode ([`voice`]);
+//! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
+//!   [`analysis`]), opt-outs, the "Follow-up Needed" event.
+
+pub mod analysis;
+pub mod call_status;
+pub mod node_json;
+pub mod post_call;
+pub mod public_url;
+pub mod routes;
+pub mod signing_keys;
+pub mod status;
+pub mod voice;
+
+pub use post_call::PostCall;
+pub use public_url::{public_url, PublicOrigin};
+pub use routes::{app, routes, ELEVENLABS_PATH, TWILIO_STATUS_PATH, TWILIO_VOICE_PATH};
+pub use signing_keys::{DEV_ELEVENLABS_WEBHOOK_SECRET, DEV_TWILIO_AUTH_TOKEN};
+pub use status::{apply_status, StatusApplied, StatusCallback};
+pub use voice::{voice_twiml, VoicePlan, CALL_ID_VARIABLE};

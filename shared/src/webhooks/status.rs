@@ -1,0 +1,315 @@
+//! Twilio's call status callbacks onto the call and its scheduled call.
+//!
+//! Each callback is applied with conditional updates, so callbacks that
+//! arrive repeated, out of order or at once leave one answer: a status
+//! only moves forward ([`super::call_status`]), the first final status
+//! stays, the scheduled call ends once (only a `processing` one moves),
+//! "Call Completed" is published by the one callback whose update made the
+//! call final, and [`schedule_callback`] is idempotent (one attempt per
+//! contact, due time and attempt number, by the `dedupeKey` index).
+
+use chrono::{DateTime, Utc};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson};
+
+use super::call_status::{self, is_final, replaceable_by, scheduled_outcome};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::events::{CallEvent, Events, CALL_COMPLETED};
+use crate::model::scheduled_call::status as scheduled;
+use crate::model::{Call, Record, ScheduledCall};
+use crate::schedule::CallOutcome;
+use crate::scheduled_calls::{schedule_callback, Callback};
+use crate::store;
+
+/// The fields of a status callback we use (Twilio sends more).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusCallback {
+    pub call_sid: Option<String>,
+    /// Normalized `CallStatus`; `None` for an answering-machine detection
+    /// callback (`AsyncAmdStatusCallback`), which only says `AnsweredBy`.
+    pub call_status: Option<&'static str>,
+    /// `human`, `machine_start`, `machine_end_beep`, …, `fax`, `unknown`.
+    pub answered_by: Option<String>,
+    /// `CallDuration`, seconds.
+    pub duration_secs: Option<i64>,
+    /// `Timestamp` (RFC 2822), when Twilio sent it.
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+impl StatusCallback {
+    /// From the form fields; refuses a callback that says nothing we know.
+    pub fn from_form(params: &[(String, String)]) -> Result<Self> {
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let call_status = match get("CallStatus") {
+            None => None,
+            Some(raw) => Some(call_status::normalize(&raw).ok_or_else(|| {
+                Error::bad_request(Some("CallStatus"), format!("unknown CallStatus {raw:?}"))
+            })?),
+        };
+        let answered_by = get("AnsweredBy");
+        if call_status.is_none() && answered_by.is_none() {
+            return Err(Error::bad_request(
+                Some("CallStatus"),
+                "a status callback needs CallStatus or AnsweredBy",
+            ));
+        }
+        let duration_secs = match get("CallDuration") {
+            None => None,
+            Some(raw) => Some(raw.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                Error::bad_request(
+                    Some("CallDuration"),
+                    format!("CallDuration {raw:?} is not a number of seconds"),
+                )
+            })?),
+        };
+        let timestamp = get("Timestamp")
+            .and_then(|raw| DateTime::parse_from_rfc2822(&raw).ok())
+            .map(|t| t.with_timezone(&Utc));
+        Ok(Self {
+            call_sid: get("CallSid"),
+            call_status,
+            answered_by,
+            duration_secs,
+            timestamp,
+        })
+    }
+}
+
+/// What a callback did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusApplied {
+    /// The call's status afterwards.
+    pub status: String,
+    /// This callback made the call final (and published "Call Completed").
+    pub finalized: bool,
+    /// The scheduled call's status afterwards, when there is one.
+    pub scheduled_status: Option<String>,
+    /// The next attempt recorded (or already recorded), if any.
+    pub callback: Option<Callback>,
+}
+
+/// Applies `callback` to the call `call_id`; `NotFound` when there is no
+/// such call.
+pub async fn apply_status(
+    db: &Db,
+    events: &Events,
+    call_id: ObjectId,
+    callback: &StatusCallback,
+    now: DateTime<Utc>,
+) -> Result<StatusApplied> {
+    let calls = db.raw(Call::COLLECTION);
+    let stored = calls
+        .find_one(doc! { "_id": call_id })
+        .await?
+        .ok_or(Error::NotFound { what: "call" })?;
+    let at = bson::DateTime::from_chrono(now);
+    if let Some(sid) = &callback.call_sid {
+        match stored.get_str("twilioCallSid") {
+            Ok(known) if known != sid => {
+                tracing::warn!(call = %call_id, known, sid, "status callback for another CallSid");
+            }
+            Ok(_) => {}
+            // Twilio can call back before the dialer has stored the sid.
+            Err(_) => {
+                calls
+                    .update_one(
+                        doc! { "_id": call_id, "twilioCallSid": { "$exists": false } },
+                        doc! { "$set": { "twilioCallSid": sid } },
+                    )
+                    .await?;
+            }
+        }
+    }
+    if let Some(answered_by) = &callback.answered_by {
+        // The first answer stays: a repeat cannot change the outcome.
+        calls
+            .update_one(
+                doc! { "_id": call_id, "answeredBy": { "$exists": false } },
+                doc! { "$set": { "answeredBy": answered_by, "updatedAt": at } },
+            )
+            .await?;
+    }
+    let mut finalized = false;
+    if let Some(status) = callback.call_status {
+        let mut set = doc! { "status": status, "updatedAt": at };
+        if is_final(status) {
+            let ended_at = callback.timestamp.unwrap_or(now);
+            set.insert("endedAt", bson::DateTime::from_chrono(ended_at));
+            if let Some(duration) = callback.duration_secs {
+                // Whole seconds, well inside int32: stored as Node would.
+                #[allow(clippy::cast_precision_loss)]
+                set.insert(
+                    "metrics.duration",
+                    super::node_json::number(duration as f64),
+                );
+            }
+        }
+        let result = calls
+            .update_one(
+                doc! { "_id": call_id, "status": { "$in": replaceable_by(status) } },
+                doc! { "$set": set },
+            )
+            .await?;
+        finalized = is_final(status) && result.modified_count == 1;
+    }
+    let current = calls
+        .find_one(doc! { "_id": call_id })
+        .await?
+        .ok_or(Error::NotFound { what: "call" })?;
+    let status = current.get_str("status").unwrap_or_default().to_string();
+    let mut applied = StatusApplied {
+        status: status.clone(),
+        finalized,
+        scheduled_status: None,
+        callback: None,
+    };
+    if is_final(&status) {
+        let answered_by = current.get_str("answeredBy").ok();
+        let outcome = CallOutcome::from_twilio(&status, answered_by);
+        let ended_at = current
+            .get_datetime("endedAt")
+            .map_or(now, |t| t.to_chrono());
+        if let Ok(scheduled_id) = current.get_object_id("scheduledCallId") {
+            let (scheduled_status, callback) =
+                end_scheduled_call(db, scheduled_id, outcome, ended_at).await?;
+            applied.scheduled_status = scheduled_status;
+            applied.callback = callback;
+        }
+    }
+    if finalized {
+        if let Some(event) = CallEvent::of(CALL_COMPLETED, &current) {
+            events.publish(&event).await;
+        }
+    }
+    Ok(applied)
+}
+
+/// Ends the scheduled call (only if still `processing`) and, for an
+/// unanswered call that ended it, asks for the next attempt. Run on every
+/// final callback, so a webhook that died half-way is finished by a repeat;
+/// both steps are idempotent.
+async fn end_scheduled_call(
+    db: &Db,
+    id: ObjectId,
+    outcome: CallOutcome,
+    ended_at: DateTime<Utc>,
+) -> Result<(Option<String>, Option<Callback>)> {
+    let (final_status, message) = scheduled_outcome(outcome);
+    let message = message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
+    db.raw(ScheduledCall::COLLECTION)
+        .update_one(
+            doc! { "_id": id, "status": scheduled::PROCESSING },
+            doc! {
+                "$set": {
+                    "status": final_status,
+                    "errorMessage": message,
+                    "updatedAt": bson::DateTime::now(),
+                },
+                "$unset": { "leaseUntil": "" },
+            },
+        )
+        .await?;
+    let Some(ended) = store::find_by_id::<ScheduledCall>(db, id).await? else {
+        return Ok((None, None));
+    };
+    let callback = if outcome.wants_callback() && ended.status == scheduled::FAILED {
+        schedule_callback(db, &ended, outcome, ended_at).await?
+    } else {
+        None
+    };
+    Ok((Some(ended.status), callback))
+}
+
+/// The call a request names in `callId`: 24 hex digits.
+pub fn call_id_of(raw: Option<&str>) -> Result<ObjectId> {
+    let raw = raw
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| Error::bad_request(Some("callId"), "callId is required"))?;
+    ObjectId::parse_str(raw)
+        .map_err(|_| Error::bad_request(Some("callId"), "callId is not a call id"))
+}
+
+/// `callId` from a query string.
+pub fn call_id_from_query(query: Option<&str>) -> Result<ObjectId> {
+    let value = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "callId")
+            .map(|(_, value)| value.into_owned())
+    });
+    call_id_of(value.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_a_final_callback() {
+        let callback = StatusCallback::from_form(&form(&[
+            ("CallSid", "CA1"),
+            ("CallStatus", "completed"),
+            ("CallDuration", "42"),
+            ("AnsweredBy", "human"),
+            ("Timestamp", "Sun, 29 Nov 2026 23:05:00 +0000"),
+        ]))
+        .unwrap();
+        assert_eq!(callback.call_status, Some("completed"));
+        assert_eq!(callback.duration_secs, Some(42));
+        assert_eq!(callback.answered_by.as_deref(), Some("human"));
+        assert_eq!(
+            callback.timestamp,
+            Some("2026-11-29T23:05:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn an_amd_callback_has_no_status() {
+        let callback = StatusCallback::from_form(&form(&[
+            ("CallSid", "CA1"),
+            ("AnsweredBy", "machine_start"),
+        ]))
+        .unwrap();
+        assert_eq!(callback.call_status, None);
+    }
+
+    #[test]
+    fn refuses_malformed_callbacks() {
+        for pairs in [
+            vec![("CallSid", "CA1")],
+            vec![("CallStatus", "exploded")],
+            vec![("CallStatus", "completed"), ("CallDuration", "long")],
+            vec![("CallStatus", "completed"), ("CallDuration", "-1")],
+        ] {
+            let error = StatusCallback::from_form(&form(&pairs)).unwrap_err();
+            assert_eq!(error.status(), 400, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn call_ids() {
+        assert!(call_id_from_query(Some("callId=6a0000000000000000000001&x=1")).is_ok());
+        for query in [
+            None,
+            Some(""),
+            Some("callId="),
+            Some("callId=nope"),
+            Some("x=1"),
+        ] {
+            assert_eq!(call_id_from_query(query).unwrap_err().status(), 400);
+        }
+    }
+}

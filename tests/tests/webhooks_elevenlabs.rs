@@ -1,0 +1,280 @@
+//! ElevenLabs' post-call webhook: signed per its contract, stored once,
+//! opt-outs onto the contact, failed starts onto the call.
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use heyway_tests::webhooks::{
+    elevenlabs_request, post_call, send_elevenlabs, send_text, webhook_config, PlacedCall,
+    ELEVENLABS_SECRET,
+};
+use heyway_tests::TestApp;
+use mongodb::bson::{doc, Bson};
+use serde_json::{json, Value};
+
+async fn app() -> TestApp {
+    TestApp::with_config(webhook_config(&[])).await
+}
+
+async fn ai_call(app: &TestApp) -> PlacedCall {
+    PlacedCall::insert(app, "ai-only", PlacedCall::ai_config(None)).await
+}
+
+#[tokio::test]
+async fn stores_transcript_analysis_and_metrics() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let body = post_call(
+        &call,
+        "conv_stored_0001",
+        &[
+            "It's going great, thanks!",
+            "Could someone call me back about the warranty?",
+        ],
+        json!({
+            "category": { "data_collection_id": "category", "value": "warranty_question", "rationale": "asked about the warranty" },
+            "follow_up_needed": { "data_collection_id": "follow_up_needed", "value": true, "rationale": "wants a call" },
+        }),
+    );
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["status"], "stored");
+    assert_eq!(answer["followUpNeeded"], true);
+
+    let stored = call.call_doc(&app).await;
+    let turns = stored.get_array("transcription").unwrap();
+    assert_eq!(turns.len(), 5);
+    let second = turns[1].as_document().unwrap();
+    assert_eq!(second.get_str("role").unwrap(), "user");
+    assert_eq!(
+        second.get_str("message").unwrap(),
+        "It's going great, thanks!"
+    );
+    assert_eq!(second.get_str("speaker").unwrap(), "user");
+    assert_eq!(second.get_str("text").unwrap(), "It's going great, thanks!");
+    assert_eq!(second.get_i32("time_in_call_secs").unwrap(), 3);
+    let data = stored.get_document("elevenLabsData").unwrap();
+    assert_eq!(data.get_str("conversation_id").unwrap(), "conv_stored_0001");
+    assert_eq!(data.get_str("agent_id").unwrap(), "agent_test_0001");
+    assert_eq!(data.get_str("status").unwrap(), "done");
+    assert_eq!(
+        data.get_str("termination_reason").unwrap(),
+        "end_call tool was called."
+    );
+    let metrics = stored.get_document("metrics").unwrap();
+    assert_eq!(metrics.get_i32("duration").unwrap(), 47);
+    assert_eq!(metrics.get_i32("cost").unwrap(), 310);
+    let analysis = stored.get_document("analysis").unwrap();
+    assert_eq!(analysis.get_str("category").unwrap(), "warranty_question");
+    assert!(analysis.get_bool("followUpNeeded").unwrap());
+    assert_eq!(
+        analysis.get_str("summary").unwrap(),
+        "Pat talked about the new car."
+    );
+    assert_eq!(analysis.get_str("sentiment").unwrap(), "positive");
+    assert_eq!(analysis.get_str("callSuccessful").unwrap(), "success");
+    assert!(analysis.get_document("dataCollectionResults").is_ok());
+    // Not an opt-out.
+    assert!(call.contact_doc(&app).await.get("optedOut").is_none());
+}
+
+#[tokio::test]
+async fn a_redelivery_changes_nothing() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let body = post_call(&call, "conv_again_0001", &["Fine."], json!({}));
+    assert_eq!(send_elevenlabs(&app, &body).await.0, StatusCode::OK);
+    let first = call.call_doc(&app).await;
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("already_stored"), "{text}");
+    assert_eq!(call.call_doc(&app).await, first);
+}
+
+#[tokio::test]
+async fn bad_stale_and_missing_signatures_are_refused() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let before = call.call_doc(&app).await;
+    let body = post_call(&call, "conv_refused_0001", &["Stop calling me."], json!({})).to_string();
+    let now = Utc::now().timestamp();
+    let mut missing = elevenlabs_request(&body, ELEVENLABS_SECRET, now);
+    missing.headers_mut().remove("elevenlabs-signature");
+    for request in [
+        elevenlabs_request(&body, "another-secret", now),
+        // Older than the 30 minutes allowed.
+        elevenlabs_request(&body, ELEVENLABS_SECRET, now - 31 * 60),
+        missing,
+    ] {
+        let (status, text, _) = send_text(&app, request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    }
+    // Signed for one body, sent with another.
+    let mut swapped = elevenlabs_request(&body, ELEVENLABS_SECRET, now);
+    *swapped.body_mut() = axum::body::Body::from(body.replace("Stop calling", "Keep calling"));
+    assert_eq!(send_text(&app, swapped).await.0, StatusCode::FORBIDDEN);
+    // 29 minutes old is still fine.
+    let (status, text, _) = send_text(
+        &app,
+        elevenlabs_request(&body, ELEVENLABS_SECRET, now - 29 * 60),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_ne!(call.call_doc(&app).await, before);
+}
+
+#[tokio::test]
+async fn the_contract_vector_verifies() {
+    // docs/contracts: secret test_secret, t=1700000000, this body.
+    let body = r#"{"type":"post_call_transcription","event_timestamp":1700000000,"data":{"conversation_id":"abc"}}"#;
+    let header = heyway::elevenlabs::signature::sign("test_secret", 1_700_000_000, body.as_bytes());
+    assert_eq!(
+        header,
+        "t=1700000000,v0=fdc2cc277468fda6feb6106f7db0195f7508e561bfcfd2bf7c02c511cb98c1ee"
+    );
+    // Through the route, it is signed right but far too old.
+    let app = TestApp::with_config(webhook_config(&[(
+        "ELEVENLABS_WEBHOOK_SECRET",
+        "test_secret".to_string(),
+    )]))
+    .await;
+    let (status, text, _) =
+        send_text(&app, elevenlabs_request(body, "test_secret", 1_700_000_000)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(text.contains("too old"), "{text}");
+}
+
+#[tokio::test]
+async fn malformed_unknown_and_other_types() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let before = call.call_doc(&app).await;
+    let now = Utc::now().timestamp();
+    for body in [
+        "not json",
+        r#"{"data":{}}"#,
+        r#"{"type":"post_call_transcription","data":"x"}"#,
+    ] {
+        let (status, text, _) =
+            send_text(&app, elevenlabs_request(body, ELEVENLABS_SECRET, now)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {text}");
+    }
+    // A conversation of no call of ours.
+    let mut unknown = post_call(&call, "conv_unknown_0001", &["Hi"], json!({}));
+    unknown["data"]["conversation_initiation_client_data"]["dynamic_variables"]["heyway_call_id"] =
+        json!("6a0000000000000000000009");
+    unknown["data"]["metadata"]["phone_call"]["call_sid"] =
+        json!("CA0000000000000000000000000000dead");
+    let (status, text) = send_elevenlabs(&app, &unknown).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    // Audio: acknowledged, ignored.
+    let audio = json!({"type": "post_call_audio", "event_timestamp": now, "data": {"conversation_id": "c", "full_audio": "AAAA"}});
+    let (status, text) = send_elevenlabs(&app, &audio).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("ignored"));
+    assert_eq!(call.call_doc(&app).await, before);
+}
+
+#[tokio::test]
+async fn finds_the_call_by_twilio_sid_then_conversation() {
+    let app = app().await;
+    let by_sid = ai_call(&app).await;
+    let mut body = post_call(&by_sid, "conv_sid_0001", &["Fine."], json!({}));
+    body["data"]["conversation_initiation_client_data"] = json!({"dynamic_variables": {}});
+    assert_eq!(send_elevenlabs(&app, &body).await.0, StatusCode::OK);
+    assert!(by_sid.call_doc(&app).await.get_document("analysis").is_ok());
+
+    let by_conversation = ai_call(&app).await;
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": by_conversation.call },
+            doc! { "$set": { "elevenLabsData": { "conversation_id": "conv_known_0001" } }, "$unset": { "twilioCallSid": "" } },
+        )
+        .await
+        .unwrap();
+    let mut body = post_call(&by_conversation, "conv_known_0001", &["Fine."], json!({}));
+    body["data"]["conversation_initiation_client_data"] = Value::Null;
+    body["data"]["metadata"]["phone_call"] = Value::Null;
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(by_conversation
+        .call_doc(&app)
+        .await
+        .get_document("analysis")
+        .is_ok());
+}
+
+#[tokio::test]
+async fn asking_not_to_be_called_again_opts_the_contact_out() {
+    let app = app().await;
+    // Said in words.
+    let said = ai_call(&app).await;
+    let body = post_call(
+        &said,
+        "conv_optout_0001",
+        &["Please don't call me again."],
+        json!({}),
+    );
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains(r#""optedOut":true"#), "{text}");
+    let contact = said.contact_doc(&app).await;
+    assert!(contact.get_bool("optedOut").unwrap());
+    assert!(contact.get_datetime("optedOutAt").is_ok());
+    assert_eq!(
+        said.call_doc(&app)
+            .await
+            .get_document("analysis")
+            .unwrap()
+            .get_str("category")
+            .unwrap(),
+        "opt_out"
+    );
+    // Collected by the agent.
+    let collected = ai_call(&app).await;
+    let body = post_call(
+        &collected,
+        "conv_optout_0002",
+        &["No thanks."],
+        json!({"opt_out": {"data_collection_id": "opt_out", "value": true, "rationale": "asked to stop"}}),
+    );
+    assert_eq!(send_elevenlabs(&app, &body).await.0, StatusCode::OK);
+    let contact = collected.contact_doc(&app).await;
+    assert!(contact.get_bool("optedOut").unwrap());
+}
+
+#[tokio::test]
+async fn a_failed_start_fails_the_call() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let body = json!({
+        "type": "call_initiation_failure",
+        "event_timestamp": Utc::now().timestamp(),
+        "data": {
+            "agent_id": "agent_test_0001",
+            "conversation_id": "conv_failed_0001",
+            "failure_reason": "busy",
+            "metadata": { "type": "twilio", "body": { "CallSid": call.call_sid, "CallStatus": "busy" } },
+        },
+    });
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let stored = call.call_doc(&app).await;
+    assert_eq!(stored.get_str("status").unwrap(), "busy");
+    assert_eq!(
+        stored
+            .get_document("elevenLabsData")
+            .unwrap()
+            .get("failure_reason"),
+        Some(&Bson::String("busy".into()))
+    );
+    assert_eq!(
+        call.scheduled_doc(&app).await.get_str("status").unwrap(),
+        "failed"
+    );
+    assert_eq!(call.callbacks(&app).await.len(), 1);
+    // Again: nothing more.
+    assert_eq!(send_elevenlabs(&app, &body).await.0, StatusCode::OK);
+    assert_eq!(call.callbacks(&app).await.len(), 1);
+}
