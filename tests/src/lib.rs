@@ -10,6 +10,7 @@ pub mod elevenlabs_api;
 pub mod fake_server;
 pub mod legacy;
 pub mod moto;
+pub mod stack;
 pub mod twilio_api;
 pub mod twilio_verify;
 pub mod webhooks;
