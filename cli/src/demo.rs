@@ -121,7 +121,11 @@ pub async fn run(base: &str, db: Option<&Db>, timeout: Duration) -> anyhow::Resu
             db.raw("users")
                 .update_one(
                     doc! {"_id": id},
-                    doc! {"$set": {"freeMinutes": 60, "freeCalls": 20, "isPhoneVerified": true}},
+                    doc! {"$set": {
+                        "freeMinutes": 60, "freeCalls": 20, "isPhoneVerified": true,
+                        // The demo runs at any hour: calling hours all day.
+                        "preferences.quietHours": {"start": "00:00", "end": "23:59"},
+                    }},
                 )
                 .await?;
             let (status, me) = api
@@ -142,9 +146,11 @@ pub async fn run(base: &str, db: Option<&Db>, timeout: Duration) -> anyhow::Resu
         ),
     }
 
-    let scheduled_time = (chrono::Utc::now() + chrono::Duration::seconds(5))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut expected: HashMap<String, (&str, &str, &str)> = HashMap::new();
+    // One automation for everyone, due at the start of the next minute
+    // (UTC), which the evaluator's next tick records and hands to the
+    // dialer.
+    let due = next_minute(chrono::Utc::now());
+    let mut contacts: HashMap<String, (&str, &str, &str)> = HashMap::new();
     for contact @ (name, number, outcome) in CONTACTS {
         let (status, created) = api
             .post(
@@ -152,33 +158,91 @@ pub async fn run(base: &str, db: Option<&Db>, timeout: Duration) -> anyhow::Resu
                 json!({"name": name, "phoneNumber": number}),
             )
             .await?;
-        let Some(contact_id) = created["id"].as_str().filter(|_| status < 300) else {
-            println!("  {name:<12} {number}  contact refused ({status}): {created}");
-            continue;
-        };
-        let (status, call) = api
-            .post(
-                "/api/scheduled-calls",
-                json!({"contactId": contact_id, "scheduledTime": scheduled_time, "callMode": "ai-only", "notes": INSTRUCTIONS}),
-            )
-            .await?;
-        match call["id"].as_str().filter(|_| status < 300) {
+        match created["id"].as_str().filter(|_| status < 300) {
             Some(id) => {
-                println!("  {name:<12} {number}  scheduled ({outcome})");
-                expected.insert(id.to_string(), contact);
+                println!("  {name:<12} {number}  ({outcome})");
+                contacts.insert(id.to_string(), contact);
             }
-            None => println!("  {name:<12} {number}  call refused ({status}): {call}"),
+            None => println!("  {name:<12} {number}  contact refused ({status}): {created}"),
         }
     }
-    if expected.is_empty() {
-        bail!("no call could be scheduled");
+    if contacts.is_empty() {
+        bail!("no contact could be created");
     }
+    let (status, automation) = api
+        .post(
+            "/api/automations",
+            json!({
+                "name": "Demo: car ready for pickup",
+                "timingMode": "on_date",
+                "fixedDate": due.format("%Y-%m-%d").to_string(),
+                "timeOfDay": due.format("%H:%M").to_string(),
+                "timezone": "UTC",
+                "contacts": contacts.keys().collect::<Vec<_>>(),
+                "aiInstructions": INSTRUCTIONS,
+            }),
+        )
+        .await?;
+    let automation_id = automation["id"]
+        .as_str()
+        .filter(|_| status < 300)
+        .with_context(|| format!("creating the automation failed ({status}): {automation}"))?
+        .to_string();
     println!(
-        "\n{} AI calls scheduled for {scheduled_time}. Waiting up to {}s for the dialer (the evaluator runs once a minute)...\n",
-        expected.len(),
+        "\nAutomation {automation_id} calls {} contacts at {due} (the evaluator runs once a minute). Waiting up to {}s...\n",
+        contacts.len(),
         timeout.as_secs()
     );
+    let expected = recorded_calls(&api, &automation_id, &contacts, timeout).await?;
     watch(&api, &expected, timeout).await
+}
+
+/// The start of the minute after `now`, at least 20 s away so the
+/// automation is saved before it is due.
+fn next_minute(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    (now + TimeDelta::seconds(80))
+        .duration_trunc(TimeDelta::minutes(1))
+        .unwrap_or(now)
+}
+
+/// The scheduled calls the evaluator records for the automation, by id,
+/// with the contact each calls.
+async fn recorded_calls<'a>(
+    api: &Api,
+    automation_id: &str,
+    contacts: &HashMap<String, (&'a str, &'a str, &'a str)>,
+    timeout: Duration,
+) -> anyhow::Result<HashMap<String, (&'a str, &'a str, &'a str)>> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let (status, page) = api
+            .get(&format!(
+                "/api/scheduled-calls?automationId={automation_id}&limit=100"
+            ))
+            .await?;
+        let recorded: HashMap<String, (&str, &str, &str)> = page["items"]
+            .as_array()
+            .filter(|_| status == 200)
+            .into_iter()
+            .flatten()
+            .filter_map(|call| {
+                let contact = contacts.get(call["contactId"].as_str()?)?;
+                Some((call["id"].as_str()?.to_string(), *contact))
+            })
+            .collect();
+        if recorded.len() == contacts.len() {
+            return Ok(recorded);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "the evaluator recorded {} of {} calls in time",
+                recorded.len(),
+                contacts.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// `heyway demo`: against `--api`, or a server of its own (always with
@@ -304,6 +368,7 @@ async fn watch(
             let waiting_for_transcript = played.is_some_and(|p| {
                 p["finished"] != true
                     || (p["conversationId"].is_string()
+                        && p["answeredBy"] == "human"
                         && p["transcript"].as_array().is_none_or(Vec::is_empty))
             });
             if waiting_for_transcript && tokio::time::Instant::now() < deadline {
