@@ -77,6 +77,9 @@ pub struct PassReport {
     pub record_ms: u64,
     /// Milliseconds spent in the sweep.
     pub sweep_ms: u64,
+    /// Calls stuck in `processing` that the pass ended
+    /// ([`scheduled_calls::reconcile`]).
+    pub settled: usize,
 }
 
 /// Runs one pass at `now`.
@@ -103,6 +106,8 @@ pub async fn run_pass(
     report.enqueued += swept.enqueued;
     report.enqueue_failed += swept.failed;
     report.missed += swept.missed;
+    let settled = scheduled_calls::reconcile::settle_stuck(db, now).await?;
+    report.settled = settled.settled + settled.expired;
     tracing::info!(report = ?report, at = %now, "evaluator pass");
     Ok(report)
 }

@@ -3,6 +3,7 @@
 //! through `/api/scheduled-calls`.
 
 pub mod callback;
+pub mod reconcile;
 pub mod record;
 mod routes;
 pub mod service;
