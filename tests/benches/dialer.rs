@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use futures_util::{stream, StreamExt};
 use heyway::dialer::Disposition;
 use heyway::queue::DialJob;
+use heyway_tests::bench::percentile;
 use heyway_tests::stack::LocalStack;
 use mongodb::bson::doc;
 
@@ -23,19 +24,6 @@ fn env_number(key: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[tokio::main]

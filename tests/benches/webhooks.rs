@@ -9,25 +9,12 @@
 
 use std::time::{Duration, Instant};
 
+use heyway_tests::bench::percentile;
 use heyway_tests::webhooks::{
     send_twilio, webhook_config, PlacedCall, TwilioRequest, BASE_URL, TWILIO_TOKEN,
 };
 use heyway_tests::TestApp;
 use mongodb::bson::doc;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    // Nearest rank.
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 fn report(name: &str, mut times: Vec<Duration>) {
     times.sort();

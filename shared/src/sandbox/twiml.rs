@@ -7,21 +7,8 @@ use serde_json::Value;
 /// Where the sandbox "agent" streams from; never dialled.
 pub const STREAM_URL: &str = "wss://sandbox.heyway.invalid/v1/convai/conversation/twilio";
 
-/// Escapes text for an XML attribute or element.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for an XML attribute or element, as our own TwiML does.
+pub use crate::twilio::twiml::escape;
 
 fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
