@@ -58,13 +58,7 @@ impl AppState {
             .as_deref()
             .ok_or(ConfigError::Missing { key: "JWT_SECRET" })?;
         let tokens = AccessTokens::new(secret.as_bytes(), config.access_token_ttl_secs);
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .build()
-            .map_err(|e| ConfigError::Invalid {
-                key: "HTTP client",
-                reason: e.to_string(),
-            })?;
+        let http = crate::outbound::http_client()?;
         Ok(Self {
             db,
             tokens,
