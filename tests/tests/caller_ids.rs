@@ -388,3 +388,89 @@ async fn without_twilio_adding_is_unavailable() {
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
 }
+
+/// `heyway serve` without Twilio: the sandbox answers the validation and
+/// calls back signed, over real HTTP.
+#[tokio::test]
+async fn the_sandbox_verifies_and_forgets_caller_ids() {
+    use heyway_tests::stack::LocalStack;
+    let stack = LocalStack::start(0).await;
+    let user = stack.user().await;
+    let token = stack.state.tokens.issue(user).unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/caller-ids", stack.base_url);
+    let answer = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "phoneNumber": NUMBER }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 201);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let code = body["validationCode"].as_str().unwrap();
+    assert!(
+        code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()),
+        "{body}"
+    );
+
+    let failing = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "phoneNumber": "+12125550102" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failing.status().as_u16(), 201);
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list: serde_json::Value = http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let status_of = |n: &str| {
+            list["callerIds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["phoneNumber"] == n)
+                .map(|i| i["status"].as_str().unwrap().to_string())
+        };
+        if status_of(NUMBER).as_deref() == Some("verified")
+            && status_of("+12125550102").as_deref() == Some("failed")
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{list}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stack.sandbox.verified_caller_ids().len(), 1);
+    let user_doc = stack
+        .db
+        .raw("users")
+        .find_one(doc! { "_id": user })
+        .await
+        .unwrap()
+        .unwrap();
+    let entries = user_doc
+        .get_document("twilioConfig")
+        .unwrap()
+        .get_array("verifiedCallerIds")
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+
+    let deleted = http
+        .delete(format!("{url}/%2B12125550142"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert!(stack.sandbox.verified_caller_ids().is_empty());
+}
