@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{doc, Document};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::json::{document_to_json, from_json};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
-use crate::model::{User, VerifiedNumber};
+use crate::model::User;
 use crate::{phone, store};
 
 /// A user as the frontend sees it: no password hash, no SMS state.
@@ -144,26 +144,7 @@ pub async fn update_profile(
 async fn verified_caller_id(db: &Db, user: &User, raw: &str) -> Result<String> {
     let e164 = phone::to_e164(raw, None)
         .map_err(|e| Error::validation("preferredCallerID", format!("preferredCallerID {e}")))?;
-    let forms = phone::stored_forms(&e164);
-    let in_collection = store::find_one::<VerifiedNumber>(
-        db,
-        doc! { "userId": user.id, "phoneNumber": { "$in": &forms }, "verified": true },
-    )
-    .await?
-    .is_some();
-    let in_legacy_config = user
-        .twilio_config
-        .as_ref()
-        .and_then(|config| config.get_array("verifiedCallerIds").ok())
-        .is_some_and(|ids| {
-            ids.iter().filter_map(Bson::as_document).any(|entry| {
-                entry.get_bool("verified").unwrap_or(false)
-                    && entry
-                        .get_str("phoneNumber")
-                        .is_ok_and(|number| forms.iter().any(|form| form == number))
-            })
-        });
-    if in_collection || in_legacy_config {
+    if crate::caller_ids::stores::is_verified(db, user, &e164).await? {
         Ok(e164)
     } else {
         Err(Error::validation(

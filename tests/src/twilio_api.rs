@@ -214,3 +214,233 @@ async fn calls(
     )
         .into_response()
 }
+
+/// The validation code the fake answers.
+pub const VALIDATION_CODE: &str = "246810";
+/// Already verified on the account: 400, code 21450.
+pub const CALLER_ID_ALREADY_ON_ACCOUNT: &str = "+15005550450";
+
+/// One request to the fake OutgoingCallerIds resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallerIdRequest {
+    pub method: String,
+    pub path: String,
+    /// Form fields (POST) or query parameters (GET).
+    pub fields: Vec<(String, String)>,
+}
+
+#[derive(Clone, Default)]
+struct CallerIdState {
+    received: Arc<Mutex<Vec<CallerIdRequest>>>,
+    /// `(sid, phone)` verified on the account.
+    verified: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// A local Twilio `OutgoingCallerIds` resource: checks auth, the form and
+/// its fields as Twilio does, answers like Twilio.
+pub struct FakeCallerIds {
+    pub base_url: String,
+    state: CallerIdState,
+}
+
+impl FakeCallerIds {
+    pub async fn start() -> Self {
+        use axum::routing::{delete, get};
+        let state = CallerIdState::default();
+        let app = Router::new()
+            .route(
+                "/2010-04-01/Accounts/{account}/OutgoingCallerIds.json",
+                get(list_caller_ids).post(create_caller_id),
+            )
+            .route(
+                "/2010-04-01/Accounts/{account}/OutgoingCallerIds/{file}",
+                delete(delete_caller_id),
+            )
+            .with_state(state.clone());
+        let base_url = crate::fake_server::serve(app).await;
+        Self { base_url, state }
+    }
+
+    pub fn config(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.to_string()),
+            ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.to_string()),
+            ("TWILIO_API_BASE_URL", self.base_url.clone()),
+        ]
+    }
+
+    pub fn requests(&self) -> Vec<CallerIdRequest> {
+        self.state.received.lock().expect("lock").clone()
+    }
+
+    /// Twilio verified `phone` (the person typed the code): answers its sid.
+    pub fn verify(&self, phone: &str) -> String {
+        let mut verified = self.state.verified.lock().expect("lock");
+        let sid = format!("PN{:032x}", verified.len() + 1);
+        verified.push((sid.clone(), phone.to_string()));
+        sid
+    }
+
+    pub fn verified(&self) -> Vec<(String, String)> {
+        self.state.verified.lock().expect("lock").clone()
+    }
+}
+
+fn basic_auth_ok(headers: &HeaderMap, account: &str) -> Option<Response> {
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return Some(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"));
+    }
+    (account != ACCOUNT_SID).then(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        )
+    })
+}
+
+async fn create_caller_id(
+    State(state): State<CallerIdState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(refused) = basic_auth_ok(&headers, &account) {
+        return refused;
+    }
+    let form_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !form_type.starts_with("application/x-www-form-urlencoded") {
+        return error(StatusCode::BAD_REQUEST, 21205, "form expected");
+    }
+    state.received.lock().expect("lock").push(CallerIdRequest {
+        method: "POST".into(),
+        path: format!("/2010-04-01/Accounts/{account}/OutgoingCallerIds.json"),
+        fields: form.clone(),
+    });
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let known = [
+        "PhoneNumber",
+        "FriendlyName",
+        "CallDelay",
+        "Extension",
+        "StatusCallback",
+        "StatusCallbackMethod",
+    ];
+    if form.iter().any(|(k, _)| !known.contains(&k.as_str()))
+        || field("CallDelay").is_some_and(|d| d.parse::<u32>().map_or(true, |d| d > 60))
+        || field("FriendlyName").is_some_and(|n| n.chars().count() > 64)
+        || field("StatusCallbackMethod").is_some_and(|m| m != "POST" && m != "GET")
+        || field("StatusCallback").is_some_and(|u| !u.starts_with("http"))
+    {
+        return error(StatusCode::BAD_REQUEST, 21205, "Invalid parameter");
+    }
+    let Some(phone) = field("PhoneNumber") else {
+        return error(StatusCode::BAD_REQUEST, 21604, "PhoneNumber is required");
+    };
+    if !phone.starts_with('+') {
+        return error(StatusCode::BAD_REQUEST, 21211, "Invalid 'PhoneNumber'");
+    }
+    if phone == TO_UNAVAILABLE {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20500,
+            "Service unavailable",
+        );
+    }
+    if phone == CALLER_ID_ALREADY_ON_ACCOUNT
+        || state
+            .verified
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(_, p)| p == phone)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            21450,
+            "Phone number already verified for your account",
+        );
+    }
+    Json(json!({
+        "account_sid": ACCOUNT_SID,
+        "call_sid": "CA00000000000000000000000000000042",
+        "friendly_name": field("FriendlyName").unwrap_or(phone),
+        "phone_number": phone,
+        "validation_code": VALIDATION_CODE,
+    }))
+    .into_response()
+}
+
+async fn list_caller_ids(
+    State(state): State<CallerIdState>,
+    Path(account): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = basic_auth_ok(&headers, &account) {
+        return refused;
+    }
+    state.received.lock().expect("lock").push(CallerIdRequest {
+        method: "GET".into(),
+        path: format!("/2010-04-01/Accounts/{account}/OutgoingCallerIds.json"),
+        fields: query.clone(),
+    });
+    let wanted = query
+        .iter()
+        .find(|(k, _)| k == "PhoneNumber")
+        .map(|(_, v)| v.clone());
+    let ids: Vec<_> = state
+        .verified
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(_, p)| wanted.as_ref().is_none_or(|w| w == p))
+        .map(|(sid, phone)| {
+            json!({
+                "sid": sid, "account_sid": ACCOUNT_SID, "phone_number": phone,
+                "friendly_name": phone, "date_created": "Tue, 14 Jan 2025 18:00:00 +0000",
+                "date_updated": "Tue, 14 Jan 2025 18:00:00 +0000",
+                "uri": format!("/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds/{sid}.json"),
+            })
+        })
+        .collect();
+    Json(json!({ "outgoing_caller_ids": ids, "page": 0, "page_size": 50, "next_page_uri": null }))
+        .into_response()
+}
+
+async fn delete_caller_id(
+    State(state): State<CallerIdState>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = basic_auth_ok(&headers, &account) {
+        return refused;
+    }
+    state.received.lock().expect("lock").push(CallerIdRequest {
+        method: "DELETE".into(),
+        path: format!("/2010-04-01/Accounts/{account}/OutgoingCallerIds/{file}"),
+        fields: Vec::new(),
+    });
+    let Some(sid) = file.strip_suffix(".json") else {
+        return error(StatusCode::NOT_FOUND, 20404, "not found");
+    };
+    let mut verified = state.verified.lock().expect("lock");
+    let before = verified.len();
+    verified.retain(|(s, _)| s != sid);
+    if verified.len() == before {
+        return error(StatusCode::NOT_FOUND, 20404, "not found");
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

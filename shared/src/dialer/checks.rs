@@ -6,7 +6,7 @@ use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{Contact, Record, ScheduledCall, Subscription, User, VerifiedNumber};
+use crate::model::{Contact, Record, ScheduledCall, Subscription, User};
 use crate::schedule::{self, QuietHours};
 use crate::{phone, store};
 
@@ -140,29 +140,8 @@ async fn verified_caller_id(db: &Db, user: &User) -> Result<Option<String>> {
     let Ok(e164) = phone::to_e164(raw, user.phone_region()) else {
         return Ok(None);
     };
-    let forms = phone::stored_forms(&e164);
-    let in_legacy_config = user
-        .twilio_config
-        .as_ref()
-        .and_then(|config| config.get_array("verifiedCallerIds").ok())
-        .is_some_and(|ids| {
-            ids.iter().filter_map(Bson::as_document).any(|entry| {
-                entry.get_bool("verified").unwrap_or(false)
-                    && entry
-                        .get_str("phoneNumber")
-                        .is_ok_and(|number| forms.iter().any(|form| form == number))
-            })
-        });
-    if in_legacy_config {
-        return Ok(Some(e164));
-    }
-    let in_collection = store::find_one::<VerifiedNumber>(
-        db,
-        doc! { "userId": user.id, "phoneNumber": { "$in": &forms }, "verified": true },
-    )
-    .await?
-    .is_some();
-    Ok(in_collection.then_some(e164))
+    let verified = crate::caller_ids::stores::is_verified(db, user, &e164).await?;
+    Ok(verified.then_some(e164))
 }
 
 /// An active or trialing subscription, the user's own flag, or free

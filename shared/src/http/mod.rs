@@ -117,6 +117,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::automations::routes())
         .merge(crate::scheduled_calls::routes())
         .merge(crate::calls::routes())
+        .merge(crate::caller_ids::routes())
 }
 
 /// The OpenAPI document of the whole API.

@@ -14,11 +14,15 @@
 //! - `POST /twilio/2010-04-01/Accounts/{sid}/Calls.json`
 //! - `POST /elevenlabs/v1/convai/twilio/register-call`
 //! - `POST /elevenlabs/v1/convai/twilio/outbound-call`
+//! - `POST|GET /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds.json`,
+//!   `DELETE /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds/{PN…}.json`
+//!   (caller ID validation; [`caller_ids_api`])
 //! - `GET /calls`: the calls played so far ([`PlayedCall`]).
 //!
 //! [`CallsClient`]: crate::twilio::CallsClient
 //! [`ElevenLabsClient`]: crate::elevenlabs::ElevenLabsClient
 
+mod caller_ids_api;
 pub mod conversation;
 mod elevenlabs_api;
 pub mod log;
@@ -32,9 +36,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
+pub use caller_ids_api::SandboxCallerId;
 pub use conversation::Conversation;
 pub use log::{CallLog, Delivery, PlacedThrough, PlayedCall};
 pub use outcome::Outcome;
@@ -59,6 +64,7 @@ struct Inner {
     settings: SandboxSettings,
     log: CallLog,
     conversations: Mutex<HashMap<String, Conversation>>,
+    caller_ids: Mutex<Vec<SandboxCallerId>>,
 }
 
 impl Sandbox {
@@ -68,6 +74,7 @@ impl Sandbox {
                 settings,
                 log: CallLog::default(),
                 conversations: Mutex::default(),
+                caller_ids: Mutex::default(),
             }),
         }
     }
@@ -101,6 +108,14 @@ impl Sandbox {
                 "/2010-04-01/Accounts/{account_sid}/Calls.json",
                 post(twilio_api::create_call),
             )
+            .route(
+                "/2010-04-01/Accounts/{account_sid}/OutgoingCallerIds.json",
+                post(caller_ids_api::create).get(caller_ids_api::list),
+            )
+            .route(
+                "/2010-04-01/Accounts/{account_sid}/OutgoingCallerIds/{sid}",
+                delete(caller_ids_api::delete),
+            )
             .with_state(self.clone());
         let elevenlabs = Router::new()
             .route(
@@ -123,6 +138,22 @@ impl Sandbox {
                     async move { Json(log.all()) }
                 }),
             )
+    }
+
+    /// The caller IDs verified so far.
+    pub fn verified_caller_ids(&self) -> Vec<SandboxCallerId> {
+        self.caller_ids().clone()
+    }
+
+    fn caller_ids(&self) -> std::sync::MutexGuard<'_, Vec<SandboxCallerId>> {
+        self.inner
+            .caller_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn caller_ids_mut(&self) -> std::sync::MutexGuard<'_, Vec<SandboxCallerId>> {
+        self.caller_ids()
     }
 
     fn log(&self) -> &CallLog {

@@ -71,7 +71,7 @@ fn now_unix() -> i64 {
 impl Sandbox {
     /// Sends a Twilio-signed form request; logs it on the call `sid`.
     /// Answers the receiver's status and body, `None` when unreachable.
-    async fn twilio_request(
+    pub(super) async fn twilio_request(
         &self,
         sid: &str,
         kind: &str,

@@ -43,7 +43,7 @@ impl IntoResponse for TwilioError {
     }
 }
 
-fn error(status: u16, code: u32, message: &str) -> TwilioError {
+pub(super) fn error(status: u16, code: u32, message: &str) -> TwilioError {
     TwilioError {
         status,
         code,
@@ -56,7 +56,7 @@ fn refused(refusal: &Refused) -> TwilioError {
 }
 
 /// Whether the basic auth header is `account_sid:auth_token`.
-fn authenticated(headers: &HeaderMap, account_sid: &str, auth_token: &str) -> bool {
+pub(super) fn authenticated(headers: &HeaderMap, account_sid: &str, auth_token: &str) -> bool {
     let Some(encoded) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -9,11 +9,17 @@
 //!   the "Call Completed" event;
 //! - `POST /webhooks/twilio/voice?callId=…`: the TwiML for the call's
 //!   mode ([`voice`]);
+//! - `POST /webhooks/twilio/caller-id?userId=…`: a caller ID validation's
+//!   outcome ([`crate::caller_ids`]);
+//! - `POST /webhooks/twilio/inbound`: a customer calls a business number
+//!   ([`inbound`]): the call is recorded and answered by the agent, or
+//!   forwarded to the owner;
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
 //!   [`analysis`]), opt-outs, the "Follow-up Needed" event.
 
 pub mod analysis;
 pub mod call_status;
+pub mod inbound;
 pub mod node_json;
 pub mod post_call;
 pub mod public_url;
@@ -24,7 +30,10 @@ pub mod voice;
 
 pub use post_call::PostCall;
 pub use public_url::{public_url, PublicOrigin};
-pub use routes::{app, routes, ELEVENLABS_PATH, TWILIO_STATUS_PATH, TWILIO_VOICE_PATH};
+pub use routes::{
+    app, routes, ELEVENLABS_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH,
+    TWILIO_VOICE_PATH,
+};
 pub use signing_keys::{DEV_ELEVENLABS_WEBHOOK_SECRET, DEV_TWILIO_AUTH_TOKEN};
 pub use status::{apply_status, StatusApplied, StatusCallback};
 pub use voice::{voice_twiml, VoicePlan, CALL_ID_VARIABLE};

@@ -24,6 +24,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 
+use super::inbound::{self, InboundCall};
 use super::post_call::{self, PostCall};
 use super::public_url::public_url;
 use super::signing_keys;
@@ -41,6 +42,8 @@ const BODY_LIMIT: usize = 8 * 1024 * 1024;
 pub const TWILIO_STATUS_PATH: &str = "/webhooks/twilio/status";
 pub const TWILIO_VOICE_PATH: &str = "/webhooks/twilio/voice";
 pub const ELEVENLABS_PATH: &str = "/webhooks/elevenlabs";
+pub const TWILIO_CALLER_ID_PATH: &str = crate::caller_ids::CALLBACK_PATH;
+pub const TWILIO_INBOUND_PATH: &str = "/webhooks/twilio/inbound";
 
 /// The webhook routes, to merge into an app.
 pub fn routes() -> Router<AppState> {
@@ -48,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route(TWILIO_STATUS_PATH, post(twilio_status))
         .route(TWILIO_VOICE_PATH, post(twilio_voice))
         .route(ELEVENLABS_PATH, post(elevenlabs))
+        .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
+        .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
 }
 
 /// The webhooks as a complete app, for their Lambda.
@@ -92,7 +97,12 @@ fn verified_twilio_form(
 async fn twilio_status(State(state): State<AppState>, request: Request) -> Result<StatusCode> {
     let (parts, body) = read(request).await?;
     let params = verified_twilio_form(&state, &parts, &body)?;
-    let call_id = call_id_from_query(parts.uri.query())?;
+    let call_id = match call_id_from_query(parts.uri.query()) {
+        Ok(id) => id,
+        // An inbound call's number has one status URL for every call:
+        // the call is found by its CallSid instead.
+        Err(error) => call_id_by_sid(&state, &params).await?.ok_or(error)?,
+    };
     let callback = StatusCallback::from_form(&params)?;
     let applied = apply_status(&state.db, &state.events, call_id, &callback, Utc::now()).await?;
     tracing::info!(
@@ -104,6 +114,58 @@ async fn twilio_status(State(state): State<AppState>, request: Request) -> Resul
         "Twilio status callback"
     );
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The inbound call Twilio's `CallSid` names, if we recorded one.
+async fn call_id_by_sid(
+    state: &AppState,
+    params: &[(String, String)],
+) -> Result<Option<mongodb::bson::oid::ObjectId>> {
+    let Some(sid) = params
+        .iter()
+        .find(|(k, _)| k == "CallSid")
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let call = state
+        .db
+        .raw(<crate::model::Call as crate::model::Record>::COLLECTION)
+        .find_one(mongodb::bson::doc! { "twilioCallSid": sid, "isInbound": true })
+        .projection(mongodb::bson::doc! { "_id": 1 })
+        .await?;
+    Ok(call.and_then(|c| c.get_object_id("_id").ok()))
+}
+
+/// Twilio's outcome of a caller ID validation call.
+async fn twilio_caller_id(State(state): State<AppState>, request: Request) -> Result<StatusCode> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let user_id = parts
+        .uri
+        .query()
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "userId")
+                .map(|(_, value)| value.into_owned())
+        })
+        .ok_or_else(|| Error::bad_request(Some("userId"), "userId is missing"))?;
+    let user_id = crate::http::extract::object_id("userId", &user_id)?;
+    let outcome = crate::caller_ids::apply_callback(&state.db, user_id, &params).await?;
+    tracing::info!(user = %user_id, ?outcome, "Twilio caller ID callback");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A customer calls a business number: TwiML for the call.
+async fn twilio_inbound(State(state): State<AppState>, request: Request) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let call = InboundCall::from_form(&params)?;
+    let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
+    let (twiml, answered) = inbound::answer(&state.db, client.as_ref(), &call).await?;
+    tracing::info!(sid = %call.call_sid, ?answered, "Twilio inbound call");
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
 }
 
 async fn twilio_voice(State(state): State<AppState>, request: Request) -> Result<Response> {
