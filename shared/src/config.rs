@@ -51,6 +51,8 @@ pub struct Config {
     /// the dialer gives up on a transiently failing call (the queue's
     /// dead-letter `maxReceiveCount` should match).
     pub dialer_max_attempts: u64,
+    /// Recordings' object storage (`RECORDINGS_STORE`, `RECORDINGS_BUCKET`).
+    pub recordings: crate::recordings::StorageConfig,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -126,6 +128,7 @@ impl Config {
             event_bus_name: non_empty("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
             dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
             dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
+            recordings: crate::recordings::StorageConfig::from_lookup(&non_empty)?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),

@@ -123,6 +123,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::automations::routes())
         .merge(crate::scheduled_calls::routes())
         .merge(crate::calls::routes())
+        .merge(crate::recordings::routes())
 }
 
 /// The OpenAPI document of the whole API.
