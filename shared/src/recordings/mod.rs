@@ -32,9 +32,6 @@ pub fn routes() -> ApiRouter {
             handlers::create_recording
         ))
         .routes(routes!(handlers::upload_url))
-        .routes(routes!(
-            handlers::get_recording,
-            handlers::delete_recording
-        ))
+        .routes(routes!(handlers::get_recording, handlers::delete_recording))
         .route("/api/recordings/files/{*key}", files::route())
 }

@@ -148,7 +148,11 @@ pub async fn upload_url(
 }
 
 pub(super) fn new_key(user_id: ObjectId, extension: &str) -> String {
-    format!("{}{}.{extension}", user_prefix(user_id), ObjectId::new().to_hex())
+    format!(
+        "{}{}.{extension}",
+        user_prefix(user_id),
+        ObjectId::new().to_hex()
+    )
 }
 
 /// Checks `filePath` is an object of the configured store under the

@@ -19,13 +19,13 @@ use axum::http::Method;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::gcp::GoogleCloudStorageBuilder;
-use object_store::path::Path as StorePath;
-use object_store::signer::Signer;
 use object_store::client::{
     ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
     HttpService,
 };
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::path::Path as StorePath;
+use object_store::signer::Signer;
 use sha2::Sha256;
 
 use crate::config::{Config, ConfigError};
@@ -116,9 +116,17 @@ impl Default for StorageConfig {
 /// A stored `filePath`, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
-    S3 { bucket: String, key: String },
-    Gcs { bucket: String, key: String },
-    Local { key: String },
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    Gcs {
+        bucket: String,
+        key: String,
+    },
+    Local {
+        key: String,
+    },
     /// Already a URL (`https://…`).
     Url(String),
 }
@@ -197,11 +205,7 @@ impl Storage {
     pub fn from_config(config: &Config) -> Self {
         Self {
             config: config.recordings.clone(),
-            secret: config
-                .jwt_secret
-                .clone()
-                .unwrap_or_default()
-                .into_bytes(),
+            secret: config.jwt_secret.clone().unwrap_or_default().into_bytes(),
             public_base: config
                 .webhook_base_url
                 .clone()
@@ -443,12 +447,17 @@ mod tests {
         let storage = Storage::from_config(&config);
         let key = "recordings/u/a.mp3";
         let signed = storage
-            .sign(Method::PUT, &Location::Local { key: key.into() }, UPLOAD_TTL)
+            .sign(
+                Method::PUT,
+                &Location::Local { key: key.into() },
+                UPLOAD_TTL,
+            )
             .await
             .unwrap();
         let query = signed.url.split_once('?').unwrap().1;
-        let pairs: std::collections::HashMap<_, _> =
-            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let pairs: std::collections::HashMap<_, _> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
         let expires: i64 = pairs["expires"].parse().unwrap();
         assert!(storage.verify_local("PUT", key, expires, &pairs["signature"]));
         assert!(!storage.verify_local("GET", key, expires, &pairs["signature"]));
@@ -459,7 +468,10 @@ mod tests {
     #[tokio::test]
     async fn legacy_gcs_without_credentials_is_explained() {
         let storage = Storage::from_config(&s3_config());
-        match storage.playback(Some("gs://heyway-voice-recordings/r.mp3")).await {
+        match storage
+            .playback(Some("gs://heyway-voice-recordings/r.mp3"))
+            .await
+        {
             Playback::Unavailable(reason) => assert!(reason.contains("GCS"), "{reason}"),
             other => panic!("{other:?}"),
         }

@@ -1,0 +1,312 @@
+//! `/api/recordings`: upload URL → PUT → register → playback through the
+//! local store, validation, tenant isolation and the in-use conflict,
+//! against a real database.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use heyway_tests::{error_field, test_config, TestApp, TestUser};
+use http_body_util::BodyExt;
+use mongodb::bson::{doc, oid::ObjectId, Bson};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+async fn app(dir: &tempfile::TempDir) -> TestApp {
+    let dir = dir.path().to_str().expect("utf-8 temp dir").to_string();
+    TestApp::with_config(test_config(&[
+        ("RECORDINGS_STORE", "local"),
+        ("RECORDINGS_LOCAL_DIR", &dir),
+    ]))
+    .await
+}
+
+/// The path and query of an absolute URL our router serves.
+fn local_path(url: &str) -> String {
+    let rest = url.split_once("://").expect("absolute URL").1;
+    rest[rest.find('/').expect("a path")..].to_string()
+}
+
+async fn raw(app: &TestApp, method: Method, url: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(local_path(url))
+        .header("content-type", "audio/mpeg")
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("router");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, bytes.to_vec())
+}
+
+/// Asks for an upload URL, PUTs `audio` to it and returns the `filePath`.
+async fn upload(app: &TestApp, user: &TestUser, audio: &[u8]) -> String {
+    let (status, body) = app
+        .post(
+            "/api/recordings/upload-url",
+            user,
+            json!({ "fileName": "greeting.mp3", "contentType": "audio/mpeg" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file_path = body["filePath"].as_str().unwrap().to_string();
+    assert!(
+        file_path.starts_with(&format!("local://recordings/{}/", user.id.to_hex())),
+        "{file_path}"
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(body["expiresAt"].as_str().unwrap()).is_ok());
+    let (status, _) = raw(
+        app,
+        Method::PUT,
+        body["uploadUrl"].as_str().unwrap(),
+        audio.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    file_path
+}
+
+async fn register(app: &TestApp, user: &TestUser, name: &str, path: &str) -> Value {
+    let (status, body) = app
+        .post(
+            "/api/recordings",
+            user,
+            json!({ "name": name, "filePath": path, "duration": 12.5 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn upload_register_play_list_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let user = app.user("Robin Madeup").await;
+    let audio = b"ID3\x03\x00fake-audio-bytes".to_vec();
+
+    let path = upload(&app, &user, &audio).await;
+    let created = register(&app, &user, "  Spring reminder  ", &path).await;
+    assert_eq!(created["name"], "Spring reminder");
+    assert_eq!(created["filePath"], path.as_str());
+    assert_eq!(created["duration"], 12.5);
+    assert_eq!(created["isAIVoice"], false);
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let raw_doc = app.raw_doc("recordings", &id).await;
+    assert_eq!(raw_doc.get("userId"), Some(&Bson::ObjectId(user.id)));
+    assert_eq!(raw_doc.get("duration"), Some(&Bson::Double(12.5)));
+    assert_eq!(raw_doc.get_str("filePath").unwrap(), path);
+
+    let (status, read) = app.get(&format!("/api/recordings/{id}"), &user).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    let url = read["url"].as_str().expect("a playable url");
+    let (status, played) = raw(&app, Method::GET, url, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(played, audio, "plays back what was uploaded");
+
+    // A tampered token is refused.
+    let tampered = url.replace("signature=", "signature=00");
+    let (status, _) = raw(&app, Method::GET, &tampered, Vec::new()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Whole seconds are stored as int32, like the Node app.
+    let second = upload(&app, &user, &audio).await;
+    let (status, body) = app
+        .post(
+            "/api/recordings",
+            &user,
+            json!({ "name": "Second", "filePath": second, "duration": 6 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let raw_second = app
+        .raw_doc("recordings", body["id"].as_str().unwrap())
+        .await;
+    assert_eq!(raw_second.get("duration"), Some(&Bson::Int32(6)));
+
+    let (status, page) = app.get("/api/recordings?limit=1", &user).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["items"][0]["name"], "Second", "newest first");
+
+    let (status, body) = app.delete(&format!("/api/recordings/{id}"), &user).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = app.get(&format!("/api/recordings/{id}"), &user).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("recordings").await, 1);
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let user = app.user("Kim Madeup").await;
+    let other = app.user("Lee Madeup").await;
+    let path = upload(&app, &user, b"audio").await;
+    let others_path = upload(&app, &other, b"audio").await;
+    let never_uploaded = format!(
+        "local://recordings/{}/{}.mp3",
+        user.id.to_hex(),
+        ObjectId::new().to_hex()
+    );
+
+    let cases = [
+        (
+            json!({ "name": "", "filePath": path, "duration": 5 }),
+            "name",
+        ),
+        (
+            json!({ "name": "x".repeat(101), "filePath": path, "duration": 5 }),
+            "name",
+        ),
+        (json!({ "filePath": path, "duration": 5 }), "name"),
+        (json!({ "name": "Ok", "duration": 5 }), "filePath"),
+        (
+            json!({ "name": "Ok", "filePath": others_path, "duration": 5 }),
+            "filePath",
+        ),
+        (
+            json!({ "name": "Ok", "filePath": never_uploaded, "duration": 5 }),
+            "filePath",
+        ),
+        (
+            json!({ "name": "Ok", "filePath": "gs://someone-else/r.mp3", "duration": 5 }),
+            "filePath",
+        ),
+        (
+            json!({ "name": "Ok", "filePath": format!("local://recordings/{}/../x.mp3", user.id.to_hex()), "duration": 5 }),
+            "filePath",
+        ),
+        (
+            json!({ "name": "Ok", "filePath": path, "duration": 0 }),
+            "duration",
+        ),
+        (
+            json!({ "name": "Ok", "filePath": path, "duration": 601 }),
+            "duration",
+        ),
+        (json!({ "name": "Ok", "filePath": path }), "duration"),
+        (
+            json!({ "name": "Ok", "filePath": path, "duration": "long" }),
+            "duration",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = app.post("/api/recordings", &user, body.clone()).await;
+        assert!(
+            status.is_client_error(),
+            "{body} answered {status} {answer}"
+        );
+        assert_eq!(error_field(&answer), field, "{body}: {answer}");
+    }
+    assert_eq!(app.count("recordings").await, 0);
+
+    let (status, answer) = app
+        .post(
+            "/api/recordings/upload-url",
+            &user,
+            json!({ "fileName": "notes.txt", "contentType": "text/plain" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&answer), "contentType");
+}
+
+#[tokio::test]
+async fn another_tenant_sees_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let owner = app.user("Avery Madeup").await;
+    let intruder = app.user("Blake Madeup").await;
+    let path = upload(&app, &owner, b"audio").await;
+    let created = register(&app, &owner, "Private", &path).await;
+    let id = created["id"].as_str().unwrap();
+
+    let (status, _) = app.get(&format!("/api/recordings/{id}"), &intruder).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .delete(&format!("/api/recordings/{id}"), &intruder)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, page) = app.get("/api/recordings", &intruder).await;
+    assert_eq!(page["total"], 0);
+    let (status, _) = app.send(Method::GET, "/api/recordings", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("recordings").await, 1);
+}
+
+#[tokio::test]
+async fn delete_refuses_while_an_active_automation_plays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let user = app.user("Jordan Madeup").await;
+    let path = upload(&app, &user, b"audio").await;
+    let created = register(&app, &user, "Oil change", &path).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let automation = app
+        .insert_raw(
+            "automations",
+            &[doc! {
+                "_id": ObjectId::new(), "userId": user.id, "name": "Oil change follow-up", "isActive": true,
+                "callMode": "recording", "audioMessage": &id,
+            }],
+        )
+        .await[0];
+
+    let (status, body) = app.delete(&format!("/api/recordings/{id}"), &user).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Oil change follow-up"),
+        "{body}"
+    );
+    assert_eq!(app.count("recordings").await, 1);
+
+    app.db
+        .raw("automations")
+        .update_one(
+            doc! { "_id": automation },
+            doc! { "$set": { "isActive": false } },
+        )
+        .await
+        .unwrap();
+    let (status, body) = app.delete(&format!("/api/recordings/{id}"), &user).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
+#[tokio::test]
+async fn legacy_gcs_paths_explain_why_they_cannot_play() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let user = app.user("Morgan Madeup").await;
+    let ids = app
+        .insert_raw(
+            "recordings",
+            &[doc! {
+                "_id": ObjectId::new(), "userId": user.id, "name": "recording 9_17_2025",
+                "filePath": "gs://made-up-bucket/recording-1.mp3", "duration": 6,
+                "signedUrl": Bson::Null,
+            }],
+        )
+        .await;
+    let (status, body) = app
+        .get(&format!("/api/recordings/{}", ids[0].to_hex()), &user)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["url"], Value::Null);
+    assert!(
+        body["urlUnavailableReason"]
+            .as_str()
+            .unwrap()
+            .contains("GCS"),
+        "{body}"
+    );
+    assert_eq!(body["duration"], 6.0);
+}
