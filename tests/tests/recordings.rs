@@ -310,3 +310,108 @@ async fn legacy_gcs_paths_explain_why_they_cannot_play() {
     );
     assert_eq!(body["duration"], 6.0);
 }
+
+#[tokio::test]
+async fn text_to_speech_stores_audio_with_its_real_duration() {
+    use heyway_tests::elevenlabs_api::{FakeElevenLabs, FRAMES_PER_WORD, VOICE_ID};
+    let fake = FakeElevenLabs::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().to_str().unwrap().to_string();
+    let mut overrides: Vec<(&str, String)> = fake.config();
+    overrides.push(("RECORDINGS_STORE", "local".into()));
+    overrides.push(("RECORDINGS_LOCAL_DIR", local));
+    let pairs: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::with_config(test_config(&pairs)).await;
+    let user = app.user("Quinn Madeup").await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": {
+                "profile": { "businessName": "Madeup Tires" },
+                "aiConfig": { "voiceId": VOICE_ID, "voiceSettings": { "stability": 0.4 } },
+            } },
+        )
+        .await
+        .unwrap();
+
+    let text = "Hi, this is Madeup Tires: your winter tires are ready.";
+    let (status, body) = app
+        .post(
+            "/api/recordings/tts",
+            &user,
+            json!({ "text": text, "voiceSettings": { "stability": 0.5, "similarityBoost": 0.75 } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let words = text.split_whitespace().count();
+    let expected = (words * FRAMES_PER_WORD) as f64 * 1152.0 / 44_100.0;
+    let duration = body["duration"].as_f64().unwrap();
+    assert!(
+        (duration - expected).abs() < 0.01,
+        "{duration} vs {expected}"
+    );
+    assert_eq!(body["isAIVoice"], true);
+    assert_eq!(body["originalText"], text);
+    assert_eq!(body["name"], "Hi, this is Madeup Tires: your");
+    assert!(body["professionalPrompt"]
+        .as_str()
+        .unwrap()
+        .contains("Madeup Tires"));
+
+    // The wire format ElevenLabs got.
+    let requests = fake.requests();
+    let (path, sent) = requests.last().unwrap();
+    assert_eq!(path, &format!("text-to-speech/{VOICE_ID}"));
+    assert_eq!(sent["text"], text);
+    assert!(sent["model_id"].is_string());
+    assert_eq!(
+        sent["voice_settings"],
+        json!({ "stability": 0.5, "similarity_boost": 0.75 })
+    );
+
+    // Stored in the production shape, and it plays back.
+    let raw_doc = app
+        .raw_doc("recordings", body["id"].as_str().unwrap())
+        .await;
+    assert_eq!(raw_doc.get_bool("isAIVoice").unwrap(), true);
+    assert!(matches!(raw_doc.get("duration"), Some(Bson::Double(_))));
+    let settings = raw_doc.get_document("voiceSettings").unwrap();
+    assert_eq!(settings.get_f64("stability").unwrap(), 0.5);
+    assert_eq!(settings.get_str("voiceId").unwrap(), VOICE_ID);
+    let (status, played) = raw(&app, Method::GET, body["url"].as_str().unwrap(), Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!((heyway::recordings::mp3::duration(&played).unwrap() - expected).abs() < 1e-6);
+
+    // Bad input: named field, nothing written, ElevenLabs not asked.
+    let asked = fake.requests().len();
+    for (bad, field) in [
+        (json!({ "text": "" }), "text"),
+        (
+            json!({ "text": "Hi", "voiceSettings": { "stability": 3 } }),
+            "voiceSettings.stability",
+        ),
+        (
+            json!({ "text": "Hi", "voiceSettings": { "pitch": 1 } }),
+            "voiceSettings.pitch",
+        ),
+        (json!({ "text": "Hi", "voiceId": "bad id!" }), "voiceId"),
+        (json!({ "text": "Hi", "name": "" }), "name"),
+    ] {
+        let (status, answer) = app.post("/api/recordings/tts", &user, bad.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {answer}");
+        assert_eq!(error_field(&answer), field, "{bad}: {answer}");
+    }
+    assert_eq!(fake.requests().len(), asked);
+    // A voice ElevenLabs does not have.
+    let (status, answer) = app
+        .post(
+            "/api/recordings/tts",
+            &user,
+            json!({ "text": "Hi", "voiceId": "voice_unknown" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(error_field(&answer), "voiceId");
+    assert_eq!(app.count("recordings").await, 1);
+}

@@ -6,6 +6,7 @@ use axum::Json;
 
 use super::service::{self, NewRecording, UploadRequest};
 use super::storage::Storage;
+use super::tts::{self, TtsRequest};
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
@@ -133,4 +134,37 @@ pub(super) async fn upload_url(
     service::upload_url(&storage, auth.user_id, body)
         .await
         .map(Json)
+}
+
+/// Speaks text with an ElevenLabs voice and keeps it as a recording.
+#[utoipa::path(
+    post,
+    path = "/api/recordings/tts",
+    tag = "recordings",
+    security(("bearer" = [])),
+    request_body = TtsRequest,
+    responses(
+        (status = 201, description = "Spoken and stored, with its duration", body = RecordingDetail),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Invalid `text`, `voiceId`, `voiceSettings.*` or `name`; nothing was written", body = ErrorBody),
+        (status = 503, description = "ElevenLabs or storage unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn text_to_speech(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<TtsRequest>,
+) -> Result<(StatusCode, Json<RecordingDetail>)> {
+    let storage = Storage::from_config(&state.config);
+    let detail = tts::create(
+        &state.db,
+        &storage,
+        &state.http,
+        &state.config.elevenlabs,
+        auth.user_id,
+        body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(detail)))
 }

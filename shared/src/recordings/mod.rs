@@ -6,12 +6,17 @@
 //! - `view`: what the API shows;
 //! - `service`: the logic, plain async functions taking `&Db` and the
 //!   owner's id (the dialer calls [`play_url`]);
+//! - `tts`: text to speech; `mp3`: its duration; `prompt`: the
+//!   `professionalPrompt` of recording-then-AI calls;
 //! - `handlers`: the thin HTTP layer; `files`: the local store's route.
 
 mod files;
 mod handlers;
+pub mod mp3;
+pub mod prompt;
 mod service;
 pub mod storage;
+pub mod tts;
 mod view;
 
 use utoipa_axum::routes;
@@ -32,6 +37,7 @@ pub fn routes() -> ApiRouter {
             handlers::create_recording
         ))
         .routes(routes!(handlers::upload_url))
+        .routes(routes!(handlers::text_to_speech))
         .routes(routes!(handlers::get_recording, handlers::delete_recording))
         .route("/api/recordings/files/{*key}", files::route())
 }
