@@ -374,7 +374,7 @@ async fn text_to_speech_stores_audio_with_its_real_duration() {
     let raw_doc = app
         .raw_doc("recordings", body["id"].as_str().unwrap())
         .await;
-    assert_eq!(raw_doc.get_bool("isAIVoice").unwrap(), true);
+    assert!(raw_doc.get_bool("isAIVoice").unwrap());
     assert!(matches!(raw_doc.get("duration"), Some(Bson::Double(_))));
     let settings = raw_doc.get_document("voiceSettings").unwrap();
     assert_eq!(settings.get_f64("stability").unwrap(), 0.5);

@@ -21,9 +21,7 @@ pub fn business_name(user: &User) -> Option<String> {
 /// The agent's instructions for a call that plays `message` first.
 pub fn professional_prompt(message: &str, user: &User) -> String {
     let business = business_name(user);
-    let who = business
-        .as_deref()
-        .map_or_else(|| "a small business".to_string(), |b| format!("{b}"));
+    let who = business.unwrap_or_else(|| "a small business".to_string());
     let industry = user
         .profile
         .as_ref()
