@@ -60,6 +60,7 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "automations" => heyway::automations::routes,
         "scheduled" => heyway::scheduled_calls::routes,
         "calls" => heyway::calls::routes,
+        "recordings" => heyway::recordings::routes,
         other => panic!("no function for events/{other}"),
     };
     http::single(routes(), state)

@@ -415,3 +415,60 @@ async fn text_to_speech_stores_audio_with_its_real_duration() {
     assert_eq!(error_field(&answer), "voiceId");
     assert_eq!(app.count("recordings").await, 1);
 }
+
+#[tokio::test]
+async fn s3_store_signs_put_and_get_urls() {
+    // Only this test reads the AWS variables.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE");
+    std::env::set_var(
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    );
+    std::env::set_var("AWS_REGION", "us-east-1");
+    let app = TestApp::with_config(test_config(&[
+        ("RECORDINGS_STORE", "s3"),
+        ("RECORDINGS_BUCKET", "made-up-recordings"),
+    ]))
+    .await;
+    let user = app.user("Sasha Madeup").await;
+    let (status, body) = app
+        .post(
+            "/api/recordings/upload-url",
+            &user,
+            json!({ "fileName": "hello.wav", "contentType": "audio/wav" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let path = body["filePath"].as_str().unwrap();
+    let key = path.strip_prefix("s3://made-up-recordings/").expect(path);
+    assert!(key.starts_with(&format!("recordings/{}/", user.id.to_hex())));
+    assert!(key.ends_with(".wav"));
+    let upload = body["uploadUrl"].as_str().unwrap();
+    assert!(upload.starts_with("https://"), "{upload}");
+    assert!(upload.contains(key), "{upload}");
+    for part in [
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F",
+        "X-Amz-Expires=900",
+        "X-Amz-SignedHeaders=host",
+        "X-Amz-Signature=",
+    ] {
+        assert!(upload.contains(part), "{part} missing from {upload}");
+    }
+
+    let created = register(&app, &user, "From S3", path).await;
+    let url = created["url"].as_str().expect("signed GET url");
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    assert_ne!(url, upload, "GET and PUT are signed apart");
+
+    // Another bucket is not this server's.
+    let (status, answer) = app
+        .post(
+            "/api/recordings",
+            &user,
+            json!({ "name": "Elsewhere", "filePath": path.replace("made-up-recordings", "other-bucket"), "duration": 3 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(error_field(&answer), "filePath");
+}
