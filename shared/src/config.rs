@@ -223,6 +223,19 @@ mod tests {
     }
 
     #[test]
+    fn recordings_store_defaults_and_checks() {
+        use crate::recordings::StoreKind;
+        let cfg = config(&[]).unwrap();
+        assert_eq!(cfg.recordings.store, StoreKind::Local);
+        let cfg = config(&[("RECORDINGS_BUCKET", "made-up")]).unwrap();
+        assert_eq!(cfg.recordings.store, StoreKind::S3);
+        let err = config(&[("RECORDINGS_STORE", "gcs")]).unwrap_err();
+        assert!(err.to_string().starts_with("RECORDINGS_BUCKET"), "{err}");
+        let err = config(&[("RECORDINGS_STORE", "ftp")]).unwrap_err();
+        assert!(err.to_string().starts_with("RECORDINGS_STORE"), "{err}");
+    }
+
+    #[test]
     fn bad_port_names_the_key() {
         let err = config(&[("PORT", "eighty")]).unwrap_err();
         assert!(err.to_string().starts_with("PORT is invalid"), "{err}");

@@ -128,6 +128,29 @@ async fn upload_register_play_list_and_delete() {
         .raw_doc("recordings", body["id"].as_str().unwrap())
         .await;
     assert_eq!(raw_second.get("duration"), Some(&Bson::Int32(6)));
+    assert!(raw_second.get("professionalPrompt").is_none());
+
+    // Recording-then-AI: the message text gives the agent its prompt.
+    let third = upload(&app, &user, &audio).await;
+    let (status, body) = app
+        .post(
+            "/api/recordings",
+            &user,
+            json!({ "name": "Third", "filePath": third, "duration": 4, "messageText": "Your order is ready." }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["originalText"], "Your order is ready.");
+    let prompt = body["professionalPrompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("Your order is ready.") && prompt.contains("Robin Madeup"),
+        "{prompt}"
+    );
+    app.delete(
+        &format!("/api/recordings/{}", body["id"].as_str().unwrap()),
+        &user,
+    )
+    .await;
 
     let (status, page) = app.get("/api/recordings?limit=1", &user).await;
     assert_eq!(status, StatusCode::OK, "{page}");

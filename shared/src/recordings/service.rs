@@ -6,13 +6,14 @@ use mongodb::bson::{doc, oid::ObjectId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::prompt::professional_prompt;
 use super::storage::{valid_key, Location, Playback, Storage, StoreKind, KEY_PREFIX};
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::input;
 use crate::http::page::{find_page, PageRequest, Paged};
-use crate::model::{Automation, Number, Record, Recording};
+use crate::model::{Automation, Number, Record, Recording, User};
 use crate::{owned, store};
 
 const WHAT: &str = "recording";
@@ -45,6 +46,10 @@ pub struct NewRecording {
     pub file_path: Option<String>,
     /// Seconds, more than 0 and at most 600.
     pub duration: Option<f64>,
+    /// What the recording says, for recording-then-AI calls: kept as
+    /// `originalText`, and the agent's `professionalPrompt` is built from
+    /// it and the business's profile. At most 2,500 characters.
+    pub message_text: Option<String>,
 }
 
 /// `POST /api/recordings/upload-url`.
@@ -207,8 +212,24 @@ pub async fn create(
         .as_deref()
         .ok_or_else(|| Error::validation("filePath", "filePath is required"))?;
     let duration = duration(new.duration)?;
+    let message = match new.message_text.as_deref() {
+        Some(text) => Some(input::short_text(
+            "messageText",
+            text,
+            super::tts::MAX_TEXT,
+        )?)
+        .filter(|t| !t.is_empty()),
+        None => None,
+    };
     let file_path = own_file(storage, user_id, path).await?;
-    let recording = blank(user_id, name, file_path, duration);
+    let mut recording = blank(user_id, name, file_path, duration);
+    if let Some(message) = message {
+        let user = store::find_one::<User>(db, doc! { "_id": user_id })
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        recording.professional_prompt = Some(professional_prompt(&message, &user));
+        recording.original_text = Some(message);
+    }
     let stored = store::insert(db, &recording).await?;
     Ok(detail(storage, &stored).await)
 }
