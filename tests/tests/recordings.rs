@@ -495,3 +495,120 @@ async fn s3_store_signs_put_and_get_urls() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(error_field(&answer), "filePath");
 }
+
+/// The dialer plays a recording through a signed URL of its `filePath`,
+/// and a recording-then-AI call's agent answers with its
+/// `professionalPrompt` when the automation has no instructions.
+#[tokio::test]
+async fn the_dialer_plays_the_recording_through_a_signed_url() {
+    use heyway::dialer::{Dialer, Disposition};
+    use heyway::queue::DialJob;
+    use heyway_tests::twilio_api::{FakeTwilioApi, VALID_FROM};
+    use mongodb::bson::DateTime as BsonDate;
+
+    let at = |text: &str| text.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let db = heyway_tests::TestDb::new().await.db;
+    let fake = FakeTwilioApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pairs: Vec<(&str, String)> = fake.config();
+    pairs.push(("WEBHOOK_BASE_URL", "https://hooks.heyway.test".into()));
+    pairs.push(("DIALER_CALLS_PER_SECOND", "0".into()));
+    pairs.push(("RECORDINGS_STORE", "local".into()));
+    pairs.push(("RECORDINGS_LOCAL_DIR", dir.path().to_str().unwrap().into()));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let dialer = Dialer::from_config(
+        db.clone(),
+        heyway::outbound::http_client().unwrap(),
+        &test_config(&pairs),
+    )
+    .unwrap();
+
+    let (user, contact, automation, recording, call) = (
+        ObjectId::new(),
+        ObjectId::new(),
+        ObjectId::new(),
+        ObjectId::new(),
+        ObjectId::new(),
+    );
+    let to = "+12125550101";
+    let key = format!("recordings/{}/{}.mp3", user.to_hex(), recording.to_hex());
+    let inserts = [
+        (
+            "users",
+            doc! {
+                "_id": user, "name": "Madeup Dental", "email": "owner@madeup.test",
+                "timezone": "America/New_York", "preferredCallerID": VALID_FROM,
+                "freeMinutes": 5, "__v": 0,
+            },
+        ),
+        (
+            "verifiedNumbers",
+            doc! { "_id": ObjectId::new(), "userId": user, "phoneNumber": VALID_FROM, "verified": true },
+        ),
+        (
+            "contacts",
+            doc! {
+                "_id": contact, "userId": user, "name": "Ellis Madeup", "phoneNumber": to,
+                "email": "", "groups": [], "tags": [], "isActive": true, "__v": 0,
+                "timezone": "America/New_York",
+            },
+        ),
+        (
+            "recordings",
+            doc! {
+                "_id": recording, "userId": user, "name": "Cleaning reminder",
+                "filePath": format!("local://{key}"), "duration": 5, "signedUrl": Bson::Null,
+                "professionalPrompt": "You answer for Madeup Dental after the cleaning reminder.",
+            },
+        ),
+        (
+            "automations",
+            doc! {
+                "_id": automation, "userId": user, "name": "Cleaning", "isActive": true,
+                "callMode": "recording-ai", "audioMessage": recording.to_hex(),
+                "aiInstructions": "", "timezone": "America/New_York",
+            },
+        ),
+        (
+            "scheduledcalls",
+            doc! {
+                "_id": call, "userId": user, "contactId": contact, "automationId": automation,
+                "recipients": [{ "phoneNumber": to, "name": "Ellis Madeup", "contactId": contact }],
+                "scheduledTime": BsonDate::from_chrono(at("2026-11-30T14:59:00Z")),
+                "status": "queued", "callMode": "recording-ai", "notes": "", "retryCount": 0,
+                "__v": 0,
+            },
+        ),
+    ];
+    for (collection, document) in inserts {
+        db.raw(collection).insert_one(document).await.unwrap();
+    }
+    let job = DialJob {
+        scheduled_call_id: call,
+        user_id: user,
+        scheduled_time: at("2026-11-30T14:59:00Z"),
+    };
+    let disposition = dialer
+        .dial_at(&job, 1, at("2026-11-30T20:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(disposition, Disposition::Done);
+    let placed = db
+        .raw("calls")
+        .find_one(doc! { "userId": user })
+        .await
+        .unwrap()
+        .expect("a calls document");
+    let ai = placed.get_document("aiConfig").unwrap();
+    let url = ai.get_str("audioUrl").unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "https://hooks.heyway.test/api/recordings/files/{key}?expires="
+        )),
+        "{url}"
+    );
+    assert_eq!(
+        ai.get_str("instructions").unwrap(),
+        "You answer for Madeup Dental after the cleaning reminder."
+    );
+}
