@@ -11,7 +11,6 @@
 //! to a signed URL with our own client.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -401,9 +400,6 @@ impl HttpService for NoTransport {
         ))
     }
 }
-
-/// Shared so the dialer can hold one.
-pub type SharedStorage = Arc<Storage>;
 
 #[cfg(test)]
 mod tests {
