@@ -51,6 +51,8 @@ pub struct Config {
     /// the dialer gives up on a transiently failing call (the queue's
     /// dead-letter `maxReceiveCount` should match).
     pub dialer_max_attempts: u64,
+    /// Recordings' object storage (`RECORDINGS_STORE`, `RECORDINGS_BUCKET`).
+    pub recordings: crate::recordings::StorageConfig,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -126,6 +128,7 @@ impl Config {
             event_bus_name: non_empty("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
             dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
             dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
+            recordings: crate::recordings::StorageConfig::from_lookup(&non_empty)?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),
@@ -217,6 +220,19 @@ mod tests {
         assert_eq!(cfg.mongodb_uri.as_deref(), Some("mongodb://127.0.0.1:1"));
         assert_eq!(cfg.mongodb_db, "prod");
         assert_eq!(cfg.port, 8080);
+    }
+
+    #[test]
+    fn recordings_store_defaults_and_checks() {
+        use crate::recordings::StoreKind;
+        let cfg = config(&[]).unwrap();
+        assert_eq!(cfg.recordings.store, StoreKind::Local);
+        let cfg = config(&[("RECORDINGS_BUCKET", "made-up")]).unwrap();
+        assert_eq!(cfg.recordings.store, StoreKind::S3);
+        let err = config(&[("RECORDINGS_STORE", "gcs")]).unwrap_err();
+        assert!(err.to_string().starts_with("RECORDINGS_BUCKET"), "{err}");
+        let err = config(&[("RECORDINGS_STORE", "ftp")]).unwrap_err();
+        assert!(err.to_string().starts_with("RECORDINGS_STORE"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod outbound;
 pub mod owned;
 pub mod phone;
 pub mod queue;
+pub mod recordings;
 pub mod regex_escape;
 pub mod sandbox;
 pub mod schedule;

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -35,6 +35,7 @@ impl FakeElevenLabs {
         let app = Router::new()
             .route("/v1/convai/twilio/register-call", post(register_call))
             .route("/v1/convai/twilio/outbound-call", post(outbound_call))
+            .route("/v1/text-to-speech/{voice_id}", post(text_to_speech))
             .with_state(received.clone());
         let base_url = crate::fake_server::serve(app).await;
         Self { base_url, received }
@@ -165,4 +166,77 @@ async fn outbound_call(
         }))
         .into_response(),
     }
+}
+
+/// A voice the fake text-to-speech knows; others answer 404.
+pub const VOICE_ID: &str = "voice_test_0001";
+/// MP3 frames the fake speaks per word of text (1152 samples at 44.1 kHz each).
+pub const FRAMES_PER_WORD: usize = 20;
+
+/// `POST /v1/text-to-speech/{voice_id}?output_format=…`: checks the key,
+/// the JSON body (`text`, `model_id`, snake_case `voice_settings` in
+/// range) and answers `audio/mpeg` of `FRAMES_PER_WORD` silent frames per
+/// word.
+async fn text_to_speech(
+    State(received): State<Received>,
+    Path(voice_id): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    received
+        .lock()
+        .expect("lock")
+        .push((format!("text-to-speech/{voice_id}"), body.clone()));
+    if headers.get("xi-api-key").and_then(|v| v.to_str().ok()) != Some(API_KEY) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if voice_id != VOICE_ID {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"detail": {"status": "voice_not_found", "message": "A voice with the voice_id was not found."}})),
+        )
+            .into_response();
+    }
+    if query
+        .get("output_format")
+        .is_some_and(|f| !f.starts_with("mp3_"))
+    {
+        return validation("output_format");
+    }
+    let Some(text) = body["text"].as_str().filter(|t| !t.trim().is_empty()) else {
+        return validation("text is required");
+    };
+    if !body["model_id"].is_string() {
+        return validation("model_id");
+    }
+    let settings = &body["voice_settings"];
+    if !settings.is_null() {
+        let known = [
+            "stability",
+            "similarity_boost",
+            "style",
+            "speed",
+            "use_speaker_boost",
+        ];
+        let ok = settings.as_object().is_some_and(|m| {
+            m.iter().all(|(k, v)| {
+                known.contains(&k.as_str())
+                    && if k == "use_speaker_boost" {
+                        v.is_boolean()
+                    } else {
+                        v.as_f64().is_some_and(|n| (0.0..=1.2).contains(&n))
+                    }
+            })
+        });
+        if !ok {
+            return validation("voice_settings");
+        }
+    }
+    let words = text.split_whitespace().count();
+    (
+        [("content-type", "audio/mpeg")],
+        heyway::recordings::mp3::silent_frames(words * FRAMES_PER_WORD),
+    )
+        .into_response()
 }

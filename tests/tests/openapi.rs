@@ -54,6 +54,12 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/calls/stats"),
     ("get", "/api/calls/{id}"),
     ("patch", "/api/calls/{id}"),
+    ("get", "/api/recordings"),
+    ("post", "/api/recordings"),
+    ("post", "/api/recordings/upload-url"),
+    ("post", "/api/recordings/tts"),
+    ("get", "/api/recordings/{id}"),
+    ("delete", "/api/recordings/{id}"),
 ];
 
 #[tokio::test]

@@ -52,6 +52,8 @@ pub struct Dialer {
     pub pacer: Pacer,
     /// Deliveries before a transiently failing call is given up.
     pub max_attempts: u32,
+    /// Signs recordings' URLs for `<Play>`.
+    pub storage: crate::recordings::Storage,
 }
 
 impl Dialer {
@@ -78,6 +80,7 @@ impl Dialer {
             webhook_base,
             pacer: Pacer::new(account, config.dialer_calls_per_second, MAX_PACING_WAIT),
             max_attempts: u32::try_from(config.dialer_max_attempts.max(1)).unwrap_or(5),
+            storage: crate::recordings::Storage::from_config(config),
         })
     }
 
@@ -133,11 +136,16 @@ impl Dialer {
             }
             None => None,
         };
+        let recording_url = match recording.as_ref() {
+            Some(r) => crate::recordings::play_url(&self.storage, r).await,
+            None => None,
+        };
         let new = NewCall::new();
         let script = match script::build(&ScriptInputs {
             call: &call,
             automation: automation.as_ref(),
             recording: recording.as_ref(),
+            recording_url: recording_url.as_deref(),
             user: &ready.user,
             contact: ready.contact.as_ref(),
             call_id: new.id,

@@ -41,6 +41,9 @@ pub struct ScriptInputs<'a> {
     pub call: &'a ScheduledCall,
     pub automation: Option<&'a Automation>,
     pub recording: Option<&'a Recording>,
+    /// A URL that plays `recording` now (signed from its `filePath` by
+    /// [`crate::recordings::play_url`]), when it has one.
+    pub recording_url: Option<&'a str>,
     pub user: &'a User,
     pub contact: Option<&'a Contact>,
     /// The `calls` document's id, handed to the agent so its post-call
@@ -56,6 +59,7 @@ pub fn build(inputs: &ScriptInputs<'_>) -> Result<Script, ScriptError> {
         call,
         automation,
         recording,
+        recording_url,
         user,
         contact,
         call_id,
@@ -70,6 +74,13 @@ pub fn build(inputs: &ScriptInputs<'_>) -> Result<Script, ScriptError> {
     let mut ai_config = Document::new();
     let instructions = automation
         .and_then(|a| non_blank(a.ai_instructions.as_deref()))
+        .or_else(|| {
+            // Recording-then-AI: the agent answers with the prompt the
+            // recording keeps, built from its message and the business.
+            recording
+                .filter(|_| call_mode == mode::RECORDING_AI)
+                .and_then(|r| non_blank(r.professional_prompt.as_deref()))
+        })
         .or_else(|| non_blank(call.notes.as_deref()));
     if let Some(instructions) = instructions {
         ai_config.insert("instructions", instructions);
@@ -78,6 +89,7 @@ pub fn build(inputs: &ScriptInputs<'_>) -> Result<Script, ScriptError> {
     if call_mode != mode::AI_ONLY {
         let audio_url = automation
             .and_then(|a| playable(a.voice_audio_url.as_deref()))
+            .or_else(|| playable(*recording_url))
             .or_else(|| recording.and_then(|r| playable(r.signed_url.as_deref())))
             .or_else(|| recording.and_then(|r| playable(r.file_path.as_deref())));
         let text = automation
@@ -213,6 +225,7 @@ mod tests {
             call: &call,
             automation: Some(&automation),
             recording: None,
+            recording_url: None,
             user: &user,
             contact: None,
             call_id: id,
@@ -241,6 +254,7 @@ mod tests {
             call: &call,
             automation,
             recording: None,
+            recording_url: None,
             user: &user,
             contact: None,
             call_id: ObjectId::new(),
@@ -264,6 +278,39 @@ mod tests {
         assert_eq!(
             build(&inputs(Some(&stored_in_bucket))),
             Err(ScriptError::NoMessage)
+        );
+    }
+
+    #[test]
+    fn recordings_play_through_their_signed_url_and_lend_their_prompt() {
+        let call = scheduled(Some("recording-ai"));
+        let user = user();
+        let automation = automation(doc! { "aiInstructions": "" });
+        let recording: Recording = crate::store::decode(doc! {
+            "_id": ObjectId::new(), "userId": ObjectId::new(), "name": "Reminder",
+            "filePath": "s3://bucket/recordings/u/r.mp3", "duration": 6,
+            "professionalPrompt": "You answer for Acme Motors after the reminder.",
+        })
+        .unwrap();
+        let script = build(&ScriptInputs {
+            call: &call,
+            automation: Some(&automation),
+            recording: Some(&recording),
+            recording_url: Some(
+                "https://bucket.s3.amazonaws.com/recordings/u/r.mp3?X-Amz-Signature=abc",
+            ),
+            user: &user,
+            contact: None,
+            call_id: ObjectId::new(),
+        })
+        .unwrap();
+        assert_eq!(
+            script.ai_config.get_str("audioUrl").unwrap(),
+            "https://bucket.s3.amazonaws.com/recordings/u/r.mp3?X-Amz-Signature=abc"
+        );
+        assert_eq!(
+            script.ai_config.get_str("instructions").unwrap(),
+            "You answer for Acme Motors after the reminder."
         );
     }
 }
