@@ -1,0 +1,3 @@
+//! Billing: Stripe subscriptions and their webhook, minutes metering.
+
+pub mod stripe_signature;
