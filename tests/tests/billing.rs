@@ -132,3 +132,325 @@ fn stripe_signature_agrees_with_stripes_python_library() {
         "02b5890a3376a18a176fde670ba47bc920bc30c6ae0deb7adf58049a4ead9aff"
     );
 }
+
+// ---- POST /webhooks/stripe ----
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use heyway_tests::{test_config, TestApp};
+use mongodb::bson::{doc, oid::ObjectId, Document};
+
+const WHSEC: &str = "whsec_billing_test_0001";
+
+async fn webhook_app(extra: &[(&str, &str)]) -> TestApp {
+    let mut pairs = vec![("STRIPE_WEBHOOK_SECRET", WHSEC)];
+    pairs.extend_from_slice(extra);
+    TestApp::with_config(test_config(&pairs)).await
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn send_signed(app: &TestApp, event: &Value, header: Option<String>) -> (StatusCode, Value) {
+    let body = event.to_string();
+    let header = header.unwrap_or_else(|| stripe_signature::sign(WHSEC, now(), body.as_bytes()));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/webhooks/stripe")
+        .header("content-type", "application/json")
+        .header("stripe-signature", header)
+        .body(Body::from(body))
+        .unwrap();
+    app.send_raw(request).await
+}
+
+async fn send_event(app: &TestApp, event: &Value) -> Value {
+    let (status, body) = send_signed(app, event, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+    json!({
+        "id": id, "object": "event", "type": kind, "created": created,
+        "api_version": "2025-03-31.basil", "livemode": false,
+        "data": { "object": object, "previous_attributes": {} },
+    })
+}
+
+fn subscription_object(user: ObjectId, status: &str, period_end: i64) -> Value {
+    json!({
+        "id": "sub_test_0001", "object": "subscription", "customer": "cus_test_0001",
+        "status": status, "start_date": 1_764_000_000, "cancel_at_period_end": false,
+        "cancel_at": null, "ended_at": null, "metadata": { "userId": user.to_hex() },
+        "items": { "object": "list", "data": [{
+            "id": "si_test_0001", "object": "subscription_item",
+            "price": { "id": "price_test_pro", "object": "price" },
+            "current_period_start": period_end - 2_592_000, "current_period_end": period_end,
+        }] },
+    })
+}
+
+async fn user_doc(app: &TestApp, id: ObjectId) -> Document {
+    app.raw_doc("users", &id.to_hex()).await
+}
+
+async fn subscription_doc(app: &TestApp) -> Document {
+    app.db
+        .raw("subscriptions")
+        .find_one(doc! { "stripeSubscriptionId": "sub_test_0001" })
+        .await
+        .unwrap()
+        .expect("subscription document")
+}
+
+#[tokio::test]
+async fn checkout_then_subscription_events_keep_user_and_subscription_true() {
+    let app = webhook_app(&[]).await;
+    let user = app.user("Billing Owner").await;
+    let t = now() - 100;
+
+    let session = json!({
+        "id": "cs_test_1", "object": "checkout.session", "mode": "subscription",
+        "client_reference_id": user.id.to_hex(), "customer": "cus_test_0001",
+        "subscription": "sub_test_0001", "payment_status": "paid", "status": "complete",
+        "metadata": {},
+    });
+    let answer = send_event(
+        &app,
+        &event("evt_1", "checkout.session.completed", t, session),
+    )
+    .await;
+    assert_eq!(answer["status"], "applied", "{answer}");
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("stripeCustomerId").unwrap(), "cus_test_0001");
+    assert_eq!(
+        stored.get_str("stripeSubscriptionId").unwrap(),
+        "sub_test_0001"
+    );
+    assert!(stored.get_bool("hasActiveSubscription").unwrap());
+
+    let period_end = t + 2_592_000;
+    let answer = send_event(
+        &app,
+        &event(
+            "evt_2",
+            "customer.subscription.created",
+            t + 1,
+            subscription_object(user.id, "active", period_end),
+        ),
+    )
+    .await;
+    assert_eq!(answer["subscriptionStatus"], "active", "{answer}");
+    let sub = subscription_doc(&app).await;
+    assert_eq!(sub.get_object_id("userId").unwrap(), user.id);
+    assert_eq!(sub.get_str("status").unwrap(), "active");
+    assert_eq!(sub.get_str("stripeCustomerId").unwrap(), "cus_test_0001");
+    assert_eq!(sub.get_str("stripePriceId").unwrap(), "price_test_pro");
+    assert_eq!(
+        sub.get_str("stripeSubscriptionItemId").unwrap(),
+        "si_test_0001"
+    );
+    assert_eq!(
+        sub.get_datetime("currentPeriodEnd")
+            .unwrap()
+            .timestamp_millis(),
+        period_end * 1000
+    );
+    assert_eq!(app.count("subscriptions").await, 1);
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "active");
+    assert_eq!(stored.get_str("stripePriceId").unwrap(), "price_test_pro");
+    assert_eq!(
+        stored.get_str("stripeSubscriptionItemId").unwrap(),
+        "si_test_0001"
+    );
+    assert!(stored.get_bool("hasActiveSubscription").unwrap());
+
+    // A failed renewal, then a paid one.
+    let invoice = |id: &str| {
+        json!({ "id": id, "object": "invoice", "customer": "cus_test_0001",
+                "parent": { "type": "subscription_details",
+                            "subscription_details": { "subscription": "sub_test_0001", "metadata": {} } } })
+    };
+    send_event(
+        &app,
+        &event("evt_3", "invoice.payment_failed", t + 2, invoice("in_1")),
+    )
+    .await;
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "past_due");
+    assert!(!stored.get_bool("hasActiveSubscription").unwrap());
+    send_event(
+        &app,
+        &event("evt_4", "invoice.paid", t + 3, invoice("in_2")),
+    )
+    .await;
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "active");
+    assert!(stored.get_bool("hasActiveSubscription").unwrap());
+
+    // Canceled: the user can no longer pay by subscription.
+    let mut canceled = subscription_object(user.id, "canceled", period_end);
+    canceled["ended_at"] = json!(t + 4);
+    send_event(
+        &app,
+        &event("evt_5", "customer.subscription.deleted", t + 4, canceled),
+    )
+    .await;
+    let sub = subscription_doc(&app).await;
+    assert_eq!(sub.get_str("status").unwrap(), "canceled");
+    assert!(sub.get_datetime("endDate").is_ok());
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "canceled");
+    assert!(!stored.get_bool("hasActiveSubscription").unwrap());
+    assert_eq!(app.count("stripeevents").await, 5);
+}
+
+#[tokio::test]
+async fn each_event_applies_once_and_older_events_do_not_roll_back() {
+    let app = webhook_app(&[]).await;
+    let user = app.user("Order Owner").await;
+    let t = now() - 100;
+    let end = t + 2_592_000;
+    let newer = event(
+        "evt_new",
+        "customer.subscription.updated",
+        t + 10,
+        subscription_object(user.id, "canceled", end),
+    );
+    let older = event(
+        "evt_old",
+        "customer.subscription.updated",
+        t,
+        subscription_object(user.id, "active", end),
+    );
+
+    assert_eq!(send_event(&app, &newer).await["status"], "applied");
+    assert_eq!(send_event(&app, &newer).await["status"], "duplicate");
+    let answer = send_event(&app, &older).await;
+    assert_eq!(answer["status"], "stale", "{answer}");
+    assert_eq!(
+        subscription_doc(&app).await.get_str("status").unwrap(),
+        "canceled"
+    );
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "canceled");
+    assert!(!stored.get_bool("hasActiveSubscription").unwrap());
+
+    // A duplicate after someone reset the document is still not re-applied.
+    app.db
+        .raw("subscriptions")
+        .update_one(
+            doc! { "stripeSubscriptionId": "sub_test_0001" },
+            doc! { "$set": { "status": "active" } },
+        )
+        .await
+        .unwrap();
+    assert_eq!(send_event(&app, &newer).await["status"], "duplicate");
+    assert_eq!(
+        subscription_doc(&app).await.get_str("status").unwrap(),
+        "active"
+    );
+}
+
+#[tokio::test]
+async fn finds_the_user_by_customer_and_respects_an_app_store_subscription() {
+    let app = webhook_app(&[]).await;
+    let user = app.user("Customer Owner").await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": { "stripeCustomerId": "cus_test_0001" } },
+        )
+        .await
+        .unwrap();
+    // An iOS subscription, stored as production has them.
+    app.insert_raw(
+        "subscriptions",
+        &[doc! {
+            "_id": ObjectId::new(), "userId": user.id, "plan": "free", "status": "active",
+            "productId": null, "transactionId": null, "originalTransactionId": null, "receiptData": null,
+            "endDate": null, "renewalDate": null, "callsUsedThisPeriod": 0, "callLimit": 5,
+            "lastReceiptValidation": null, "validationStatus": "pending",
+            "createdAt": mongodb::bson::DateTime::now(), "updatedAt": mongodb::bson::DateTime::now(), "__v": 0,
+        }],
+    )
+    .await;
+    let mut sub = subscription_object(user.id, "canceled", now() + 1000);
+    sub["metadata"] = json!({});
+    let answer = send_event(
+        &app,
+        &event("evt_c", "customer.subscription.deleted", now(), sub),
+    )
+    .await;
+    assert_eq!(answer["status"], "applied", "{answer}");
+    let stored = user_doc(&app, user.id).await;
+    assert_eq!(stored.get_str("subscriptionStatus").unwrap(), "canceled");
+    // The App Store subscription still lets the user call.
+    assert!(stored.get_bool("hasActiveSubscription").unwrap());
+    let ios = app
+        .db
+        .raw("subscriptions")
+        .find_one(doc! { "stripeSubscriptionId": { "$exists": false } })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ios.get("receiptData"), Some(&mongodb::bson::Bson::Null));
+    assert_eq!(ios.get_str("status").unwrap(), "active");
+}
+
+#[tokio::test]
+async fn bad_signatures_change_nothing_and_unknown_types_are_ignored() {
+    let app = webhook_app(&[]).await;
+    let user = app.user("Sig Owner").await;
+    let e = event(
+        "evt_sig",
+        "customer.subscription.created",
+        now(),
+        subscription_object(user.id, "active", now() + 1000),
+    );
+    let body = e.to_string();
+    let stale = stripe_signature::sign(WHSEC, now() - 301, body.as_bytes());
+    let wrong = stripe_signature::sign("whsec_other", now(), body.as_bytes());
+    for header in [Some(stale), Some(wrong), Some("t=1,v1=00".to_string())] {
+        let (status, answer) = send_signed(&app, &e, header).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+        assert_eq!(answer["error"]["code"], "bad_signature");
+    }
+    let request = Request::builder()
+        .method("POST")
+        .uri("/webhooks/stripe")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(app.send_raw(request).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("subscriptions").await, 0);
+    assert_eq!(app.count("stripeevents").await, 0);
+    assert!(user_doc(&app, user.id)
+        .await
+        .get("hasActiveSubscription")
+        .is_none());
+
+    let other = event(
+        "evt_other",
+        "customer.created",
+        now(),
+        json!({ "id": "cus_x" }),
+    );
+    let answer = send_event(&app, &other).await;
+    assert_eq!(answer["status"], "ignored");
+    assert_eq!(answer["type"], "customer.created");
+
+    // Not an event at all, but signed: 400.
+    let (status, _) = send_signed(&app, &json!({ "hello": 1 }), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // No secret configured: refused.
+    let unconfigured = TestApp::new().await;
+    assert_eq!(
+        send_signed(&unconfigured, &e, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route(ELEVENLABS_PATH, post(elevenlabs))
         .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
         .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
+        .route(
+            crate::billing::STRIPE_PATH,
+            post(crate::billing::stripe_webhook),
+        )
 }
 
 /// The webhooks as a complete app, for their Lambda.
