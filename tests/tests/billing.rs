@@ -454,3 +454,227 @@ async fn bad_signatures_change_nothing_and_unknown_types_are_ignored() {
         StatusCode::FORBIDDEN
     );
 }
+
+// ---- /api/billing/* and /api/usage against a local Stripe ----
+
+use heyway_tests::stripe_api::{FakeStripe, MISSING_PRICE, PRICE_ID, SECRET_KEY};
+
+async fn billing_app(stripe: &FakeStripe) -> TestApp {
+    let mut pairs: Vec<(&str, String)> = stripe.config();
+    pairs.push(("STRIPE_WEBHOOK_SECRET", WHSEC.to_string()));
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    TestApp::with_config(test_config(&refs)).await
+}
+
+#[tokio::test]
+async fn checkout_creates_and_reuses_the_customer_with_a_form_encoded_session() {
+    let stripe = FakeStripe::start().await;
+    let app = billing_app(&stripe).await;
+    let user = app.user("Checkout Owner").await;
+
+    let (status, answer) = app.post("/api/billing/checkout", &user, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://checkout.stripe.com/"));
+    let customers = stripe.requests_to("/v1/customers");
+    assert_eq!(customers.len(), 1);
+    assert_eq!(
+        customers[0].param("email"),
+        Some("checkout.owner@example.test")
+    );
+    assert_eq!(
+        customers[0].param("metadata[userId]"),
+        Some(user.id.to_hex().as_str())
+    );
+    assert!(customers[0].idempotency_key.is_some());
+    let customer_id = user_doc(&app, user.id)
+        .await
+        .get_str("stripeCustomerId")
+        .unwrap()
+        .to_string();
+    assert!(customer_id.starts_with("cus_fake"));
+
+    let sessions = stripe.requests_to("/v1/checkout/sessions");
+    let s = &sessions[0];
+    assert_eq!(s.param("mode"), Some("subscription"));
+    assert_eq!(s.param("customer"), Some(customer_id.as_str()));
+    assert_eq!(
+        s.param("client_reference_id"),
+        Some(user.id.to_hex().as_str())
+    );
+    assert_eq!(s.param("line_items[0][price]"), Some(PRICE_ID));
+    assert_eq!(s.param("line_items[0][quantity]"), Some("1"));
+    assert_eq!(
+        s.param("success_url"),
+        Some("https://app.heyway.test/billing/success")
+    );
+    assert_eq!(
+        s.param("cancel_url"),
+        Some("https://app.heyway.test/billing")
+    );
+    assert_eq!(
+        s.param("subscription_data[metadata][userId]"),
+        Some(user.id.to_hex().as_str())
+    );
+
+    // A second checkout, another price: the same customer, no new one.
+    let (status, _) = app
+        .post(
+            "/api/billing/checkout",
+            &user,
+            json!({ "priceId": "price_test_other" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stripe.requests_to("/v1/customers").len(), 1);
+    let sessions = stripe.requests_to("/v1/checkout/sessions");
+    assert_eq!(sessions[1].param("customer"), Some(customer_id.as_str()));
+    assert_eq!(
+        sessions[1].param("line_items[0][price]"),
+        Some("price_test_other")
+    );
+
+    // Field-level errors: ours, and Stripe's.
+    let (status, answer) = app
+        .post("/api/billing/checkout", &user, json!({ "priceId": "gold" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer["error"]["field"], "priceId");
+    let (status, answer) = app
+        .post(
+            "/api/billing/checkout",
+            &user,
+            json!({ "priceId": MISSING_PRICE }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["field"], "line_items[0][price]");
+    let (status, _) = app
+        .post("/api/billing/checkout", &user, json!({ "plan": "x" }))
+        .await;
+    assert!(status.is_client_error());
+}
+
+#[tokio::test]
+async fn portal_needs_a_customer_and_sends_it_with_the_return_url() {
+    let stripe = FakeStripe::start().await;
+    let app = billing_app(&stripe).await;
+    let user = app.user("Portal Owner").await;
+    let (status, answer) = app.post("/api/billing/portal", &user, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": { "stripeCustomerId": "cus_T5VS2a8giGV1As" } },
+        )
+        .await
+        .unwrap();
+    let (status, answer) = app.post("/api/billing/portal", &user, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://billing.stripe.com/"));
+    let portal = stripe.requests_to("/v1/billing_portal/sessions");
+    assert_eq!(portal[0].param("customer"), Some("cus_T5VS2a8giGV1As"));
+    assert_eq!(
+        portal[0].param("return_url"),
+        Some("https://app.heyway.test/settings")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_or_no_configuration_answers_unavailable_or_refused() {
+    let stripe = FakeStripe::start().await;
+    let mut pairs = stripe.config();
+    pairs.retain(|(k, _)| *k != "STRIPE_SECRET_KEY");
+    pairs.push(("STRIPE_SECRET_KEY", "sk_test_wrong".to_string()));
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::with_config(test_config(&refs)).await;
+    let user = app.user("Key Owner").await;
+    let (status, _) = app.post("/api/billing/checkout", &user, json!({})).await;
+    assert!(status.is_client_error() || status == StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        stripe.requests().is_empty(),
+        "the fake refused before recording"
+    );
+    assert!(user_doc(&app, user.id)
+        .await
+        .get("stripeCustomerId")
+        .is_none());
+
+    let bare = TestApp::new().await;
+    let user = bare.user("Bare Owner").await;
+    let (status, answer) = bare.post("/api/billing/checkout", &user, json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let (status, _) = bare.post("/api/billing/portal", &user, json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let _ = SECRET_KEY;
+}
+
+#[tokio::test]
+async fn subscription_and_usage_read_stripe_and_app_store_plans() {
+    let stripe = FakeStripe::start().await;
+    let app = billing_app(&stripe).await;
+    let user = app.user("Plan Owner").await;
+    let (status, answer) = app.get("/api/billing/subscription", &user).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["plan"], "free");
+    assert_eq!(answer["status"], "none");
+    assert_eq!(answer["hasActiveSubscription"], false);
+
+    // A free App Store plan as production stores it.
+    let now = mongodb::bson::DateTime::now();
+    app.insert_raw(
+        "subscriptions",
+        &[doc! {
+            "_id": ObjectId::new(), "userId": user.id, "plan": "free", "status": "active",
+            "productId": null, "transactionId": null, "originalTransactionId": null, "receiptData": null,
+            "endDate": null, "renewalDate": null, "callsUsedThisPeriod": 2, "callLimit": 5,
+            "lastReceiptValidation": null, "validationStatus": "pending",
+            "startDate": now, "currentPeriodStart": now, "currentPeriodEnd": now,
+            "createdAt": now, "updatedAt": now, "__v": 0,
+        }],
+    )
+    .await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": { "freeMinutes": 238, "freeCalls": 3, "stripeCustomerId": "cus_T5jllSZ7pIHhk8" } },
+        )
+        .await
+        .unwrap();
+    let reset = chrono::Utc::now() + chrono::Duration::days(10);
+    app.insert_raw(
+        "usage",
+        &[doc! {
+            "_id": ObjectId::new(), "customerId": "cus_T5jllSZ7pIHhk8", "minutesUsed": 1.1099999999999999,
+            "resetDate": mongodb::bson::DateTime::from_chrono(reset), "createdAt": now, "updatedAt": now,
+        }],
+    )
+    .await;
+    let (_, answer) = app.get("/api/billing/subscription", &user).await;
+    assert_eq!(answer["plan"], "free");
+    assert_eq!(answer["source"], "app_store");
+    assert_eq!(answer["callLimit"], 5.0);
+    assert_eq!(answer["validationStatus"], "pending");
+    let (status, answer) = app.get("/api/usage", &user).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // serde_json's default float parsing is not exact to the last bit.
+    assert!((answer["minutesUsed"].as_f64().unwrap() - 1.11).abs() < 1e-9);
+    assert_eq!(answer["freeMinutes"], 238.0);
+    assert_eq!(answer["freeCalls"], 3.0);
+    assert_eq!(answer["callLimit"], 5.0);
+    assert_eq!(answer["callsLeft"], 3.0);
+    assert!(answer["resetDate"].is_string());
+
+    // Unauthenticated: 401.
+    let (status, _) = app
+        .send(axum::http::Method::GET, "/api/usage", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -61,6 +61,7 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "scheduled" => heyway::scheduled_calls::routes,
         "calls" => heyway::calls::routes,
         "caller" => heyway::caller_ids::routes,
+        "billing" => heyway::billing::routes,
         other => panic!("no function for events/{other}"),
     };
     http::single(routes(), state)

@@ -54,6 +54,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/calls/stats"),
     ("get", "/api/calls/{id}"),
     ("patch", "/api/calls/{id}"),
+    ("get", "/api/billing/subscription"),
+    ("post", "/api/billing/checkout"),
+    ("post", "/api/billing/portal"),
+    ("get", "/api/usage"),
 ];
 
 #[tokio::test]

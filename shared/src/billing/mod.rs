@@ -3,10 +3,18 @@
 //! - `Stripe-Signature`, in [`stripe_signature`];
 //! - Stripe's events onto `subscriptions` and `users`, in [`webhook`];
 //! - `POST /webhooks/stripe`, in [`webhook_route`], merged into the
-//!   webhook routes ([`crate::webhooks::routes`]).
+//!   webhook routes ([`crate::webhooks::routes`]);
+//! - Stripe's REST API (customers, Checkout, Billing Portal, meter
+//!   events), in [`stripe_client`];
+//! - `/api/billing/*` and `/api/usage`, in [`routes`] over [`service`].
 
+pub mod routes;
+pub mod service;
+pub mod stripe_client;
 pub mod stripe_signature;
 pub mod webhook;
 pub mod webhook_route;
 
+pub use routes::routes;
+pub use stripe_client::{StripeClient, StripeError};
 pub use webhook_route::{stripe_webhook, STRIPE_PATH};

@@ -118,6 +118,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::scheduled_calls::routes())
         .merge(crate::calls::routes())
         .merge(crate::caller_ids::routes())
+        .merge(crate::billing::routes())
 }
 
 /// The OpenAPI document of the whole API.
