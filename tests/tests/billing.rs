@@ -678,3 +678,145 @@ async fn subscription_and_usage_read_stripe_and_app_store_plans() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+// ---- metering: a completed call's minutes, once ----
+
+use heyway_tests::webhooks::{
+    send_twilio, twilio_signed, webhook_config, PlacedCall, TWILIO_TOKEN,
+};
+
+fn completed(call: &PlacedCall, duration: &str) -> heyway_tests::webhooks::TwilioRequest {
+    twilio_signed(
+        TWILIO_TOKEN,
+        &[(
+            format!("/webhooks/twilio/status?callId={}", call.call.to_hex()),
+            call.status_form(
+                "completed",
+                &[("CallDuration", duration), ("AnsweredBy", "human")],
+            ),
+        )],
+    )
+    .remove(0)
+}
+
+async fn metering_app(stripe: &FakeStripe) -> TestApp {
+    let mut extra = stripe.config();
+    extra.push(("STRIPE_METER_EVENT_NAME", "heyway_minutes".to_string()));
+    TestApp::with_config(webhook_config(&extra)).await
+}
+
+#[tokio::test]
+async fn a_completed_call_spends_free_minutes_then_usage_and_reports_once() {
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    let period_end = chrono::Utc::now() + chrono::Duration::days(20);
+    let now = mongodb::bson::DateTime::now();
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": call.user },
+            doc! { "$set": { "freeMinutes": 1, "stripeCustomerId": "cus_meter_0001", "hasActiveSubscription": true } },
+        )
+        .await
+        .unwrap();
+    app.insert_raw(
+        "subscriptions",
+        &[doc! {
+            "_id": ObjectId::new(), "userId": call.user, "status": "active",
+            "stripeSubscriptionId": "sub_meter_0001", "stripeCustomerId": "cus_meter_0001",
+            "currentPeriodEnd": mongodb::bson::DateTime::from_chrono(period_end),
+            "createdAt": now, "updatedAt": now,
+        }],
+    )
+    .await;
+    // Last period's usage: rolled over by this call.
+    let usage_id = app
+        .insert_raw(
+            "usage",
+            &[doc! {
+                "_id": ObjectId::new(), "customerId": "cus_meter_0001", "minutesUsed": 7.25,
+                "resetDate": mongodb::bson::DateTime::from_chrono(chrono::Utc::now() - chrono::Duration::days(1)),
+                "createdAt": now, "updatedAt": now,
+            }],
+        )
+        .await
+        .remove(0);
+
+    let request = completed(&call, "150");
+    for _ in 0..2 {
+        let (status, body, _) = send_twilio(&app, &request).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let stored = call.call_doc(&app).await;
+    assert!(stored.get_datetime("billedAt").is_ok());
+    assert_eq!(stored.get_f64("billedMinutes").unwrap(), 2.5);
+    assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 1.0);
+    assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 1.5);
+    assert!(stored.get_datetime("meterReportedAt").is_ok());
+    let user = app.raw_doc("users", &call.user.to_hex()).await;
+    assert_eq!(user.get_i32("freeMinutes").unwrap(), 0);
+    let usage = app.raw_doc("usage", &usage_id.to_hex()).await;
+    assert_eq!(usage.get_f64("minutesUsed").unwrap(), 1.5);
+    assert_eq!(
+        usage.get_datetime("resetDate").unwrap().timestamp_millis() / 1000,
+        period_end.timestamp()
+    );
+    assert_eq!(app.count("usage").await, 1);
+
+    let meters = stripe.requests_to("/v1/billing/meter_events");
+    assert_eq!(meters.len(), 1, "{:?}", meters);
+    let m = &meters[0];
+    assert_eq!(m.param("event_name"), Some("heyway_minutes"));
+    assert_eq!(
+        m.param("payload[stripe_customer_id]"),
+        Some("cus_meter_0001")
+    );
+    assert_eq!(m.param("payload[value]"), Some("2"));
+    assert_eq!(m.param("identifier"), Some(call.call.to_hex().as_str()));
+    assert!(m.param("timestamp").is_some());
+
+    // The GET /api/usage view agrees.
+    let token = app.state.tokens.issue(call.user).unwrap();
+    let owner = heyway_tests::TestUser {
+        id: call.user,
+        token,
+    };
+    let (_, view) = app.get("/api/usage", &owner).await;
+    assert_eq!(view["minutesUsed"], 1.5);
+    assert_eq!(view["freeMinutes"], 0.0);
+}
+
+#[tokio::test]
+async fn free_minutes_only_and_unfinished_calls_are_not_metered() {
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": call.user },
+            doc! { "$set": { "freeMinutes": 238 } },
+        )
+        .await
+        .unwrap();
+    let (status, body, _) = send_twilio(&app, &completed(&call, "61")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let user = app.raw_doc("users", &call.user.to_hex()).await;
+    assert!((user.get_f64("freeMinutes").unwrap() - 236.98).abs() < 1e-9);
+    assert_eq!(app.count("usage").await, 0);
+    assert!(stripe.requests().is_empty());
+
+    // A no-answer is not billed.
+    let other = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    let request = twilio_signed(
+        TWILIO_TOKEN,
+        &[(
+            format!("/webhooks/twilio/status?callId={}", other.call.to_hex()),
+            other.status_form("no-answer", &[("CallDuration", "0")]),
+        )],
+    )
+    .remove(0);
+    send_twilio(&app, &request).await;
+    assert!(other.call_doc(&app).await.get("billedAt").is_none());
+}

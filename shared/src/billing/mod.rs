@@ -6,8 +6,11 @@
 //!   webhook routes ([`crate::webhooks::routes`]);
 //! - Stripe's REST API (customers, Checkout, Billing Portal, meter
 //!   events), in [`stripe_client`];
-//! - `/api/billing/*` and `/api/usage`, in [`routes`] over [`service`].
+//! - `/api/billing/*` and `/api/usage`, in [`routes`] over [`service`];
+//! - a completed call's minutes, counted once, in [`metering`] (run by
+//!   the Twilio status webhook).
 
+pub mod metering;
 pub mod routes;
 pub mod service;
 pub mod stripe_client;
