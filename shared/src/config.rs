@@ -30,6 +30,8 @@ pub struct Config {
     pub twilio: TwilioConfig,
     /// ElevenLabs Conversational AI credentials and endpoint.
     pub elevenlabs: ElevenLabsConfig,
+    /// Stripe: billing API key, webhook secret, price and redirect URLs.
+    pub stripe: StripeConfig,
     /// `DIAL_QUEUE_URL`: the SQS queue of dial jobs (AWS only).
     pub dial_queue_url: Option<String>,
     /// `MAX_CALL_LATENESS_MINUTES`, default 180: a call found later than
@@ -84,6 +86,31 @@ pub struct ElevenLabsConfig {
     pub base_url: String,
     /// `ELEVENLABS_WEBHOOK_SECRET`: checks `ElevenLabs-Signature`.
     pub webhook_secret: Option<String>,
+}
+
+/// Stripe Billing: the REST API (tests point it at a local server), the
+/// webhook signing secret, the plan's price and where Checkout and the
+/// Billing Portal send the customer back.
+#[derive(Clone, Debug, Default)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY` (`sk_…`), sent as a bearer token.
+    pub secret_key: Option<String>,
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): checks `Stripe-Signature`.
+    /// Unset: every Stripe webhook is refused.
+    pub webhook_secret: Option<String>,
+    /// `STRIPE_API_BASE_URL`, default `https://api.stripe.com`.
+    pub api_base_url: String,
+    /// `STRIPE_PRICE_ID`: the plan Checkout sells unless asked for another.
+    pub price_id: Option<String>,
+    /// `STRIPE_SUCCESS_URL`: where Checkout returns after paying.
+    pub success_url: Option<String>,
+    /// `STRIPE_CANCEL_URL`: where Checkout returns when abandoned.
+    pub cancel_url: Option<String>,
+    /// `STRIPE_PORTAL_RETURN_URL`: where the Billing Portal returns.
+    pub portal_return_url: Option<String>,
+    /// `STRIPE_METER_EVENT_NAME`, default `call_minutes`: the Billing
+    /// Meter's `event_name` paid minutes are reported under.
+    pub meter_event_name: String,
 }
 
 impl Config {
@@ -145,6 +172,19 @@ impl Config {
                     .unwrap_or_else(|| "https://api.elevenlabs.io".to_string()),
                 webhook_secret: non_empty("ELEVENLABS_WEBHOOK_SECRET"),
             },
+            stripe: StripeConfig {
+                secret_key: non_empty("STRIPE_SECRET_KEY"),
+                webhook_secret: non_empty("STRIPE_WEBHOOK_SECRET"),
+                api_base_url: non_empty("STRIPE_API_BASE_URL")
+                    .map(|url| url.trim().trim_end_matches('/').to_string())
+                    .unwrap_or_else(|| "https://api.stripe.com".to_string()),
+                price_id: non_empty("STRIPE_PRICE_ID"),
+                success_url: non_empty("STRIPE_SUCCESS_URL"),
+                cancel_url: non_empty("STRIPE_CANCEL_URL"),
+                portal_return_url: non_empty("STRIPE_PORTAL_RETURN_URL"),
+                meter_event_name: non_empty("STRIPE_METER_EVENT_NAME")
+                    .unwrap_or_else(|| "call_minutes".to_string()),
+            },
         })
     }
 
@@ -190,6 +230,8 @@ mod tests {
         assert_eq!(cfg.twilio.api_base_url, "https://api.twilio.com");
         assert_eq!(cfg.elevenlabs.base_url, "https://api.elevenlabs.io");
         assert_eq!(cfg.elevenlabs.api_key, None);
+        assert_eq!(cfg.stripe.api_base_url, "https://api.stripe.com");
+        assert_eq!(cfg.stripe.webhook_secret, None);
     }
 
     #[test]

@@ -11,7 +11,11 @@ use crate::error::Result;
 use crate::model::COLLECTIONS;
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 2] = [refresh_token::COLLECTION, rate_limit::COLLECTION];
+pub const OWN_COLLECTIONS: [&str; 3] = [
+    refresh_token::COLLECTION,
+    rate_limit::COLLECTION,
+    crate::billing::webhook::EVENTS_COLLECTION,
+];
 
 /// Every collection `migrate` makes sure exists.
 pub fn all_collections() -> impl Iterator<Item = &'static str> {
@@ -152,6 +156,8 @@ pub fn all() -> Vec<IndexSpec> {
         I::new(refresh_token::COLLECTION, "heyway_familyId", doc! { "familyId": 1 }),
         I::new(refresh_token::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
         I::new(rate_limit::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        // Ours: each Stripe event is applied once.
+        I::new(crate::billing::webhook::EVENTS_COLLECTION, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
     ]
 }
 

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod automations;
 pub mod aws;
+pub mod billing;
 pub mod caller_ids;
 pub mod calls;
 pub mod config;

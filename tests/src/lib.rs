@@ -12,6 +12,7 @@ pub mod fake_server;
 pub mod legacy;
 pub mod moto;
 pub mod stack;
+pub mod stripe_api;
 pub mod twilio_api;
 pub mod twilio_verify;
 pub mod webhooks;

@@ -62,6 +62,7 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "calls" => heyway::calls::routes,
         "caller" => heyway::caller_ids::routes,
         "recordings" => heyway::recordings::routes,
+        "billing" => heyway::billing::routes,
         other => panic!("no function for events/{other}"),
     };
     http::single(routes(), state)

@@ -60,6 +60,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/recordings/tts"),
     ("get", "/api/recordings/{id}"),
     ("delete", "/api/recordings/{id}"),
+    ("get", "/api/billing/subscription"),
+    ("post", "/api/billing/checkout"),
+    ("post", "/api/billing/portal"),
+    ("get", "/api/usage"),
 ];
 
 #[tokio::test]

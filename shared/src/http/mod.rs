@@ -119,6 +119,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(crate::calls::routes())
         .merge(crate::caller_ids::routes())
         .merge(crate::recordings::routes())
+        .merge(crate::billing::routes())
 }
 
 /// The OpenAPI document of the whole API.

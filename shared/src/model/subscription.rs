@@ -49,6 +49,10 @@ pub struct Subscription {
     pub stripe_subscription_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_subscription_item_id: Option<String>,
+    /// Ours: the `created` time of the last Stripe event applied, so an
+    /// older event delivered late does not roll the state back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stripe_event_at: Option<DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

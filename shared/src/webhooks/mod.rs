@@ -15,7 +15,8 @@
 //!   ([`inbound`]): the call is recorded and answered by the agent, or
 //!   forwarded to the owner;
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
-//!   [`analysis`]), opt-outs, the "Follow-up Needed" event.
+//!   [`analysis`]), opt-outs, the "Follow-up Needed" event;
+//! - `POST /webhooks/stripe`: subscriptions ([`crate::billing`]).
 
 pub mod analysis;
 pub mod call_status;

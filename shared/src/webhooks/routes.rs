@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route(ELEVENLABS_PATH, post(elevenlabs))
         .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
         .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
+        .route(
+            crate::billing::STRIPE_PATH,
+            post(crate::billing::stripe_webhook),
+        )
 }
 
 /// The webhooks as a complete app, for their Lambda.
@@ -104,7 +108,21 @@ async fn twilio_status(State(state): State<AppState>, request: Request) -> Resul
         Err(error) => call_id_by_sid(&state, &params).await?.ok_or(error)?,
     };
     let callback = StatusCallback::from_form(&params)?;
-    let applied = apply_status(&state.db, &state.events, call_id, &callback, Utc::now()).await?;
+    let now = Utc::now();
+    let applied = apply_status(&state.db, &state.events, call_id, &callback, now).await?;
+    if applied.status == "completed" {
+        let stripe =
+            crate::billing::StripeClient::from_config(state.http.clone(), &state.config.stripe);
+        let metered = crate::billing::metering::meter_call(
+            &state.db,
+            stripe.as_ref(),
+            &state.config.stripe.meter_event_name,
+            call_id,
+            now,
+        )
+        .await?;
+        tracing::info!(call = %call_id, ?metered, "call metered");
+    }
     tracing::info!(
         call = %call_id,
         status = %applied.status,
