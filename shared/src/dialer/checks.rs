@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
+use super::allowance::{self, Allowance, Denied};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{Contact, Record, ScheduledCall, Subscription, User};
+use crate::model::{Contact, Record, ScheduledCall, User};
 use crate::schedule::{self, QuietHours};
 use crate::{phone, store};
 
@@ -23,6 +24,8 @@ pub struct Ready {
     pub user: User,
     /// `None` for a call to a number not (or no longer) among the contacts.
     pub contact: Option<Contact>,
+    /// What pays for the call, spent right before Twilio is asked.
+    pub allowance: Allowance,
 }
 
 /// Why the call is not placed now.
@@ -32,6 +35,8 @@ pub enum Refusal {
     NoCallerId,
     /// No active subscription, free minutes or free calls.
     NoMinutes,
+    /// The free plan's calls for this period are used up.
+    PlanLimit,
     /// The contact was deactivated or opted out.
     ContactUnavailable,
     /// Neither the contact nor the call holds a dialable number.
@@ -48,6 +53,9 @@ impl Refusal {
         match self {
             Self::NoCallerId => Some(
                 "Caller ID is required. Please add and verify a caller ID before making calls.",
+            ),
+            Self::PlanLimit => Some(
+                "Your free plan's calls for this period are used up. Upgrade your plan to keep calling.",
             ),
             Self::NoMinutes => {
                 Some("No minutes left. Please subscribe or add minutes before making calls.")
@@ -76,9 +84,11 @@ pub async fn preflight(
         return Ok(Err(Refusal::NoCallerId));
     };
 
-    if !can_pay(db, &user).await? {
-        return Ok(Err(Refusal::NoMinutes));
-    }
+    let allowance = match allowance::check(db, &user, now).await? {
+        Ok(allowance) => allowance,
+        Err(Denied::PlanLimit) => return Ok(Err(Refusal::PlanLimit)),
+        Err(Denied::NoMinutes) => return Ok(Err(Refusal::NoMinutes)),
+    };
 
     let recipient = call.recipients.first();
     let contact = match contact_id(call) {
@@ -128,6 +138,7 @@ pub async fn preflight(
         to,
         user,
         contact,
+        allowance,
     }))
 }
 
@@ -142,23 +153,6 @@ async fn verified_caller_id(db: &Db, user: &User) -> Result<Option<String>> {
     };
     let verified = crate::caller_ids::stores::is_verified(db, user, &e164).await?;
     Ok(verified.then_some(e164))
-}
-
-/// An active or trialing subscription, the user's own flag, or free
-/// minutes or calls left.
-async fn can_pay(db: &Db, user: &User) -> Result<bool> {
-    if user.has_active_subscription == Some(true)
-        || user.free_minutes() > 0.0
-        || user.free_calls.is_some_and(|n| n.as_f64() > 0.0)
-    {
-        return Ok(true);
-    }
-    let subscription = store::find_one::<Subscription>(
-        db,
-        doc! { "userId": user.id, "status": { "$in": ["active", "trialing"] } },
-    )
-    .await?;
-    Ok(subscription.is_some_and(|s| s.is_active()))
 }
 
 /// The call's contact: `contactId`, else the first recipient's.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::Utc;
 use mongodb::bson::doc;
 
+use super::allowance::{self, Allowance};
 use super::call_record::{self, NewCall};
 use super::claim::{self, Claim};
 use super::pacing::{Pace, Pacer};
@@ -165,6 +166,14 @@ impl Dialer {
             }
         }
 
+        if !allowance::spend(&self.db, call.user_id, &ready.allowance, now).await? {
+            let refusal = match ready.allowance {
+                Allowance::FreePlan { .. } => Refusal::PlanLimit,
+                _ => Refusal::NoMinutes,
+            };
+            claim::finish(&self.db, call.id, status::FAILED, refusal.message()).await?;
+            return Ok(Disposition::Done);
+        }
         call_record::insert(&self.db, &new, &call, &ready, &script, Utc::now()).await?;
         claim::link_call(&self.db, call.id, new.id, &new.session_id).await?;
         let request = PlaceCall {
@@ -183,6 +192,7 @@ impl Dialer {
                 Ok(Disposition::Done)
             }
             Err(error) if error.is_transient() => {
+                allowance::give_back(&self.db, call.user_id, &ready.allowance).await?;
                 call_record::discard(&self.db, new.id).await?;
                 claim::unlink_call(&self.db, call.id).await?;
                 self.after_transient(&call, &error, attempt).await
@@ -190,6 +200,7 @@ impl Dialer {
             Err(error) => {
                 let message = error.owner_message();
                 tracing::warn!(scheduled_call = %call.id, %error, "Twilio did not place the call");
+                allowance::give_back(&self.db, call.user_id, &ready.allowance).await?;
                 call_record::mark_failed(&self.db, new.id, &message).await?;
                 claim::finish(&self.db, call.id, status::FAILED, Some(&message)).await?;
                 Ok(Disposition::Done)

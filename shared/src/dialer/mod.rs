@@ -22,6 +22,7 @@
 //!    the call), refused (failed with the reason), or transient trouble
 //!    (back to the queue with backoff, failed after the last attempt).
 
+pub mod allowance;
 pub mod call_record;
 pub mod checks;
 pub mod claim;
