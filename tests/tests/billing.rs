@@ -820,3 +820,40 @@ async fn free_minutes_only_and_unfinished_calls_are_not_metered() {
     send_twilio(&app, &request).await;
     assert!(other.call_doc(&app).await.get("billedAt").is_none());
 }
+
+/// A counting attempt that failed half-way left its marks on the call:
+/// free minutes already spent (`billedFreeMinutes`) and usage already
+/// added (`usageCountedAt`). The repeat finishes without counting either
+/// again.
+#[tokio::test]
+async fn a_repeat_after_a_half_counted_call_does_not_count_again() {
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": call.user },
+            doc! { "$set": { "freeMinutes": 5, "stripeCustomerId": "cus_meter_0002" } },
+        )
+        .await
+        .unwrap();
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": call.call },
+            doc! { "$set": { "billedFreeMinutes": 1.0, "usageCountedAt": mongodb::bson::DateTime::now() } },
+        )
+        .await
+        .unwrap();
+
+    let (status, body, _) = send_twilio(&app, &completed(&call, "150")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let stored = call.call_doc(&app).await;
+    assert!(stored.get_datetime("billedAt").is_ok());
+    assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 1.0);
+    assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 1.5);
+    let user = app.raw_doc("users", &call.user.to_hex()).await;
+    assert_eq!(user.get_i32("freeMinutes").unwrap(), 5, "not spent again");
+    assert_eq!(app.count("usage").await, 0, "usage not added again");
+}

@@ -16,8 +16,11 @@
 //!    retries a report that failed.
 //!
 //! If counting fails half-way the claim is released so a repeat counts
-//! again; a failure between the free-minutes and the usage write can then
-//! count free minutes twice (one call, at most once more).
+//! again; each step leaves its own mark on the call (`billedFreeMinutes`
+//! once free minutes are spent, `usageCountedAt` once the usage document
+//! holds the paid minutes), so the repeat does not count a finished step
+//! again. Only a crash between spending free minutes and recording it on
+//! the call (two consecutive writes) could spend them twice.
 
 use chrono::{DateTime, Months, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -89,7 +92,8 @@ pub async fn meter_call(
     let outcome = if claimed.modified_count == 0 {
         Metered::AlreadyBilled
     } else {
-        match count(db, call_id, user_id, minutes, now).await {
+        let spent_before = call.get_f64("billedFreeMinutes").ok();
+        match count(db, call_id, user_id, minutes, spent_before, now).await {
             Ok(outcome) => outcome,
             Err(error) => {
                 calls
@@ -111,13 +115,15 @@ async fn count(
     call_id: ObjectId,
     user_id: ObjectId,
     minutes: f64,
+    spent_before: Option<f64>,
     now: DateTime<Utc>,
 ) -> Result<Metered> {
     let users = db.raw(User::COLLECTION);
-    let mut from_free = 0.0;
+    let mut from_free = spent_before.unwrap_or(0.0);
     // Free minutes first; conditional, so two calls ending together do
-    // not both spend the same minutes.
-    for _ in 0..5 {
+    // not both spend the same minutes. An earlier attempt that spent them
+    // recorded how many on the call (`billedFreeMinutes`): not again.
+    for _ in 0..usize::from(spent_before.is_none()) * 5 {
         let Some(user) = users.find_one(doc! { "_id": user_id }).await? else {
             break;
         };
@@ -152,7 +158,24 @@ async fn count(
         .await?;
     if paid > 0.0 {
         if let Some(customer) = customer_of(db, user_id).await? {
-            add_usage(db, user_id, &customer, paid, now).await?;
+            let calls = db.raw(Call::COLLECTION);
+            let claimed = calls
+                .update_one(
+                    doc! { "_id": call_id, "usageCountedAt": { "$exists": false } },
+                    doc! { "$set": { "usageCountedAt": bson::DateTime::from_chrono(now) } },
+                )
+                .await?;
+            if claimed.modified_count == 1 {
+                if let Err(error) = add_usage(db, user_id, &customer, paid, now).await {
+                    calls
+                        .update_one(
+                            doc! { "_id": call_id },
+                            doc! { "$unset": { "usageCountedAt": "" } },
+                        )
+                        .await?;
+                    return Err(error);
+                }
+            }
         }
     }
     Ok(Metered::Billed {
