@@ -38,6 +38,7 @@ pub mod sandbox;
 pub mod schedule;
 pub mod scheduled_calls;
 pub mod store;
+pub mod timestamped_hmac;
 pub mod twilio;
 pub mod webhooks;
 

@@ -6,10 +6,7 @@
 //! the comparison is constant-time. Then, as Stripe's libraries do, a `t`
 //! older than the tolerance (300 s) is refused: a replay.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::timestamped_hmac::{self, HeaderError, SignedHeader};
 
 /// Stripe's libraries' default tolerance.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
@@ -39,15 +36,13 @@ impl SignatureError {
 
 /// The `v1` signature Stripe computes for `payload` at `t`, hex.
 pub fn compute(secret: &str, t: i64, payload: &[u8]) -> String {
-    hex::encode(mac(secret, t, payload).finalize().into_bytes())
+    timestamped_hmac::compute(secret, t, payload)
 }
 
-/// The header Stripe would send for `payload` at `t`.
 pub fn sign(secret: &str, t: i64, payload: &[u8]) -> String {
     format!("t={t},v1={}", compute(secret, t, payload))
 }
 
-/// Checks `header` against the raw `payload` at `now_unix`.
 pub fn verify(
     secret: &str,
     header: &str,
@@ -55,55 +50,19 @@ pub fn verify(
     now_unix: i64,
     tolerance_secs: i64,
 ) -> Result<(), SignatureError> {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        let Some((name, value)) = part.trim().split_once('=') else {
-            continue;
-        };
-        match name.trim() {
-            "t" => {
-                timestamp = Some(
-                    value
-                        .trim()
-                        .parse::<i64>()
-                        .map_err(|_| SignatureError::Malformed("t is not a number"))?,
-                );
-            }
-            "v1" => signatures.push(value.trim()),
-            _ => {}
-        }
-    }
-    let t = timestamp.ok_or(SignatureError::Malformed("no t"))?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed("no v1"));
-    }
-    let expected = mac(secret, t, payload);
-    let mut matched = false;
-    for signature in signatures {
-        let Ok(given) = hex::decode(signature) else {
-            continue;
-        };
-        // Constant-time; `verify_slice` consumes the MAC, hence the clone.
-        matched |= expected.clone().verify_slice(&given).is_ok();
-    }
-    if !matched {
+    let SignedHeader { t, signatures } =
+        timestamped_hmac::parse(header, "v1").map_err(|error| match error {
+            HeaderError::BadTimestamp => SignatureError::Malformed("t is not a number"),
+            HeaderError::NoTimestamp => SignatureError::Malformed("no t"),
+            HeaderError::NoSignature => SignatureError::Malformed("no v1"),
+        })?;
+    if !timestamped_hmac::any_matches(secret, t, payload, &signatures) {
         return Err(SignatureError::Mismatch);
     }
     if t < now_unix.saturating_sub(tolerance_secs) {
         return Err(SignatureError::Expired);
     }
     Ok(())
-}
-
-fn mac(secret: &str, t: i64, payload: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload);
-    mac
 }
 
 #[cfg(test)]

@@ -6,10 +6,7 @@
 //! inside the MAC, so refusing old ones stops replays; the SDKs allow 30
 //! minutes.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::timestamped_hmac::{self, HeaderError, SignedHeader};
 
 /// How old a signed webhook may be, as the official SDKs allow.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 30 * 60;
@@ -29,11 +26,9 @@ pub enum SignatureError {
 
 /// The header value ElevenLabs would send for `body` at `t`.
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-    format!("t={t},v0={}", hex::encode(digest(secret, t, body)))
+    format!("t={t},v0={}", timestamped_hmac::compute(secret, t, body))
 }
 
-/// Checks `header` against `body` at `now_unix`. Any `v0` part may match,
-/// so a key rotation can send two.
 pub fn verify(
     secret: &str,
     header: &str,
@@ -41,62 +36,20 @@ pub fn verify(
     now_unix: i64,
     tolerance_secs: i64,
 ) -> Result<(), SignatureError> {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        let Some((name, value)) = part.trim().split_once('=') else {
-            continue;
-        };
-        match name.trim() {
-            "t" => {
-                let t = value
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| SignatureError::Malformed("t is not a number"))?;
-                timestamp = Some(t);
-            }
-            "v0" => signatures.push(value.trim()),
-            _ => {}
-        }
-    }
-    let t = timestamp.ok_or(SignatureError::Malformed("no t"))?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed("no v0"));
-    }
+    let SignedHeader { t, signatures } =
+        timestamped_hmac::parse(header, "v0").map_err(|error| match error {
+            HeaderError::BadTimestamp => SignatureError::Malformed("t is not a number"),
+            HeaderError::NoTimestamp => SignatureError::Malformed("no t"),
+            HeaderError::NoSignature => SignatureError::Malformed("no v0"),
+        })?;
     if now_unix.saturating_sub(t).saturating_abs() > tolerance_secs {
         return Err(SignatureError::Expired);
     }
-    let mac = new_mac(secret, t, body)?;
-    let mut matched = false;
-    for signature in signatures {
-        let Ok(given) = hex::decode(signature) else {
-            continue;
-        };
-        // `verify_slice` compares in constant time; it consumes the MAC,
-        // so each candidate gets a copy.
-        matched |= mac.clone().verify_slice(&given).is_ok();
-    }
-    if matched {
+    if timestamped_hmac::any_matches(secret, t, body, &signatures) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)
     }
-}
-
-fn new_mac(secret: &str, t: i64, body: &[u8]) -> Result<HmacSha256, SignatureError> {
-    // HMAC takes keys of any length; this error cannot happen.
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes())
-        .map_err(|_| SignatureError::Malformed("unusable secret"))?;
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    Ok(mac)
-}
-
-fn digest(secret: &str, t: i64, body: &[u8]) -> Vec<u8> {
-    new_mac(secret, t, body)
-        .map(|mac| mac.finalize().into_bytes().to_vec())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
