@@ -201,13 +201,16 @@ async fn lists_newest_first_and_filters() {
     );
 }
 
+/// A filter value that is not acceptable is a 422 naming the parameter,
+/// as on `/api/scheduled-calls`; only a malformed id is a 400, as
+/// everywhere in the API.
 #[tokio::test]
-async fn bad_filters_are_400_naming_the_parameter() {
+async fn bad_filters_are_refused_naming_the_parameter() {
     let app = TestApp::new().await;
     let user = app.user("Filter Owner").await;
     let other = app.user("Filter Other").await;
     let foreign = contact(&app, other.id, "Not Yours", "+12155550160").await;
-    let cases = [
+    let unacceptable = [
         ("status=done", "status"),
         ("status=completed,", "status"),
         ("category=", "category"),
@@ -217,25 +220,41 @@ async fn bad_filters_are_400_naming_the_parameter() {
         ("from=yesterday", "from"),
         ("to=2026-13-01", "to"),
         ("from=2026-11-05&to=2026-11-01", "from"),
-        ("automationId=123", "automationId"),
-        ("contactId=nothex", "contactId"),
+        ("limit=500", "limit"),
     ];
-    for (query, field) in cases {
+    for (query, field) in unacceptable {
         let (status, body) = app.get(&format!("/api/calls?{query}"), &user).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "validation_failed", "{query}");
         assert_eq!(error_field(&body), field, "{query}");
     }
     let (status, body) = app
         .get(&format!("/api/calls?contactId={}", foreign.to_hex()), &user)
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "another user's contact");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another user's contact"
+    );
     assert_eq!(error_field(&body), "contactId");
-    let (status, body) = app.get("/api/calls/stats?to=never", &user).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_field(&body), "to");
-    let (status, body) = app.get("/api/calls?limit=500", &user).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_field(&body), "limit");
+    let malformed = [
+        ("automationId=123", "automationId"),
+        ("contactId=nothex", "contactId"),
+    ];
+    for (query, field) in malformed {
+        let (status, body) = app.get(&format!("/api/calls?{query}"), &user).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(error_field(&body), field, "{query}");
+    }
+    for (query, want, field) in [
+        ("to=never", StatusCode::UNPROCESSABLE_ENTITY, "to"),
+        ("inbound=maybe", StatusCode::UNPROCESSABLE_ENTITY, "inbound"),
+        ("automationId=x", StatusCode::BAD_REQUEST, "automationId"),
+    ] {
+        let (status, body) = app.get(&format!("/api/calls/stats?{query}"), &user).await;
+        assert_eq!(status, want, "stats {query}: {body}");
+        assert_eq!(error_field(&body), field, "stats {query}");
+    }
 }
 
 #[tokio::test]
@@ -407,7 +426,8 @@ async fn follow_ups_are_marked_done_with_sets_that_keep_every_other_field() {
     ];
     for (body, field) in bad {
         let (status, error) = app.patch(&path, &user, body.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
+        assert_eq!(error["error"]["code"], "validation_failed", "{body}");
         assert_eq!(error_field(&error), field, "{body}");
     }
     let (status, _) = app

@@ -283,6 +283,178 @@ async fn a_machine_answer_fails_and_calls_back() {
     assert_eq!(call.callbacks(&app).await.len(), 1);
 }
 
+/// The final `completed` callback, timed, and the answering-machine
+/// callback (`AsyncAmdStatusCallback`: `AnsweredBy`, no `CallStatus`),
+/// which Twilio does not order with the status callbacks.
+fn completed_and_machine(call: &PlacedCall) -> (TwilioRequest, TwilioRequest) {
+    let mut requests = callbacks(
+        call,
+        &[
+            (
+                "completed",
+                &[
+                    ("CallDuration", "25"),
+                    ("Timestamp", "Sun, 29 Nov 2026 23:05:00 +0000"),
+                ],
+            ),
+            (
+                "",
+                &[
+                    ("AnsweredBy", "machine_start"),
+                    ("MachineDetectionDuration", "3100"),
+                ],
+            ),
+        ],
+    );
+    let machine = requests.remove(1);
+    (requests.remove(0), machine)
+}
+
+/// What a call ended as: its record, its scheduled call and the next
+/// attempts, without ids and write stamps, to compare two calls.
+async fn end_state(app: &TestApp, call: &PlacedCall) -> Document {
+    let stored = call.call_doc(app).await;
+    let scheduled = call.scheduled_doc(app).await;
+    let next: Vec<Document> = call
+        .callbacks(app)
+        .await
+        .iter()
+        .map(|next| {
+            doc! {
+                "status": next.get("status").cloned(),
+                "scheduledTime": next.get("scheduledTime").cloned(),
+                "retryCount": next.get("retryCount").cloned(),
+            }
+        })
+        .collect();
+    doc! {
+        "status": stored.get("status").cloned(),
+        "answeredBy": stored.get("answeredBy").cloned(),
+        "endedAt": stored.get("endedAt").cloned(),
+        "duration": stored.get_document("metrics").ok().and_then(|m| m.get("duration")).cloned(),
+        "billedMinutes": stored.get("billedMinutes").cloned(),
+        "scheduledStatus": scheduled.get("status").cloned(),
+        "errorMessage": scheduled.get("errorMessage").cloned(),
+        "next": next,
+    }
+}
+
+#[tokio::test]
+async fn a_machine_reported_after_completed_ends_the_call_as_one_reported_before() {
+    let app = app().await;
+    let early = recording_call(&app).await;
+    let late = recording_call(&app).await;
+    let answered = |call: &PlacedCall| callbacks(call, &[("in-progress", &[])]);
+
+    let (completed, machine) = completed_and_machine(&early);
+    deliver(&app, &answered(&early)).await;
+    deliver(&app, &[machine, completed]).await;
+
+    let (completed, machine) = completed_and_machine(&late);
+    deliver(&app, &answered(&late)).await;
+    deliver(&app, &[completed]).await;
+    // As far as anyone knows yet, a person answered.
+    assert_eq!(
+        late.scheduled_doc(&app).await.get_str("status").unwrap(),
+        "completed"
+    );
+    assert!(late.callbacks(&app).await.is_empty());
+    deliver(&app, std::slice::from_ref(&machine)).await;
+
+    let end = end_state(&app, &late).await;
+    assert_eq!(end, end_state(&app, &early).await);
+    assert_eq!(end.get_str("status").unwrap(), "completed");
+    assert_eq!(end.get_str("answeredBy").unwrap(), "machine_start");
+    assert_eq!(end.get_str("scheduledStatus").unwrap(), "failed");
+    assert!(end
+        .get_str("errorMessage")
+        .unwrap()
+        .contains("answering machine"));
+    let next = end.get_array("next").unwrap();
+    assert_eq!(next.len(), 1, "{next:?}");
+    // 30 minutes after the call ended, by the automation's callback rule.
+    assert_eq!(
+        next[0]
+            .as_document()
+            .unwrap()
+            .get_datetime("scheduledTime")
+            .unwrap()
+            .to_chrono(),
+        "2026-11-29T23:35:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+    // A voicemail still took Twilio's minutes: billed like any completed call.
+    assert_eq!(end.get_f64("billedMinutes").unwrap(), 0.42);
+
+    // The late callback again, and everything else again: nothing moves.
+    let before = (
+        late.call_doc(&app).await,
+        late.scheduled_doc(&app).await,
+        late.callbacks(&app).await,
+    );
+    let (completed, _) = completed_and_machine(&late);
+    deliver(&app, &[machine.clone(), completed, machine]).await;
+    deliver(&app, &answered(&late)).await;
+    assert_eq!(
+        (
+            late.call_doc(&app).await,
+            late.scheduled_doc(&app).await,
+            late.callbacks(&app).await,
+        ),
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_late_machine_answer_calls_back_once_even_against_a_cancelled_next_attempt() {
+    let app = app().await;
+    let call = recording_call(&app).await;
+    let (completed, machine) = completed_and_machine(&call);
+    deliver(&app, &[completed.clone(), machine.clone()]).await;
+    let next = call.callbacks(&app).await;
+    assert_eq!(next.len(), 1);
+
+    // The owner cancels the next attempt; Twilio repeats its callbacks.
+    let owner = heyway_tests::TestUser {
+        id: call.user,
+        token: app.state.tokens.issue(call.user).unwrap(),
+    };
+    let id = next[0].get_object_id("_id").unwrap();
+    let (status, body) = app
+        .delete(&format!("/api/scheduled-calls/{id}"), &owner)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = (call.call_doc(&app).await, call.scheduled_doc(&app).await);
+    deliver(&app, &[machine, completed]).await;
+    let next = call.callbacks(&app).await;
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0].get_str("status").unwrap(), "cancelled");
+    assert_eq!(
+        (call.call_doc(&app).await, call.scheduled_doc(&app).await),
+        before
+    );
+}
+
+#[tokio::test]
+async fn completed_and_machine_at_once_end_failed_with_one_callback() {
+    let app = app().await;
+    let call = recording_call(&app).await;
+    let (completed, machine) = completed_and_machine(&call);
+    let requests = [&completed, &machine, &completed, &machine, &machine];
+    let sends = requests.iter().map(|r| send_twilio(&app, r));
+    for (status, body, _) in futures_util::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let scheduled = call.scheduled_doc(&app).await;
+    assert_eq!(scheduled.get_str("status").unwrap(), "failed");
+    assert_eq!(call.callbacks(&app).await.len(), 1);
+    assert_eq!(
+        call.call_doc(&app).await.get_str("answeredBy").unwrap(),
+        "machine_start"
+    );
+}
+
 #[tokio::test]
 async fn unknown_calls_and_malformed_callbacks_are_refused() {
     let app = app().await;

@@ -1,6 +1,10 @@
 //! `PATCH /api/calls/{id}`: the owner's follow-up on a call. Only these
 //! fields of `analysis` are ever written, with `$set`, so the rest of the
 //! analysis and any field this backend does not know survive.
+//!
+//! The body is read as JSON first (malformed JSON is the extractor's 400);
+//! everything this module refuses is well-formed JSON with values a patch
+//! does not take, so it is a 422 naming the field, as on every route.
 
 use mongodb::bson::{self, doc, Bson, Document};
 use serde::Deserialize;
@@ -14,7 +18,7 @@ use crate::http::input::short_text;
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// What a call's follow-up may be changed to; at least one field. Any
-/// other field is refused (400 naming it).
+/// other field is refused (422 naming it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FollowUpPatch {
@@ -34,16 +38,16 @@ const FIELDS: &str = "followUpDone, followUpNeeded and followUpNote";
 fn flag(field: &str, value: &Value) -> Result<bool> {
     value
         .as_bool()
-        .ok_or_else(|| Error::bad_request(Some(field), format!("{field} must be true or false")))
+        .ok_or_else(|| Error::validation(field, format!("{field} must be true or false")))
 }
 
 impl FollowUpPatch {
-    /// Reads a request body, refusing unknown fields and wrong types with
-    /// a 400 naming the field.
+    /// Reads a parsed request body, refusing unknown fields, wrong types
+    /// and an empty patch with a 422 naming the field.
     pub fn parse(body: &Value) -> Result<Self> {
         let Value::Object(fields) = body else {
-            return Err(Error::bad_request(
-                Some("body"),
+            return Err(Error::validation(
+                "body",
                 format!("expected a JSON object with {FIELDS}"),
             ));
         };
@@ -55,28 +59,22 @@ impl FollowUpPatch {
                 "followUpNote" => {
                     let note = match value {
                         Value::Null => String::new(),
-                        Value::String(text) => {
-                            short_text(key, text, MAX_NOTE_CHARS).map_err(|error| {
-                                Error::bad_request(Some(key), error.body().error.message)
-                            })?
-                        }
-                        _ => {
-                            return Err(Error::bad_request(Some(key), "followUpNote must be text"))
-                        }
+                        Value::String(text) => short_text(key, text, MAX_NOTE_CHARS)?,
+                        _ => return Err(Error::validation(key, "followUpNote must be text")),
                     };
                     patch.follow_up_note = Some(note);
                 }
                 other => {
-                    return Err(Error::bad_request(
-                        Some(other),
+                    return Err(Error::validation(
+                        other,
                         format!("unknown field {other:?}; a call's patch takes {FIELDS}"),
                     ))
                 }
             }
         }
         if patch == Self::default() {
-            return Err(Error::bad_request(
-                Some("body"),
+            return Err(Error::validation(
+                "body",
                 format!("nothing to change: send {FIELDS}"),
             ));
         }
@@ -124,7 +122,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The field a refusal names; every refusal here is a 422.
     fn field(error: Error) -> String {
+        assert_eq!(error.status(), 422, "{error}");
         error.body().error.field.unwrap_or_default()
     }
 
@@ -137,6 +137,10 @@ mod tests {
         assert_eq!(
             field(FollowUpPatch::parse(&json!({ "followUpDone": "yes" })).unwrap_err()),
             "followUpDone"
+        );
+        assert_eq!(
+            field(FollowUpPatch::parse(&json!({ "followUpNeeded": "no" })).unwrap_err()),
+            "followUpNeeded"
         );
         assert_eq!(
             field(FollowUpPatch::parse(&json!({ "followUpNote": 5 })).unwrap_err()),

@@ -1,6 +1,8 @@
 //! The list's and the stats' filters, turned into one MongoDB filter
-//! scoped by `userId`. A filter value the backend cannot read is a 400
-//! naming the parameter; nothing is guessed.
+//! scoped by `userId`. Nothing is guessed: a value that is not acceptable
+//! (unknown status, bad date or flag, unknown contact) is a 422 naming the
+//! parameter, like every other route's rule breaks; only a malformed id is
+//! a 400, as it is everywhere in the API.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -96,10 +98,7 @@ impl DateRange<'_> {
             range.get("$lte").or_else(|| range.get("$lt")),
         ) {
             if from > to {
-                return Err(Error::bad_request(
-                    Some("from"),
-                    "from must not be after to",
-                ));
+                return Err(Error::validation("from", "from must not be after to"));
             }
         }
         Ok((!range.is_empty()).then_some(range))
@@ -114,8 +113,8 @@ fn day(text: &str) -> Option<NaiveDate> {
 /// `next_day` the first instant of the day after.
 fn bound(field: &str, text: &str, next_day: bool) -> Result<bson::DateTime> {
     let invalid = || {
-        Error::bad_request(
-            Some(field),
+        Error::validation(
+            field,
             format!("{field} must be an RFC 3339 date-time or a YYYY-MM-DD date"),
         )
     };
@@ -135,13 +134,13 @@ fn bound(field: &str, text: &str, next_day: bool) -> Result<bson::DateTime> {
     Ok(bson::DateTime::from_chrono(at))
 }
 
-/// `true` or `false`, else a 400 naming `field`.
+/// `true` or `false`, else a 422 naming `field`.
 pub(super) fn boolean(field: &str, text: &str) -> Result<bool> {
     match text.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(Error::bad_request(
-            Some(field),
+        _ => Err(Error::validation(
+            field,
             format!("{field} must be true or false"),
         )),
     }
@@ -151,8 +150,8 @@ pub(super) fn boolean(field: &str, text: &str) -> Result<bool> {
 fn values<'a>(field: &str, text: &'a str) -> Result<Vec<&'a str>> {
     let values: Vec<&str> = text.split(',').map(str::trim).collect();
     if values.iter().any(|value| value.is_empty()) {
-        return Err(Error::bad_request(
-            Some(field),
+        return Err(Error::validation(
+            field,
             format!("{field} must not be empty"),
         ));
     }
@@ -183,8 +182,8 @@ impl CallQuery {
         if let Some(text) = &self.status {
             let wanted = values("status", text)?;
             if let Some(unknown) = wanted.iter().find(|value| !STATUSES.contains(value)) {
-                return Err(Error::bad_request(
-                    Some("status"),
+                return Err(Error::validation(
+                    "status",
                     format!(
                         "unknown status {unknown:?}; status must be one of {}",
                         STATUSES.join(", ")
@@ -196,9 +195,7 @@ impl CallQuery {
         if let Some(text) = &self.category {
             let wanted = values("category", text)?;
             for value in &wanted {
-                short_text("category", value, MAX_CATEGORY_CHARS).map_err(|error| {
-                    Error::bad_request(Some("category"), error.body().error.message)
-                })?;
+                short_text("category", value, MAX_CATEGORY_CHARS)?;
             }
             filter.insert("analysis.category", one_or_in(wanted));
         }
@@ -248,7 +245,7 @@ async fn contact_filter(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Docu
     let contact: Contact = owned::find(db, user_id, id, "contact")
         .await
         .map_err(|error| match error {
-            Error::NotFound { .. } => Error::bad_request(Some("contactId"), "no such contact"),
+            Error::NotFound { .. } => Error::validation("contactId", "no such contact"),
             other => other,
         })?;
     // The number as the contact holds it, and every form production may
@@ -278,8 +275,7 @@ async fn contact_filter(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Docu
 /// A participant whose name contains `text`, or, when `text` looks like a
 /// phone number, whose number contains its digits.
 fn search_filter(text: &str) -> Result<Option<Document>> {
-    let text = short_text("search", text, MAX_SEARCH_CHARS)
-        .map_err(|error| Error::bad_request(Some("search"), error.body().error.message))?;
+    let text = short_text("search", text, MAX_SEARCH_CHARS)?;
     if text.is_empty() {
         return Ok(None);
     }
@@ -329,7 +325,7 @@ mod tests {
         }
         .filter()
         .unwrap_err();
-        assert_eq!(err.status(), 400);
+        assert_eq!(err.status(), 422);
         assert_eq!(err.body().error.field.as_deref(), Some("from"));
         let err = DateRange {
             from: Some("2025-09-17"),
@@ -338,7 +334,9 @@ mod tests {
         .filter()
         .unwrap_err();
         assert_eq!(err.body().error.field.as_deref(), Some("from"));
+        assert_eq!(err.status(), 422);
         let err = boolean("inbound", "yes").unwrap_err();
+        assert_eq!(err.status(), 422);
         assert_eq!(err.body().error.field.as_deref(), Some("inbound"));
     }
 

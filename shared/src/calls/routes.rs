@@ -35,9 +35,9 @@ pub fn routes() -> ApiRouter {
     params(CallQuery),
     responses(
         (status = 200, description = "One page of calls", body = Paged<CallSummary>),
-        (status = 400, description = "A filter the API cannot read (unknown status, bad date, flag or id, unknown contact); `field` names it", body = ErrorBody),
+        (status = 400, description = "Malformed `automationId` or `contactId`; `field` names it", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 422, description = "Bad page or limit", body = ErrorBody),
+        (status = 422, description = "A filter value that is not acceptable (unknown status, empty value, bad date or flag, `from` after `to`, unknown contact, category or search too long) or a bad page or limit; `field` names it", body = ErrorBody),
     )
 )]
 async fn list_calls(
@@ -95,8 +95,9 @@ async fn call_now(
     params(StatsQuery),
     responses(
         (status = 200, description = "The user's call numbers", body = CallStats),
-        (status = 400, description = "Bad date, flag or automation id; `field` names it", body = ErrorBody),
+        (status = 400, description = "Malformed `automationId`", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "Bad date or flag, or `from` after `to`; `field` names it", body = ErrorBody),
     )
 )]
 async fn call_stats(
@@ -148,9 +149,10 @@ async fn get_call(
     request_body = FollowUpPatch,
     responses(
         (status = 200, description = "The call as it now is", body = CallDetail),
-        (status = 400, description = "Malformed id or JSON, an unknown field, a wrong type or an empty patch; `field` names it", body = ErrorBody),
+        (status = 400, description = "Malformed id or JSON, or not a JSON body", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such call of this user", body = ErrorBody),
+        (status = 422, description = "Not an object, an unknown field, a wrong type, a note too long or an empty patch; `field` names it", body = ErrorBody),
     )
 )]
 async fn patch_call(

@@ -25,6 +25,7 @@ pub mod node_json;
 pub mod post_call;
 pub mod public_url;
 pub mod routes;
+pub mod scheduled_end;
 pub mod signing_keys;
 pub mod status;
 pub mod voice;

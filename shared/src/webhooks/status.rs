@@ -3,23 +3,24 @@
 //! Each callback is applied with conditional updates, so callbacks that
 //! arrive repeated, out of order or at once leave one answer: a status
 //! only moves forward ([`super::call_status`]), the first final status
-//! stays, the scheduled call ends once (only a `processing` one moves),
-//! "Call Completed" is published by the one callback whose update made the
-//! call final, and [`schedule_callback`] is idempotent (one attempt per
-//! contact, due time and attempt number, by the `dedupeKey` index).
+//! and the first `answeredBy` stay, the scheduled call ends once with the
+//! call's outcome, even when the answering machine is reported after
+//! `completed` ([`super::scheduled_end`]), "Call Completed" is published
+//! by the one callback whose update made the call final, and the next
+//! attempt is recorded once (one per contact, due time and attempt
+//! number, by the `dedupeKey` index).
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson};
+use mongodb::bson::{self, doc, oid::ObjectId};
 
-use super::call_status::{self, is_final, replaceable_by, scheduled_outcome};
+use super::call_status::{self, is_final, replaceable_by};
+use super::scheduled_end::end_scheduled_call;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{CallEvent, Events, CALL_COMPLETED};
-use crate::model::scheduled_call::status as scheduled;
-use crate::model::{Call, Record, ScheduledCall};
+use crate::model::{Call, Record};
 use crate::schedule::CallOutcome;
-use crate::scheduled_calls::{schedule_callback, Callback};
-use crate::store;
+use crate::scheduled_calls::Callback;
 
 /// The fields of a status callback we use (Twilio sends more).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -127,7 +128,9 @@ pub async fn apply_status(
         }
     }
     if let Some(answered_by) = &callback.answered_by {
-        // The first answer stays: a repeat cannot change the outcome.
+        // The first answer stays: a repeat cannot change the outcome. It
+        // may come after the final status (AMD's own callback is not
+        // ordered with the others); the outcome below then reads it.
         calls
             .update_one(
                 doc! { "_id": call_id, "answeredBy": { "$exists": false } },
@@ -169,6 +172,8 @@ pub async fn apply_status(
         scheduled_status: None,
         callback: None,
     };
+    // Also for a callback that only brings `answeredBy` to a final call:
+    // a machine answer then turns an answered end into an unanswered one.
     if is_final(&status) {
         let answered_by = current.get_str("answeredBy").ok();
         let outcome = CallOutcome::from_twilio(&status, answered_by);
@@ -177,7 +182,7 @@ pub async fn apply_status(
             .map_or(now, |t| t.to_chrono());
         if let Ok(scheduled_id) = current.get_object_id("scheduledCallId") {
             let (scheduled_status, callback) =
-                end_scheduled_call(db, scheduled_id, outcome, ended_at).await?;
+                end_scheduled_call(db, scheduled_id, call_id, outcome, ended_at).await?;
             applied.scheduled_status = scheduled_status;
             applied.callback = callback;
         }
@@ -188,42 +193,6 @@ pub async fn apply_status(
         }
     }
     Ok(applied)
-}
-
-/// Ends the scheduled call (only if still `processing`) and, for an
-/// unanswered call that ended it, asks for the next attempt. Run on every
-/// final callback, so a webhook that died half-way is finished by a repeat;
-/// both steps are idempotent.
-async fn end_scheduled_call(
-    db: &Db,
-    id: ObjectId,
-    outcome: CallOutcome,
-    ended_at: DateTime<Utc>,
-) -> Result<(Option<String>, Option<Callback>)> {
-    let (final_status, message) = scheduled_outcome(outcome);
-    let message = message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
-    db.raw(ScheduledCall::COLLECTION)
-        .update_one(
-            doc! { "_id": id, "status": scheduled::PROCESSING },
-            doc! {
-                "$set": {
-                    "status": final_status,
-                    "errorMessage": message,
-                    "updatedAt": bson::DateTime::now(),
-                },
-                "$unset": { "leaseUntil": "" },
-            },
-        )
-        .await?;
-    let Some(ended) = store::find_by_id::<ScheduledCall>(db, id).await? else {
-        return Ok((None, None));
-    };
-    let callback = if outcome.wants_callback() && ended.status == scheduled::FAILED {
-        schedule_callback(db, &ended, outcome, ended_at).await?
-    } else {
-        None
-    };
-    Ok((Some(ended.status), callback))
 }
 
 /// The call a request names in `callId`: 24 hex digits.
