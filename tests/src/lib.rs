@@ -11,6 +11,7 @@ pub mod elevenlabs_api;
 pub mod fake_server;
 pub mod legacy;
 pub mod moto;
+pub mod recordings;
 pub mod stack;
 pub mod stripe_api;
 pub mod twilio_api;

@@ -1,86 +1,12 @@
 //! `/api/recordings`: upload URL → PUT → register → playback through the
-//! local store, validation, tenant isolation and the in-use conflict,
-//! against a real database.
+//! local store, validation and tenant isolation, against a real database.
+//! What a delete removes (and the in-use conflict) is `recordings_delete`.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use heyway_tests::{error_field, test_config, TestApp, TestUser};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use heyway_tests::recordings::{app, raw, register, upload};
+use heyway_tests::{error_field, test_config, TestApp};
 use mongodb::bson::{doc, oid::ObjectId, Bson};
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-async fn app(dir: &tempfile::TempDir) -> TestApp {
-    let dir = dir.path().to_str().expect("utf-8 temp dir").to_string();
-    TestApp::with_config(test_config(&[
-        ("RECORDINGS_STORE", "local"),
-        ("RECORDINGS_LOCAL_DIR", &dir),
-    ]))
-    .await
-}
-
-/// The path and query of an absolute URL our router serves.
-fn local_path(url: &str) -> String {
-    let rest = url.split_once("://").expect("absolute URL").1;
-    rest[rest.find('/').expect("a path")..].to_string()
-}
-
-async fn raw(app: &TestApp, method: Method, url: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
-    let request = Request::builder()
-        .method(method)
-        .uri(local_path(url))
-        .header("content-type", "audio/mpeg")
-        .body(Body::from(body))
-        .expect("request");
-    let response = app.router.clone().oneshot(request).await.expect("router");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, bytes.to_vec())
-}
-
-/// Asks for an upload URL, PUTs `audio` to it and returns the `filePath`.
-async fn upload(app: &TestApp, user: &TestUser, audio: &[u8]) -> String {
-    let (status, body) = app
-        .post(
-            "/api/recordings/upload-url",
-            user,
-            json!({ "fileName": "greeting.mp3", "contentType": "audio/mpeg" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let file_path = body["filePath"].as_str().unwrap().to_string();
-    assert!(
-        file_path.starts_with(&format!("local://recordings/{}/", user.id.to_hex())),
-        "{file_path}"
-    );
-    assert!(chrono::DateTime::parse_from_rfc3339(body["expiresAt"].as_str().unwrap()).is_ok());
-    let (status, _) = raw(
-        app,
-        Method::PUT,
-        body["uploadUrl"].as_str().unwrap(),
-        audio.to_vec(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    file_path
-}
-
-async fn register(app: &TestApp, user: &TestUser, name: &str, path: &str) -> Value {
-    let (status, body) = app
-        .post(
-            "/api/recordings",
-            user,
-            json!({ "name": name, "filePath": path, "duration": 12.5 }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
 
 #[tokio::test]
 async fn upload_register_play_list_and_delete() {
@@ -261,47 +187,6 @@ async fn another_tenant_sees_nothing() {
     let (status, _) = app.send(Method::GET, "/api/recordings", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.count("recordings").await, 1);
-}
-
-#[tokio::test]
-async fn delete_refuses_while_an_active_automation_plays_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
-    let user = app.user("Jordan Madeup").await;
-    let path = upload(&app, &user, b"audio").await;
-    let created = register(&app, &user, "Oil change", &path).await;
-    let id = created["id"].as_str().unwrap().to_string();
-    let automation = app
-        .insert_raw(
-            "automations",
-            &[doc! {
-                "_id": ObjectId::new(), "userId": user.id, "name": "Oil change follow-up", "isActive": true,
-                "callMode": "recording", "audioMessage": &id,
-            }],
-        )
-        .await[0];
-
-    let (status, body) = app.delete(&format!("/api/recordings/{id}"), &user).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Oil change follow-up"),
-        "{body}"
-    );
-    assert_eq!(app.count("recordings").await, 1);
-
-    app.db
-        .raw("automations")
-        .update_one(
-            doc! { "_id": automation },
-            doc! { "$set": { "isActive": false } },
-        )
-        .await
-        .unwrap();
-    let (status, body) = app.delete(&format!("/api/recordings/{id}"), &user).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 }
 
 #[tokio::test]

@@ -84,7 +84,8 @@ pub(super) async fn get_recording(
     Ok(Json(service::detail(&storage, &recording).await))
 }
 
-/// Deletes a recording no active automation plays.
+/// Deletes a recording no active automation plays, and the audio it
+/// stored under the caller's prefix.
 #[utoipa::path(
     delete,
     path = "/api/recordings/{id}",
@@ -92,7 +93,7 @@ pub(super) async fn get_recording(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The recording's 24-hex id")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted, with the audio it owned"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such recording of the caller's", body = ErrorBody),
@@ -106,7 +107,7 @@ pub(super) async fn delete_recording(
 ) -> Result<StatusCode> {
     let id = object_id("id", &id)?;
     let storage = Storage::from_config(&state.config);
-    service::delete(&state.db, &storage, auth.user_id, id).await?;
+    service::delete(&state.db, &storage, &state.http, auth.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

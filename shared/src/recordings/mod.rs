@@ -8,12 +8,14 @@
 //!   owner's id (the dialer calls [`play_url`]);
 //! - `tts`: text to speech; `mp3`: its duration; `prompt`: the
 //!   `professionalPrompt` of recording-then-AI calls;
+//! - `removal`: the audio a deleted recording takes with it;
 //! - `handlers`: the thin HTTP layer; `files`: the local store's route.
 
 mod files;
 mod handlers;
 pub mod mp3;
 pub mod prompt;
+mod removal;
 mod service;
 pub mod storage;
 pub mod tts;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::prompt::professional_prompt;
+use super::removal;
 use super::storage::{valid_key, Location, Playback, Storage, StoreKind, KEY_PREFIX};
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::db::Db;
@@ -258,8 +259,17 @@ pub(super) fn blank(
 }
 
 /// Deletes the caller's recording, unless an active automation plays it
-/// (409 naming the automation). A local file is removed with it.
-pub async fn delete(db: &Db, storage: &Storage, user_id: ObjectId, id: ObjectId) -> Result<()> {
+/// (409 naming the automation), and then the audio objects it owns
+/// (`removal`): those under the caller's own prefix that no other
+/// recording of theirs names. Once the document is gone the request
+/// succeeds even if the store does not: the failure is logged.
+pub async fn delete(
+    db: &Db,
+    storage: &Storage,
+    http: &reqwest::Client,
+    user_id: ObjectId,
+    id: ObjectId,
+) -> Result<()> {
     let recording = find(db, user_id, id).await?;
     let using = db
         .raw(Automation::COLLECTION)
@@ -286,14 +296,6 @@ pub async fn delete(db: &Db, storage: &Storage, user_id: ObjectId, id: ObjectId)
     if result.deleted_count == 0 {
         return Err(not_found());
     }
-    if let Some(Location::Local { key }) = recording
-        .file_path
-        .as_deref()
-        .and_then(|p| storage.own_location(p))
-    {
-        if let Err(error) = tokio::fs::remove_file(storage.local_dir().join(&key)).await {
-            tracing::warn!(%error, key, "could not remove a deleted recording's file");
-        }
-    }
+    removal::remove_audio(db, storage, http, &recording).await;
     Ok(())
 }
