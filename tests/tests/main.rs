@@ -30,6 +30,7 @@ mod openapi;
 mod plan_limits;
 mod reconcile;
 mod recordings;
+mod recordings_delete;
 mod round_trip;
 mod sandbox;
 mod scheduled_calls_api;

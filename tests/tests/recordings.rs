@@ -326,16 +326,15 @@ async fn text_to_speech_stores_audio_with_its_real_duration() {
 
 #[tokio::test]
 async fn s3_store_signs_put_and_get_urls() {
-    // Only this test reads the AWS variables.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE");
-    std::env::set_var(
-        "AWS_SECRET_ACCESS_KEY",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    );
-    std::env::set_var("AWS_REGION", "us-east-1");
     let app = TestApp::with_config(test_config(&[
         ("RECORDINGS_STORE", "s3"),
         ("RECORDINGS_BUCKET", "made-up-recordings"),
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_REGION", "us-east-1"),
     ]))
     .await;
     let user = app.user("Sasha Madeup").await;

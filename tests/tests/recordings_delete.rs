@@ -289,12 +289,6 @@ mod s3 {
     /// An app whose recordings live in a moto bucket.
     async fn app() -> TestApp {
         let endpoint = heyway_tests::moto::endpoint().await;
-        // Only this test binary's S3 tests read the AWS variables.
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_ENDPOINT_URL", endpoint);
-        std::env::set_var("AWS_ALLOW_HTTP", "true");
         let status = reqwest::Client::new()
             .put(format!("{endpoint}/{BUCKET}"))
             .send()
@@ -308,6 +302,11 @@ mod s3 {
         TestApp::with_config(test_config(&[
             ("RECORDINGS_STORE", "s3"),
             ("RECORDINGS_BUCKET", BUCKET),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ALLOW_HTTP", "true"),
         ]))
         .await
     }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use axum::http::Method;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::client::{
     ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
     HttpService,
@@ -45,6 +45,23 @@ const GCS_KEY_VARS: [&str; 4] = [
     "GOOGLE_APPLICATION_CREDENTIALS",
 ];
 
+/// The AWS variables the S3 store reads (credentials, region, endpoint),
+/// taken through the configuration lookup rather than straight from the
+/// process environment, so tests (and tools) can give them per instance.
+/// On Lambda the runtime sets the credentials and region variables.
+const S3_VARS: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
+
 /// `RECORDINGS_STORE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreKind {
@@ -66,6 +83,8 @@ pub struct StorageConfig {
     /// A GCS service-account key is configured (`GOOGLE_SERVICE_ACCOUNT_KEY`,
     /// `GOOGLE_APPLICATION_CREDENTIALS`, …): legacy `gs://` paths can be signed.
     pub gcs_credentials: bool,
+    /// The `AWS_*` settings the S3 store is built with ([`S3_VARS`]).
+    pub s3_settings: Vec<(&'static str, String)>,
 }
 
 impl StorageConfig {
@@ -97,6 +116,10 @@ impl StorageConfig {
             local_dir: non_empty("RECORDINGS_LOCAL_DIR")
                 .map_or_else(|| PathBuf::from(".data/recordings"), PathBuf::from),
             gcs_credentials: GCS_KEY_VARS.iter().any(|key| non_empty(key).is_some()),
+            s3_settings: S3_VARS
+                .iter()
+                .filter_map(|key| non_empty(key).map(|value| (*key, value)))
+                .collect(),
         })
     }
 }
@@ -108,6 +131,7 @@ impl Default for StorageConfig {
             bucket: None,
             local_dir: PathBuf::from(".data/recordings"),
             gcs_credentials: false,
+            s3_settings: Vec::new(),
         }
     }
 }
@@ -306,7 +330,7 @@ impl Storage {
                         "S3 bucket {bucket} is not this server's recordings bucket"
                     )));
                 }
-                let store = s3(bucket)?;
+                let store = s3(&self.config, bucket)?;
                 signed(&store, method, key, ttl).await?
             }
             Location::Gcs { bucket, key } => {
@@ -359,8 +383,14 @@ fn local_token(secret: &[u8], method: &str, key: &str, expires: i64) -> String {
     }
 }
 
-fn s3(bucket: &str) -> Result<AmazonS3> {
-    AmazonS3Builder::from_env()
+fn s3(config: &StorageConfig, bucket: &str) -> Result<AmazonS3> {
+    let mut builder = AmazonS3Builder::new();
+    for (key, value) in &config.s3_settings {
+        if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+            builder = builder.with_config(key, value);
+        }
+    }
+    builder
         .with_bucket_name(bucket)
         .with_http_connector(NoTransport)
         .build()
