@@ -6,7 +6,8 @@
 //! - `heyway demo`: a demo owner's first calls against the telephony sandbox.
 //!
 //! Without `TWILIO_ACCOUNT_SID`, `serve` runs the telephony sandbox
-//! (`sandbox.rs`, docs/sandbox.md): no real calls are placed.
+//! (`sandbox.rs`, docs/sandbox.md): no real calls are placed. Without
+//! `STRIPE_SECRET_KEY`, the Stripe sandbox: nothing is charged.
 
 mod demo;
 mod sandbox;
@@ -191,6 +192,7 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     }
     let port = config.port;
     let telephony_sandbox = sandbox::configure(&mut config)?;
+    let stripe_sandbox = sandbox::configure_stripe(&mut config)?;
     let queue = start_local_dialer(local_dialer(&db, &config)?);
     if config.evaluator_enabled {
         tokio::spawn(evaluator_tick(
@@ -204,6 +206,14 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     let mut app = http::router(AppState::new(db, config)?.with_dial_queue(queue));
     if let Some(telephony_sandbox) = telephony_sandbox {
         app = app.nest(heyway::sandbox::MOUNT, telephony_sandbox.router());
+    }
+    if let Some(stripe_sandbox) = stripe_sandbox {
+        let mount = format!(
+            "{}{}",
+            heyway::sandbox::MOUNT,
+            heyway::sandbox::stripe::STRIPE_PATH
+        );
+        app = app.nest(&mount, stripe_sandbox.router());
     }
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await

@@ -1,10 +1,12 @@
 //! `heyway serve` without Twilio credentials: the telephony sandbox
 //! answers Twilio's and ElevenLabs' APIs under `/sandbox`, and the
-//! configuration points the real clients at it.
+//! configuration points the real clients at it. Without a Stripe secret
+//! key, likewise the Stripe sandbox under `/sandbox/stripe`.
 
 use heyway::sandbox::settings::{
     DEV_ACCOUNT_SID, DEV_AGENT_ID, DEV_AUTH_TOKEN, DEV_ELEVENLABS_API_KEY, DEV_WEBHOOK_SECRET,
 };
+use heyway::sandbox::stripe::{self, StripeSandbox};
 use heyway::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
 use heyway::Config;
 
@@ -72,6 +74,29 @@ pub fn configure(config: &mut Config) -> anyhow::Result<Option<Sandbox>> {
     Ok(Some(Sandbox::new(settings)))
 }
 
+/// The Stripe sandbox, when `STRIPE_SECRET_KEY` is unset, with `config`
+/// changed to use it ([`stripe::configure`]): its webhooks go to
+/// `WEBHOOK_BASE_URL`, else this server.
+pub fn configure_stripe(config: &mut Config) -> anyhow::Result<Option<StripeSandbox>> {
+    let origin = format!("http://127.0.0.1:{}", config.port);
+    let webhook_base = config.webhook_base_url.clone().unwrap_or(origin.clone());
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()?;
+    let Some(sandbox) = stripe::configure(&mut config.stripe, &origin, &webhook_base, http) else {
+        return Ok(None);
+    };
+    let settings = sandbox.settings();
+    tracing::warn!(
+        stripe = %config.stripe.api_base_url,
+        webhooks = %settings.webhook_url,
+        price = %settings.price_id,
+        "STRIPE_SECRET_KEY is not set: STRIPE SANDBOX ON. Nothing is charged; \
+         visiting a checkout URL pays it (see docs/sandbox.md)"
+    );
+    Ok(Some(sandbox))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +144,53 @@ mod tests {
         assert_eq!(
             sandbox.settings().elevenlabs_webhook_secret,
             DEV_WEBHOOK_SECRET
+        );
+    }
+
+    #[test]
+    fn stripe_sandbox_off_when_a_secret_key_is_configured() {
+        let mut cfg = config(&[("STRIPE_SECRET_KEY", "sk_test_mine")]);
+        assert!(configure_stripe(&mut cfg).unwrap().is_none());
+        assert_eq!(cfg.stripe.api_base_url, "https://api.stripe.com");
+        assert_eq!(cfg.stripe.success_url, None);
+    }
+
+    #[test]
+    fn stripe_sandbox_points_the_client_at_itself() {
+        let mut cfg = config(&[
+            ("PORT", "4000"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_mine"),
+            ("STRIPE_SUCCESS_URL", "http://localhost:5173/billing/done"),
+            ("WEBHOOK_BASE_URL", "https://hooks.heyway.test"),
+        ]);
+        let sandbox = configure_stripe(&mut cfg).unwrap().unwrap();
+        let stripe = &cfg.stripe;
+        assert_eq!(stripe.api_base_url, "http://127.0.0.1:4000/sandbox/stripe");
+        assert_eq!(
+            stripe.secret_key.as_deref(),
+            Some(stripe::settings::DEV_SECRET_KEY)
+        );
+        assert_eq!(stripe.webhook_secret.as_deref(), Some("whsec_mine"));
+        assert_eq!(sandbox.settings().webhook_secret, "whsec_mine");
+        assert_eq!(
+            stripe.price_id.as_deref(),
+            Some(stripe::settings::DEV_PRICE_ID)
+        );
+        assert_eq!(
+            stripe.success_url.as_deref(),
+            Some("http://localhost:5173/billing/done")
+        );
+        assert_eq!(
+            stripe.cancel_url.as_deref(),
+            Some("http://127.0.0.1:4000/sandbox/stripe/pages/canceled")
+        );
+        assert_eq!(
+            stripe.portal_return_url.as_deref(),
+            Some("http://127.0.0.1:4000/sandbox/stripe/pages/returned")
+        );
+        assert_eq!(
+            sandbox.settings().webhook_url,
+            "https://hooks.heyway.test/webhooks/stripe"
         );
     }
 }

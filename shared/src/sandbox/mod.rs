@@ -19,6 +19,9 @@
 //!   (caller ID validation; [`caller_ids_api`])
 //! - `GET /calls`: the calls played so far ([`PlayedCall`]).
 //!
+//! Stripe has a sandbox of its own, [`stripe`], mounted beside this one
+//! at `/sandbox/stripe` when `STRIPE_SECRET_KEY` is unset.
+//!
 //! [`CallsClient`]: crate::twilio::CallsClient
 //! [`ElevenLabsClient`]: crate::elevenlabs::ElevenLabsClient
 
@@ -29,6 +32,7 @@ pub mod log;
 pub mod outcome;
 mod play;
 pub mod settings;
+pub mod stripe;
 mod twilio_api;
 pub mod twiml;
 
