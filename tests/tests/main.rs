@@ -5,6 +5,7 @@
 mod auth;
 mod automations_api;
 mod billing;
+mod billing_sandbox;
 mod callbacks;
 mod caller_ids;
 mod calls_api;
