@@ -217,15 +217,7 @@ mod tests {
     const NOW: i64 = 1_780_000_000;
 
     fn settings() -> StripeSandboxSettings {
-        StripeSandboxSettings {
-            secret_key: "sk_test_x".into(),
-            webhook_secret: "whsec_x".into(),
-            webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
-            public_url: "http://127.0.0.1:9/sandbox/stripe".into(),
-            price_id: "price_plan".into(),
-            meter_event_name: "call_minutes".into(),
-            http: reqwest::Client::new(),
-        }
+        StripeSandboxSettings::for_tests()
     }
 
     fn params(pairs: &[(&str, &str)]) -> Params {

@@ -32,3 +32,19 @@ pub struct StripeSandboxSettings {
     /// Delivers the events.
     pub http: reqwest::Client,
 }
+
+#[cfg(test)]
+impl StripeSandboxSettings {
+    /// Settings for unit tests: events go to a closed port.
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            secret_key: "sk_test_x".into(),
+            webhook_secret: "whsec_x".into(),
+            webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
+            public_url: "http://127.0.0.1:9/sandbox/stripe".into(),
+            price_id: "price_plan".into(),
+            meter_event_name: "call_minutes".into(),
+            http: reqwest::Client::new(),
+        }
+    }
+}
