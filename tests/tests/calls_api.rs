@@ -807,3 +807,50 @@ async fn stats_count_categories_statuses_answers_follow_ups_and_minutes() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn bare_days_are_the_owners_days() {
+    let app = TestApp::new().await;
+    let user = app.user("West Coast Owner").await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": { "timezone": "America/Los_Angeles" } },
+        )
+        .await
+        .unwrap();
+    let ids_in_order = insert(
+        &app,
+        &[
+            // 22:30 on the 15th in Los Angeles.
+            call(user.id, "2026-11-16T06:30:00Z", doc! {}),
+            // 08:00 on the 16th.
+            call(user.id, "2026-11-16T16:00:00Z", doc! {}),
+            // 23:30 on the 16th, already the 17th in UTC.
+            call(user.id, "2026-11-17T07:30:00Z", doc! {}),
+            // 00:30 on the 17th.
+            call(user.id, "2026-11-17T08:30:00Z", doc! {}),
+        ],
+    )
+    .await;
+    assert_eq!(
+        ids(&app, &user, "?from=2026-11-16&to=2026-11-16").await,
+        vec![ids_in_order[2].clone(), ids_in_order[1].clone()]
+    );
+    // An instant is an instant, whatever the zone.
+    assert_eq!(
+        ids(
+            &app,
+            &user,
+            "?from=2026-11-16T06:00:00Z&to=2026-11-16T07:00:00Z"
+        )
+        .await,
+        vec![ids_in_order[0].clone()]
+    );
+    let (status, stats) = app
+        .get("/api/calls/stats?from=2026-11-16&to=2026-11-16", &user)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["totalCalls"], 2, "{stats}");
+}

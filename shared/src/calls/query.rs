@@ -4,7 +4,8 @@
 //! parameter, like every other route's rule breaks; only a malformed id is
 //! a 400, as it is everywhere in the API.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +14,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::http::input::short_text;
-use crate::model::Contact;
+use crate::model::{Contact, Record, User};
 use crate::regex_escape::escape_regex;
 use crate::{owned, phone};
 
@@ -55,10 +56,10 @@ pub struct CallQuery {
     /// `true`: only inbound calls; `false`: only outbound ones.
     pub inbound: Option<String>,
     /// Only calls created at or after this instant: RFC 3339, or
-    /// `YYYY-MM-DD` for the start of that day (UTC).
+    /// `YYYY-MM-DD` for the start of that day in the user's timezone.
     pub from: Option<String>,
     /// Only calls created at or before this instant: RFC 3339, or
-    /// `YYYY-MM-DD` for the whole of that day (UTC).
+    /// `YYYY-MM-DD` for the whole of that day in the user's timezone.
     pub to: Option<String>,
     /// Only calls with this contact (id): by the call's contact, or by
     /// the contact's number among the participants (older calls).
@@ -72,24 +73,47 @@ pub struct CallQuery {
 }
 
 /// The date range parameters, shared with the stats.
-#[derive(Clone, Debug, Default)]
+///
+/// A bare `YYYY-MM-DD` is a day on the owner's calendar: "calls on the
+/// 16th" for a business in Los Angeles runs from 07:00Z on the 16th to
+/// 07:00Z on the 17th, not midnight to midnight UTC.
+#[derive(Clone, Debug)]
 pub struct DateRange<'a> {
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
+    /// The zone bare days are read in: the user's, else UTC.
+    pub zone: Tz,
 }
 
-impl DateRange<'_> {
+impl<'a> DateRange<'a> {
+    /// The range for `user_id`: the user's timezone is read only when a
+    /// bound is a bare day.
+    pub async fn for_user(
+        db: &Db,
+        user_id: ObjectId,
+        from: Option<&'a str>,
+        to: Option<&'a str>,
+    ) -> Result<DateRange<'a>> {
+        let needs_zone = from.into_iter().chain(to).any(|text| day(text).is_some());
+        let zone = if needs_zone {
+            user_zone(db, user_id).await?
+        } else {
+            Tz::UTC
+        };
+        Ok(DateRange { from, to, zone })
+    }
+
     /// `{$gte, $lte}` on `createdAt`, or `None` without bounds.
     pub fn filter(&self) -> Result<Option<Document>> {
         let mut range = Document::new();
         if let Some(from) = self.from {
-            range.insert("$gte", bound("from", from, false)?);
+            range.insert("$gte", bound("from", from, false, self.zone)?);
         }
         if let Some(to) = self.to {
             let (op, at) = match day(to) {
                 // The whole day: before the next one begins.
-                Some(_) => ("$lt", bound("to", to, true)?),
-                None => ("$lte", bound("to", to, false)?),
+                Some(_) => ("$lt", bound("to", to, true, self.zone)?),
+                None => ("$lte", bound("to", to, false, self.zone)?),
             };
             range.insert(op, at);
         }
@@ -105,13 +129,40 @@ impl DateRange<'_> {
     }
 }
 
+/// The user's IANA zone (`users.timezone`), UTC when unset or unknown.
+async fn user_zone(db: &Db, user_id: ObjectId) -> Result<Tz> {
+    let user = db
+        .raw(User::COLLECTION)
+        .find_one(doc! { "_id": user_id })
+        .projection(doc! { "timezone": 1 })
+        .await?;
+    Ok(user
+        .as_ref()
+        .and_then(|user| user.get_str("timezone").ok())
+        .and_then(|zone| zone.trim().parse::<Tz>().ok())
+        .unwrap_or(Tz::UTC))
+}
+
+/// The first instant of `day` in `zone`. Where the clocks skip midnight
+/// (a few zones start summer time at 00:00) the day begins an hour later.
+fn start_of(day: NaiveDate, zone: Tz) -> Option<DateTime<Utc>> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|at| at.with_timezone(&Utc))
+}
+
 fn day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
-/// `text` as an instant; a bare day is its first instant, or with
-/// `next_day` the first instant of the day after.
-fn bound(field: &str, text: &str, next_day: bool) -> Result<bson::DateTime> {
+/// `text` as an instant; a bare day is its first instant in `zone`, or
+/// with `next_day` the first instant of the day after.
+fn bound(field: &str, text: &str, next_day: bool, zone: Tz) -> Result<bson::DateTime> {
     let invalid = || {
         Error::validation(
             field,
@@ -125,7 +176,7 @@ fn bound(field: &str, text: &str, next_day: bool) -> Result<bson::DateTime> {
             } else {
                 day
             };
-            day.and_hms_opt(0, 0, 0).ok_or_else(invalid)?.and_utc()
+            start_of(day, zone).ok_or_else(invalid)?
         }
         None => DateTime::parse_from_rfc3339(text.trim())
             .map_err(|_| invalid())?
@@ -217,10 +268,8 @@ impl CallQuery {
         if let Some(text) = &self.inbound {
             filter.insert("isInbound", flag(boolean("inbound", text)?));
         }
-        let range = DateRange {
-            from: self.from.as_deref(),
-            to: self.to.as_deref(),
-        };
+        let range =
+            DateRange::for_user(db, user_id, self.from.as_deref(), self.to.as_deref()).await?;
         if let Some(range) = range.filter()? {
             filter.insert("createdAt", range);
         }
@@ -304,6 +353,7 @@ mod tests {
         let range = DateRange {
             from: Some("2025-09-16"),
             to: Some("2025-09-16"),
+            zone: Tz::UTC,
         }
         .filter()
         .unwrap()
@@ -318,10 +368,52 @@ mod tests {
     }
 
     #[test]
+    fn days_are_the_owners_days() {
+        let range = DateRange {
+            from: Some("2025-09-16"),
+            to: Some("2025-09-16"),
+            zone: chrono_tz::America::Los_Angeles,
+        }
+        .filter()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            range,
+            doc! {
+                "$gte": bson::DateTime::from_chrono("2025-09-16T07:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+                "$lt": bson::DateTime::from_chrono("2025-09-17T07:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+            }
+        );
+        // The day summer time starts is 23 hours long.
+        let spring = DateRange {
+            from: Some("2025-03-09"),
+            to: Some("2025-03-09"),
+            zone: chrono_tz::America::Los_Angeles,
+        }
+        .filter()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            spring,
+            doc! {
+                "$gte": bson::DateTime::from_chrono("2025-03-09T08:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+                "$lt": bson::DateTime::from_chrono("2025-03-10T07:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+            }
+        );
+        // Where midnight is skipped, the day starts at 01:00.
+        let skipped = start_of(
+            NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(),
+            chrono_tz::America::Asuncion,
+        );
+        assert!(skipped.is_some());
+    }
+
+    #[test]
     fn bad_dates_and_flags_name_the_parameter() {
         let err = DateRange {
             from: Some("yesterday"),
             to: None,
+            zone: Tz::UTC,
         }
         .filter()
         .unwrap_err();
@@ -330,6 +422,7 @@ mod tests {
         let err = DateRange {
             from: Some("2025-09-17"),
             to: Some("2025-09-16T12:00:00Z"),
+            zone: Tz::UTC,
         }
         .filter()
         .unwrap_err();

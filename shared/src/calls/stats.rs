@@ -27,10 +27,10 @@ const ANSWERED_STATUSES: [&str; 2] = ["in-progress", "completed"];
 #[serde(rename_all = "camelCase")]
 pub struct StatsQuery {
     /// Only calls created at or after this instant: RFC 3339, or
-    /// `YYYY-MM-DD` for the start of that day (UTC).
+    /// `YYYY-MM-DD` for the start of that day in the user's timezone.
     pub from: Option<String>,
     /// Only calls created at or before this instant: RFC 3339, or
-    /// `YYYY-MM-DD` for the whole of that day (UTC).
+    /// `YYYY-MM-DD` for the whole of that day in the user's timezone.
     pub to: Option<String>,
     /// Only calls of this automation (id).
     pub automation_id: Option<String>,
@@ -61,12 +61,10 @@ pub struct CallStats {
 }
 
 impl StatsQuery {
-    fn filter(&self, user_id: ObjectId) -> Result<Document> {
+    async fn filter(&self, db: &Db, user_id: ObjectId) -> Result<Document> {
         let mut filter = doc! { "userId": user_id };
-        let range = DateRange {
-            from: self.from.as_deref(),
-            to: self.to.as_deref(),
-        };
+        let range =
+            DateRange::for_user(db, user_id, self.from.as_deref(), self.to.as_deref()).await?;
         if let Some(range) = range.filter()? {
             filter.insert("createdAt", range);
         }
@@ -145,7 +143,7 @@ fn groups(facet: &Document, key: &str) -> Vec<(Bson, u64)> {
 
 /// The user's call numbers over `query`'s range.
 pub async fn stats(db: &Db, user_id: ObjectId, query: &StatsQuery) -> Result<CallStats> {
-    let filter = query.filter(user_id)?;
+    let filter = query.filter(db, user_id).await?;
     let facets: Vec<Document> = db
         .raw(Call::COLLECTION)
         .aggregate(pipeline(filter))
