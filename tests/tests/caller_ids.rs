@@ -447,7 +447,14 @@ async fn the_sandbox_verifies_and_forgets_caller_ids() {
         {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{list}");
+        if tokio::time::Instant::now() >= deadline {
+            let docs: Vec<Document> = futures_util::TryStreamExt::try_collect(
+                stack.db.raw("verifiedNumbers").find(doc! {}).await.unwrap(),
+            )
+            .await
+            .unwrap();
+            panic!("{list} {docs:?}");
+        }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(stack.sandbox.verified_caller_ids().len(), 1);
@@ -473,4 +480,61 @@ async fn the_sandbox_verifies_and_forgets_caller_ids() {
         .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
     assert!(stack.sandbox.verified_caller_ids().is_empty());
+}
+
+/// Twilio's validation callback can land before the API has heard
+/// Twilio's answer to the request: the pending record is already there,
+/// the callback settles it, and the late answer does not reopen it.
+#[tokio::test]
+async fn a_callback_before_twilios_answer_is_kept() {
+    use heyway::caller_ids::{apply_callback, stores, CallbackOutcome};
+    let app = TestApp::new().await;
+    let user = app.user("Quick Callback").await;
+    let form = |to: &str, status: &str, call_sid: &str| -> Vec<(String, String)> {
+        [
+            ("To", to),
+            ("CallSid", call_sid),
+            ("VerificationStatus", status),
+            ("OutgoingCallerIdSid", "PN00000000000000000000000000000001"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let status_of = |number: &'static str| {
+        let db = app.db.clone();
+        let id = user.id;
+        async move {
+            stores::find_number(&db, id, number)
+                .await
+                .unwrap()
+                .and_then(|d| d.get_str("verificationStatus").ok().map(str::to_string))
+        }
+    };
+    for (number, status, sid, settled) in [
+        ("+12125550102", "failed", "CA01", "failed"),
+        (NUMBER, "success", "CA02", "verified"),
+    ] {
+        stores::record_pending(&app.db, user.id, number, None, None)
+            .await
+            .unwrap();
+        let outcome = apply_callback(&app.db, user.id, &form(number, status, sid))
+            .await
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            CallbackOutcome::Failed | CallbackOutcome::Verified
+        ));
+        stores::note_validation_call(&app.db, user.id, number, sid)
+            .await
+            .unwrap();
+        assert_eq!(status_of(number).await.as_deref(), Some(settled));
+    }
+    let numbers = app
+        .db
+        .raw("verifiedNumbers")
+        .count_documents(doc! { "userId": user.id })
+        .await
+        .unwrap();
+    assert_eq!(numbers, 2);
 }

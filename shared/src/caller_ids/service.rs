@@ -187,23 +187,28 @@ pub async fn add(
     if status_callback.is_none() {
         tracing::warn!("WEBHOOK_BASE_URL is not set: no validation callback; use refresh");
     }
-    let validation = twilio
+    // Pending before Twilio is asked: its callback can come back before
+    // its answer does, and must find the record.
+    let before = stores::find_number(db, user_id, &e164).await?;
+    stores::record_pending(db, user_id, &e164, friendly_name.as_deref(), None).await?;
+    let requested = twilio
         .request_validation(&ValidationRequest {
             phone_number: e164.clone(),
             friendly_name: friendly_name.clone(),
             call_delay_secs: Some(CALL_DELAY_SECS),
             status_callback,
         })
-        .await
-        .map_err(refusal)?;
-    stores::record_pending(
-        db,
-        user_id,
-        &e164,
-        friendly_name.as_deref(),
-        validation.call_sid.as_deref(),
-    )
-    .await?;
+        .await;
+    let validation = match requested {
+        Ok(validation) => validation,
+        Err(error) => {
+            stores::undo_pending(db, user_id, &e164, before.as_ref()).await?;
+            return Err(refusal(error));
+        }
+    };
+    if let Some(sid) = validation.call_sid.as_deref() {
+        stores::note_validation_call(db, user_id, &e164, sid).await?;
+    }
     Ok(ValidationStarted {
         phone_number: e164,
         friendly_name,

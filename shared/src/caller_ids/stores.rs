@@ -187,7 +187,9 @@ pub async fn verified_by_another(db: &Db, user_id: ObjectId, e164: &str) -> Resu
 }
 
 /// Records a validation in progress: the user's `verifiedNumbers`
-/// document for `e164`, `verified: false`, created or reset.
+/// document for `e164`, `verified: false`, created or reset. Written
+/// before Twilio is asked, so its callback always finds it; Twilio's
+/// `CallSid` is added by [`note_validation_call`] once it answers.
 pub async fn record_pending(
     db: &Db,
     user_id: ObjectId,
@@ -206,14 +208,18 @@ pub async fn record_pending(
     if let Some(name) = friendly_name {
         set.insert("friendlyName", name);
     }
+    let mut update = doc! {};
     if let Some(sid) = call_sid {
         set.insert("validationCallSid", sid);
+    } else {
+        update.insert("$unset", doc! { "validationCallSid": "" });
     }
+    update.insert("$set", set.clone());
     let collection = db.raw(VerifiedNumber::COLLECTION);
     let updated = collection
         .update_one(
             doc! { "userId": user_id, "phoneNumber": { "$in": &forms } },
-            doc! { "$set": set.clone() },
+            update,
         )
         .await?;
     if updated.matched_count == 0 {
@@ -222,6 +228,56 @@ pub async fn record_pending(
         document.insert("createdAt", now);
         document.insert("__v", 0_i32);
         collection.insert_one(document).await?;
+    }
+    Ok(())
+}
+
+/// Adds Twilio's `CallSid` to a validation still pending (its callback
+/// may already have settled it).
+pub async fn note_validation_call(
+    db: &Db,
+    user_id: ObjectId,
+    e164: &str,
+    call_sid: &str,
+) -> Result<()> {
+    db.raw(VerifiedNumber::COLLECTION)
+        .update_one(
+            doc! {
+                "userId": user_id,
+                "phoneNumber": { "$in": phone::stored_forms(e164) },
+                "verificationStatus": "pending",
+                "validationCallSid": { "$exists": false },
+            },
+            doc! { "$set": { "validationCallSid": call_sid } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Undoes [`record_pending`] when Twilio refused the validation: the
+/// document as it was before, or none when there was none.
+pub async fn undo_pending(
+    db: &Db,
+    user_id: ObjectId,
+    e164: &str,
+    before: Option<&Document>,
+) -> Result<()> {
+    let collection = db.raw(VerifiedNumber::COLLECTION);
+    match before.and_then(|d| d.get_object_id("_id").ok().map(|id| (id, d))) {
+        Some((id, before)) => {
+            collection
+                .replace_one(doc! { "_id": id, "verificationStatus": "pending" }, before)
+                .await?;
+        }
+        None => {
+            collection
+                .delete_many(doc! {
+                    "userId": user_id,
+                    "phoneNumber": { "$in": phone::stored_forms(e164) },
+                    "verificationStatus": "pending",
+                })
+                .await?;
+        }
     }
     Ok(())
 }
