@@ -133,18 +133,24 @@ async fn evaluate_once(
         Some(url) => DialQueue::Sqs(SqsQueue::from_env(url).await),
         None => DialQueue::InProcess(InProcessQueue::new().0),
     };
-    Ok(evaluator::run_pass(db, &queue, at, EvaluatorSettings::from_config(config)).await?)
+    let report =
+        evaluator::run_pass(db, &queue, at, EvaluatorSettings::from_config(config)).await?;
+    heyway::billing::metering::finish_interrupted_with(db, config, at).await;
+    Ok(report)
 }
 
 /// The local stand-in for the EventBridge schedule: a pass at the start of
 /// every minute, feeding the in-process dial queue.
-async fn evaluator_tick(db: Db, settings: EvaluatorSettings, queue: DialQueue) {
+async fn evaluator_tick(db: Db, config: Config, queue: DialQueue) {
+    let settings = EvaluatorSettings::from_config(&config);
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         ticks.tick().await;
-        if let Err(error) = evaluator::run_pass(&db, &queue, chrono::Utc::now(), settings).await {
+        let now = chrono::Utc::now();
+        if let Err(error) = evaluator::run_pass(&db, &queue, now, settings).await {
             tracing::error!(%error, "evaluator pass failed");
         }
+        heyway::billing::metering::finish_interrupted_with(&db, &config, now).await;
     }
 }
 
@@ -195,11 +201,7 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     let stripe_sandbox = sandbox::configure_stripe(&mut config)?;
     let queue = start_local_dialer(local_dialer(&db, &config)?);
     if config.evaluator_enabled {
-        tokio::spawn(evaluator_tick(
-            db.clone(),
-            EvaluatorSettings::from_config(&config),
-            queue.clone(),
-        ));
+        tokio::spawn(evaluator_tick(db.clone(), config.clone(), queue.clone()));
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }

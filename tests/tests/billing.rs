@@ -138,7 +138,7 @@ fn stripe_signature_agrees_with_stripes_python_library() {
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use heyway_tests::{test_config, TestApp};
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
 const WHSEC: &str = "whsec_billing_test_0001";
 
@@ -856,4 +856,139 @@ async fn a_repeat_after_a_half_counted_call_does_not_count_again() {
     let user = app.raw_doc("users", &call.user.to_hex()).await;
     assert_eq!(user.get_i32("freeMinutes").unwrap(), 5, "not spent again");
     assert_eq!(app.count("usage").await, 0, "usage not added again");
+}
+
+/// A metering that died after spending free minutes and adding usage, but
+/// before marking either on the call (a crash between two writes): the
+/// user and usage documents remember the call, so finishing it, by a
+/// repeated callback or by the evaluator's sweep, counts nothing twice.
+#[tokio::test]
+async fn an_interrupted_metering_is_finished_once_by_the_sweep() {
+    use heyway::billing::metering::finish_interrupted;
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    let now = chrono::Utc::now();
+    let long_ago = mongodb::bson::DateTime::from_chrono(now - chrono::Duration::minutes(30));
+    // What the dead attempt wrote: 1 free minute spent for this call (4
+    // left), 1.5 paid minutes added to the usage document.
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": call.user },
+            doc! { "$set": {
+                "freeMinutes": 4, "stripeCustomerId": "cus_meter_0003",
+                "meteredFreeMinutes": [ { "callId": call.call, "minutes": 1.0 } ],
+            } },
+        )
+        .await
+        .unwrap();
+    let usage_id = app
+        .insert_raw(
+            "usage",
+            &[doc! {
+                "_id": ObjectId::new(), "customerId": "cus_meter_0003", "minutesUsed": 3.5,
+                "resetDate": mongodb::bson::DateTime::from_chrono(now + chrono::Duration::days(9)),
+                "countedCalls": [ call.call ], "createdAt": long_ago, "updatedAt": long_ago,
+            }],
+        )
+        .await
+        .remove(0);
+    // The call had ended completed, 150 s; the attempt had started.
+    let (status, body, _) = send_twilio(&app, &completed(&call, "150")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // The callback above finished it already; undo its marks to replay
+    // the crash state, then let the sweep finish it.
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": call.call },
+            doc! {
+                "$set": { "meteringStartedAt": long_ago },
+                "$unset": { "billedAt": "", "billedFreeMinutes": "", "billedPaidMinutes": "", "usageCountedAt": "", "meterReportedAt": "" },
+            },
+        )
+        .await
+        .unwrap();
+    let client = heyway::billing::StripeClient::from_config(
+        reqwest::Client::new(),
+        &app.state.config.stripe,
+    )
+    .unwrap();
+    let looked_at = finish_interrupted(&app.db, Some(&client), "heyway_minutes", now)
+        .await
+        .unwrap();
+    assert_eq!(looked_at, 1);
+    let stored = call.call_doc(&app).await;
+    assert!(stored.get_datetime("billedAt").is_ok());
+    assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 1.0);
+    assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 1.5);
+    assert!(stored.get("meteringStartedAt").is_none(), "{stored}");
+    let user = app.raw_doc("users", &call.user.to_hex()).await;
+    assert_eq!(user.get_i32("freeMinutes").unwrap(), 4, "not spent again");
+    let usage = app.raw_doc("usage", &usage_id.to_hex()).await;
+    assert_eq!(
+        usage.get_f64("minutesUsed").unwrap(),
+        3.5,
+        "not added again"
+    );
+    // Nothing left: the next sweep finds nothing.
+    let again = finish_interrupted(&app.db, Some(&client), "heyway_minutes", now)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    // Stripe heard of the call under one identifier (a repeat is harmless).
+    let meters = stripe.requests_to("/v1/billing/meter_events");
+    assert!(!meters.is_empty());
+    assert!(meters
+        .iter()
+        .all(|m| m.param("identifier") == Some(call.call.to_hex().as_str())));
+}
+
+/// Two attempts at once (a repeated callback racing the first) spend free
+/// minutes and add usage once.
+#[tokio::test]
+async fn concurrent_meterings_count_once() {
+    use heyway::billing::metering::meter_call;
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": call.user },
+            doc! { "$set": { "freeMinutes": 2, "stripeCustomerId": "cus_meter_0004" } },
+        )
+        .await
+        .unwrap();
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": call.call },
+            doc! { "$set": { "status": "completed", "metrics": { "duration": 300 } } },
+        )
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let attempts = (0..4).map(|_| meter_call(&app.db, None, "heyway_minutes", call.call, now));
+    for result in futures_util::future::join_all(attempts).await {
+        result.unwrap();
+    }
+    let user = app.raw_doc("users", &call.user.to_hex()).await;
+    assert_eq!(user.get_i32("freeMinutes").unwrap(), 0);
+    let usage: Vec<Document> = futures_util::TryStreamExt::try_collect(
+        app.db
+            .raw("usage")
+            .find(doc! { "customerId": "cus_meter_0004" })
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(usage.len(), 1, "{usage:?}");
+    // Stored as Node stores numbers: whole minutes as an integer.
+    assert_eq!(usage[0].get("minutesUsed"), Some(&Bson::Int32(3)));
+    let stored = call.call_doc(&app).await;
+    assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 2.0);
+    assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 3.0);
 }

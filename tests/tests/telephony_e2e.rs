@@ -104,14 +104,22 @@ async fn calls_play_out_through_the_sandbox_and_the_webhooks() {
     let (call, record) = settled(&stack, opt_out, |r| r.get("analysis").is_some()).await;
     assert_eq!(call.get_str("status").unwrap(), "completed");
     let contact_id = record.get_object_id("contactId").unwrap();
-    let contact = stack
-        .db
-        .raw("contacts")
-        .find_one(doc! { "_id": contact_id })
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(contact.get_bool("optedOut").unwrap_or(false), "{contact:?}");
+    // The post-call webhook stores the analysis, then opts the contact out.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let contact = stack
+            .db
+            .raw("contacts")
+            .find_one(doc! { "_id": contact_id })
+            .await
+            .unwrap()
+            .unwrap();
+        if contact.get_bool("optedOut").unwrap_or(false) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{contact:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     // The sandbox saw one Twilio call per scheduled call.
     assert_eq!(stack.sandbox.calls().len(), 3);

@@ -31,7 +31,9 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|_event: LambdaEvent<Value>| {
         let queue = queue.clone();
         async move {
-            let report = evaluator::run_pass(db, &queue, chrono::Utc::now(), settings).await?;
+            let now = chrono::Utc::now();
+            let report = evaluator::run_pass(db, &queue, now, settings).await?;
+            heyway::billing::metering::finish_interrupted_with(db, config, now).await;
             Ok::<_, Error>(serde_json::to_value(report)?)
         }
     }))

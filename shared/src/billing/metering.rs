@@ -4,25 +4,29 @@
 //! `completed` with a `metrics.duration` is billed `duration / 60` minutes
 //! (fractional, as production's `usage.minutesUsed` holds them):
 //!
-//! 1. claimed once by setting `billedAt` (conditional update: a repeated
-//!    callback finds it set and counts nothing);
+//! 1. `meteringStartedAt` claims the call for one attempt at a time, with
+//!    a lease: an attempt that dies half-way is finished by
+//!    [`finish_interrupted`] (the evaluator runs it) once the lease ends;
 //! 2. free minutes (`users.freeMinutes`) first;
 //! 3. the rest onto the `usage` document of the user's Stripe customer,
 //!    rolled over (`minutesUsed` from zero, next `resetDate`) when its
 //!    `resetDate` has passed;
-//! 4. the paid minutes, rounded up to whole minutes, reported to Stripe as
+//! 4. `billedAt` marks the call counted: a repeated callback stops there;
+//! 5. the paid minutes, rounded up to whole minutes, reported to Stripe as
 //!    a Billing Meter event whose `identifier` is the call id, so a retry
 //!    is harmless; `meterReportedAt` marks it sent, and a later callback
-//!    retries a report that failed.
+//!    (or the evaluator) retries a report that failed.
 //!
-//! If counting fails half-way the claim is released so a repeat counts
-//! again; each step leaves its own mark on the call (`billedFreeMinutes`
-//! once free minutes are spent, `usageCountedAt` once the usage document
-//! holds the paid minutes), so the repeat does not count a finished step
-//! again. Only a crash between spending free minutes and recording it on
-//! the call (two consecutive writes) could spend them twice.
+//! A step may still run twice (the lease ended while a slow attempt was
+//! alive, or a crash came after the step and before the call's own mark)
+//! and counts once:
+//! each write that spends or adds minutes carries the call id into the
+//! document it changes, in the same atomic update (`meteredFreeMinutes`
+//! on the user, `countedCalls` on the usage document, both short capped
+//! lists), and is conditional on that id not being there yet.
 
 use chrono::{DateTime, Months, Utc};
+use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
 use super::stripe_client::{MeterEvent, StripeClient};
@@ -64,6 +68,14 @@ fn cents(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// How many recent calls a user's `meteredFreeMinutes` and a usage
+/// document's `countedCalls` remember: enough for any retry, which comes
+/// within minutes, while the documents stay small.
+const REMEMBERED_CALLS: i32 = 100;
+
+/// An attempt older than this without `billedAt` died half-way.
+const INTERRUPTED_AFTER_MINUTES: i64 = 5;
+
 /// Counts the call's minutes once, then makes sure its paid minutes
 /// reached Stripe.
 pub async fn meter_call(
@@ -83,99 +95,132 @@ pub async fn meter_call(
     let Ok(user_id) = call.get_object_id("userId") else {
         return Ok(Metered::NotBillable);
     };
-    let claimed = calls
-        .update_one(
-            doc! { "_id": call_id, "billedAt": { "$exists": false } },
-            doc! { "$set": { "billedAt": bson::DateTime::from_chrono(now), "billedMinutes": minutes } },
-        )
-        .await?;
-    let outcome = if claimed.modified_count == 0 {
+    let outcome = if call.contains_key("billedAt") {
         Metered::AlreadyBilled
     } else {
-        let spent_before = call.get_f64("billedFreeMinutes").ok();
-        match count(db, call_id, user_id, minutes, spent_before, now).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                calls
-                    .update_one(
-                        doc! { "_id": call_id },
-                        doc! { "$unset": { "billedAt": "", "billedMinutes": "" } },
-                    )
-                    .await?;
-                return Err(error);
-            }
+        // One attempt at a time; an attempt silent for longer than the
+        // lease died, and the next one takes over.
+        let lease_ended =
+            bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES));
+        let claimed = calls
+            .update_one(
+                doc! {
+                    "_id": call_id,
+                    "billedAt": { "$exists": false },
+                    "$or": [
+                        { "meteringStartedAt": { "$exists": false } },
+                        { "meteringStartedAt": { "$lt": lease_ended } },
+                    ],
+                },
+                doc! { "$set": { "meteringStartedAt": bson::DateTime::from_chrono(now) } },
+            )
+            .await?;
+        if claimed.modified_count == 0 {
+            return Ok(Metered::AlreadyBilled);
+        }
+        let counted = count(db, &call, call_id, user_id, minutes, now).await?;
+        let finished = calls
+            .update_one(
+                doc! { "_id": call_id, "billedAt": { "$exists": false } },
+                doc! { "$set": { "billedAt": bson::DateTime::from_chrono(now), "billedMinutes": minutes } },
+            )
+            .await?;
+        if finished.modified_count == 1 {
+            counted
+        } else {
+            Metered::AlreadyBilled
         }
     };
-    report(db, stripe, meter_event_name, call_id, user_id, &call, now).await?;
+    if report(db, stripe, meter_event_name, call_id, user_id, &call, now).await? {
+        // Nothing left to do: out of the sweep's (sparse) index.
+        calls
+            .update_one(
+                doc! { "_id": call_id, "billedAt": { "$exists": true } },
+                doc! { "$unset": { "meteringStartedAt": "" } },
+            )
+            .await?;
+    }
     Ok(outcome)
+}
+
+/// [`finish_interrupted`] with the configured Stripe account; errors are
+/// logged, never fatal to the evaluator pass that calls it.
+pub async fn finish_interrupted_with(db: &Db, config: &crate::Config, now: DateTime<Utc>) {
+    let stripe = match crate::outbound::http_client() {
+        Ok(http) => StripeClient::from_config(http, &config.stripe),
+        Err(error) => {
+            tracing::warn!(%error, "no HTTP client for Stripe");
+            None
+        }
+    };
+    match finish_interrupted(db, stripe.as_ref(), &config.stripe.meter_event_name, now).await {
+        Ok(0) => {}
+        Ok(calls) => tracing::info!(calls, "finished interrupted meterings"),
+        Err(error) => tracing::warn!(%error, "interrupted meterings not finished"),
+    }
+}
+
+/// Finishes meterings that died half-way (a crashed or timed-out webhook
+/// invocation) and retries meter events Stripe did not take: calls still
+/// marked `meteringStartedAt` after a few minutes. Answers how many calls
+/// it looked at. Run after every evaluator pass.
+pub async fn finish_interrupted(
+    db: &Db,
+    stripe: Option<&StripeClient>,
+    meter_event_name: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let before =
+        bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES));
+    // `meteringStartedAt` stays only while something is left to do.
+    let ids: Vec<ObjectId> = db
+        .raw(Call::COLLECTION)
+        .find(doc! { "meteringStartedAt": { "$lt": before } })
+        .projection(doc! { "_id": 1 })
+        .limit(100)
+        .await?
+        .try_collect::<Vec<Document>>()
+        .await?
+        .iter()
+        .filter_map(|call| call.get_object_id("_id").ok())
+        .collect();
+    for id in &ids {
+        if let Err(error) = meter_call(db, stripe, meter_event_name, *id, now).await {
+            tracing::warn!(call = %id, %error, "interrupted metering not finished yet");
+        }
+    }
+    Ok(ids.len())
 }
 
 async fn count(
     db: &Db,
+    call: &Document,
     call_id: ObjectId,
     user_id: ObjectId,
     minutes: f64,
-    spent_before: Option<f64>,
     now: DateTime<Utc>,
 ) -> Result<Metered> {
-    let users = db.raw(User::COLLECTION);
-    let mut from_free = spent_before.unwrap_or(0.0);
-    // Free minutes first; conditional, so two calls ending together do
-    // not both spend the same minutes. An earlier attempt that spent them
-    // recorded how many on the call (`billedFreeMinutes`): not again.
-    for _ in 0..usize::from(spent_before.is_none()) * 5 {
-        let Some(user) = users.find_one(doc! { "_id": user_id }).await? else {
-            break;
-        };
-        let free = match user.get("freeMinutes") {
-            Some(Bson::Int32(n)) => f64::from(*n),
-            Some(Bson::Int64(n)) => *n as f64,
-            Some(Bson::Double(n)) => *n,
-            _ => 0.0,
-        };
-        if free <= 0.0 {
-            break;
-        }
-        let take = cents(free.min(minutes));
-        let left = cents(free - take);
-        let updated = users
-            .update_one(
-                doc! { "_id": user_id, "freeMinutes": user.get("freeMinutes").cloned().unwrap_or(Bson::Null) },
-                doc! { "$set": { "freeMinutes": node_json::number(left.max(0.0)), "updatedAt": bson::DateTime::from_chrono(now) } },
-            )
-            .await?;
-        if updated.modified_count == 1 {
-            from_free = take;
-            break;
-        }
-    }
+    let from_free = match call.get_f64("billedFreeMinutes") {
+        Ok(spent) => spent,
+        Err(_) => spend_free_minutes(db, call_id, user_id, minutes, now).await?,
+    };
     let paid = cents(minutes - from_free);
-    db.raw(Call::COLLECTION)
+    let calls = db.raw(Call::COLLECTION);
+    calls
         .update_one(
             doc! { "_id": call_id },
             doc! { "$set": { "billedFreeMinutes": from_free, "billedPaidMinutes": paid } },
         )
         .await?;
-    if paid > 0.0 {
+    if paid > 0.0 && !call.contains_key("usageCountedAt") {
         if let Some(customer) = customer_of(db, user_id).await? {
-            let calls = db.raw(Call::COLLECTION);
-            let claimed = calls
+            add_usage(db, call_id, user_id, &customer, paid, now).await?;
+            calls
                 .update_one(
-                    doc! { "_id": call_id, "usageCountedAt": { "$exists": false } },
+                    doc! { "_id": call_id },
                     doc! { "$set": { "usageCountedAt": bson::DateTime::from_chrono(now) } },
                 )
                 .await?;
-            if claimed.modified_count == 1 {
-                if let Err(error) = add_usage(db, user_id, &customer, paid, now).await {
-                    calls
-                        .update_one(
-                            doc! { "_id": call_id },
-                            doc! { "$unset": { "usageCountedAt": "" } },
-                        )
-                        .await?;
-                    return Err(error);
-                }
-            }
         }
     }
     Ok(Metered::Billed {
@@ -183,6 +228,71 @@ async fn count(
         free_minutes_used: from_free,
         paid_minutes: paid,
     })
+}
+
+/// Spends up to `minutes` of the user's free minutes for `call_id`, once:
+/// the user document remembers the call with the minutes it took, in the
+/// same conditional update that spends them, so a second attempt (at once
+/// or after a crash) reads what the first took instead of spending again.
+async fn spend_free_minutes(
+    db: &Db,
+    call_id: ObjectId,
+    user_id: ObjectId,
+    minutes: f64,
+    now: DateTime<Utc>,
+) -> Result<f64> {
+    let users = db.raw(User::COLLECTION);
+    // Conditional on the balance read, so two calls ending together do not
+    // both spend the same minutes; a lost race reads again.
+    for _ in 0..5 {
+        let Some(user) = users.find_one(doc! { "_id": user_id }).await? else {
+            return Ok(0.0);
+        };
+        if let Some(taken) = taken_for(&user, call_id) {
+            return Ok(taken);
+        }
+        let free = match user.get("freeMinutes") {
+            Some(Bson::Int32(n)) => f64::from(*n),
+            Some(Bson::Int64(n)) => *n as f64,
+            Some(Bson::Double(n)) => *n,
+            _ => 0.0,
+        };
+        if free <= 0.0 {
+            return Ok(0.0);
+        }
+        let take = cents(free.min(minutes));
+        let left = cents(free - take);
+        let updated = users
+            .update_one(
+                doc! {
+                    "_id": user_id,
+                    "freeMinutes": user.get("freeMinutes").cloned().unwrap_or(Bson::Null),
+                    "meteredFreeMinutes.callId": { "$ne": call_id },
+                },
+                doc! {
+                    "$set": { "freeMinutes": node_json::number(left.max(0.0)), "updatedAt": bson::DateTime::from_chrono(now) },
+                    "$push": { "meteredFreeMinutes": {
+                        "$each": [ { "callId": call_id, "minutes": take } ],
+                        "$slice": -REMEMBERED_CALLS,
+                    } },
+                },
+            )
+            .await?;
+        if updated.modified_count == 1 {
+            return Ok(take);
+        }
+    }
+    Ok(0.0)
+}
+
+/// The free minutes `user` already gave `call_id`, if it did.
+fn taken_for(user: &Document, call_id: ObjectId) -> Option<f64> {
+    user.get_array("meteredFreeMinutes")
+        .ok()?
+        .iter()
+        .filter_map(Bson::as_document)
+        .find(|entry| entry.get_object_id("callId").ok() == Some(call_id))
+        .map(|entry| entry.get_f64("minutes").unwrap_or(0.0))
 }
 
 async fn customer_of(db: &Db, user_id: ObjectId) -> Result<Option<String>> {
@@ -230,8 +340,12 @@ async fn next_reset(
     Ok(now.checked_add_months(Months::new(1)).unwrap_or(now))
 }
 
+/// Adds `paid` minutes for `call_id` to the customer's current usage
+/// document, once: the document's `countedCalls` remembers the call in the
+/// same update.
 async fn add_usage(
     db: &Db,
+    call_id: ObjectId,
     user_id: ObjectId,
     customer: &str,
     paid: f64,
@@ -249,10 +363,19 @@ async fn add_usage(
             .insert_one(doc! {
                 "_id": ObjectId::new(), "customerId": customer, "minutesUsed": node_json::number(paid),
                 "resetDate": bson::DateTime::from_chrono(reset), "createdAt": at, "updatedAt": at,
+                "countedCalls": [call_id],
             })
             .await?;
         return Ok(());
     };
+    let counted = |document: &Document| {
+        document
+            .get_array("countedCalls")
+            .is_ok_and(|ids| ids.contains(&Bson::ObjectId(call_id)))
+    };
+    if counted(&current) {
+        return Ok(());
+    }
     let id = current.get_object_id("_id").ok();
     let reset = current.get_datetime("resetDate").ok().copied();
     if reset.is_some_and(|r| r.to_chrono() <= now) {
@@ -264,6 +387,7 @@ async fn add_usage(
                     "minutesUsed": node_json::number(paid),
                     "resetDate": bson::DateTime::from_chrono(next),
                     "updatedAt": at,
+                    "countedCalls": [call_id],
                 } },
             )
             .await?;
@@ -273,14 +397,20 @@ async fn add_usage(
     }
     usage
         .update_one(
-            doc! { "_id": id },
-            doc! { "$inc": { "minutesUsed": paid }, "$set": { "updatedAt": at } },
+            doc! { "_id": id, "countedCalls": { "$ne": call_id } },
+            doc! {
+                "$inc": { "minutesUsed": paid },
+                "$set": { "updatedAt": at },
+                "$push": { "countedCalls": { "$each": [call_id], "$slice": -REMEMBERED_CALLS } },
+            },
         )
         .await?;
     Ok(())
 }
 
-/// Sends the call's paid minutes to Stripe unless already sent.
+/// Sends the call's paid minutes to Stripe unless already sent; answers
+/// whether nothing is left to send (sent now or before, nothing to send,
+/// or no Stripe account to send it to).
 async fn report(
     db: &Db,
     stripe: Option<&StripeClient>,
@@ -289,20 +419,20 @@ async fn report(
     user_id: ObjectId,
     call: &Document,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     let calls = db.raw(Call::COLLECTION);
     let Some(current) = calls.find_one(doc! { "_id": call_id }).await? else {
-        return Ok(());
+        return Ok(true);
     };
     if current.contains_key("meterReportedAt") {
-        return Ok(());
+        return Ok(true);
     }
     let paid = current.get_f64("billedPaidMinutes").unwrap_or(0.0);
     if paid <= 0.0 {
-        return Ok(());
+        return Ok(true);
     }
     let (Some(stripe), Some(customer)) = (stripe, customer_of(db, user_id).await?) else {
-        return Ok(());
+        return Ok(true);
     };
     let ended = call
         .get_datetime("endedAt")
@@ -323,9 +453,12 @@ async fn report(
                     doc! { "$set": { "meterReportedAt": bson::DateTime::from_chrono(now) } },
                 )
                 .await?;
+            Ok(true)
         }
-        // Counted already; the next final callback for the call retries.
-        Err(error) => tracing::warn!(call = %call_id, %error, "meter event not sent"),
+        // Counted already; a repeated callback or the evaluator retries.
+        Err(error) => {
+            tracing::warn!(call = %call_id, %error, "meter event not sent");
+            Ok(false)
+        }
     }
-    Ok(())
 }
