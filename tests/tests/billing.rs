@@ -992,3 +992,82 @@ async fn concurrent_meterings_count_once() {
     assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 2.0);
     assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 3.0);
 }
+
+/// A meter event Stripe could not take because it was down is sent by a
+/// later sweep; one it refused outright is not retried forever.
+#[tokio::test]
+async fn unsent_meter_events_are_retried_and_refused_ones_dropped() {
+    use heyway::billing::metering::{finish_interrupted, meter_call};
+    use heyway::billing::StripeClient;
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let client = |change: &dyn Fn(&mut heyway::config::StripeConfig)| {
+        let mut config = app.state.config.stripe.clone();
+        change(&mut config);
+        StripeClient::from_config(reqwest::Client::new(), &config).unwrap()
+    };
+    let working = client(&|_| {});
+    let down = client(&|c| c.api_base_url = "http://127.0.0.1:9".to_string());
+    let wrong_key = client(&|c| c.secret_key = Some("sk_test_wrong".to_string()));
+    let now = chrono::Utc::now();
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
+        app.db
+            .raw("users")
+            .update_one(
+                doc! { "_id": call.user },
+                doc! { "$set": { "stripeCustomerId": "cus_meter_0005" } },
+            )
+            .await
+            .unwrap();
+        app.db
+            .raw("calls")
+            .update_one(
+                doc! { "_id": call.call },
+                doc! { "$set": { "status": "completed", "metrics": { "duration": 90 } } },
+            )
+            .await
+            .unwrap();
+        calls.push(call);
+    }
+    meter_call(&app.db, Some(&down), "heyway_minutes", calls[0].call, now)
+        .await
+        .unwrap();
+    meter_call(
+        &app.db,
+        Some(&wrong_key),
+        "heyway_minutes",
+        calls[1].call,
+        now,
+    )
+    .await
+    .unwrap();
+    let unsent = calls[0].call_doc(&app).await;
+    assert!(unsent.get_datetime("billedAt").is_ok());
+    assert!(unsent.get("meterReportedAt").is_none());
+    assert!(
+        unsent.get("meteringStartedAt").is_some(),
+        "kept for the sweep"
+    );
+    let refused = calls[1].call_doc(&app).await;
+    assert!(refused.get("meterReportedAt").is_none());
+    assert!(refused.get("meteringStartedAt").is_none(), "not retried");
+    assert!(stripe.requests_to("/v1/billing/meter_events").is_empty());
+
+    let later = now + chrono::Duration::minutes(10);
+    let looked_at = finish_interrupted(&app.db, Some(&working), "heyway_minutes", later)
+        .await
+        .unwrap();
+    assert_eq!(looked_at, 1);
+    let sent = calls[0].call_doc(&app).await;
+    assert!(sent.get_datetime("meterReportedAt").is_ok());
+    assert!(sent.get("meteringStartedAt").is_none());
+    let meters = stripe.requests_to("/v1/billing/meter_events");
+    assert_eq!(meters.len(), 1);
+    assert_eq!(meters[0].param("payload[value]"), Some("2"));
+    assert_eq!(
+        meters[0].param("identifier"),
+        Some(calls[0].call.to_hex().as_str())
+    );
+}

@@ -29,7 +29,7 @@ use chrono::{DateTime, Months, Utc};
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
-use super::stripe_client::{MeterEvent, StripeClient};
+use super::stripe_client::{MeterEvent, StripeClient, StripeError};
 use super::webhook::ACTIVE_STATUSES;
 use crate::db::Db;
 use crate::error::Result;
@@ -453,6 +453,12 @@ async fn report(
                     doc! { "$set": { "meterReportedAt": bson::DateTime::from_chrono(now) } },
                 )
                 .await?;
+            Ok(true)
+        }
+        // Stripe will not take it (a deleted customer, a meter gone):
+        // retrying cannot help, and someone must look.
+        Err(error @ StripeError::Refused { .. }) => {
+            tracing::error!(call = %call_id, %error, "meter event refused by Stripe; not retried");
             Ok(true)
         }
         // Counted already; a repeated callback or the evaluator retries.
