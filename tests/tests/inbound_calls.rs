@@ -284,14 +284,130 @@ async fn forwarding_dials_the_owner() {
         .unwrap();
     let (status, twiml, _) = send_twilio(&app, &inbound(CONTACT_PHONE, CALLER_ID, CALL_SID)).await;
     assert_eq!(status, StatusCode::OK);
+    let calls = inbound_calls(&app).await;
+    assert_eq!(calls.len(), 1);
+    let call_id = calls[0].get_object_id("_id").unwrap().to_hex();
     assert!(
-        twiml.contains("<Dial><Number>+13125550111</Number></Dial>"),
+        twiml.contains(&format!(
+            "<Dial action=\"/webhooks/twilio/inbound/forwarded?callId={call_id}\" method=\"POST\" timeout=\"20\"><Number>+13125550111</Number></Dial>"
+        )),
         "{twiml}"
     );
     assert!(fake.requests().is_empty(), "the agent is not involved");
-    let calls = inbound_calls(&app).await;
-    assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].get_str("callMode"), Ok("forward"));
+}
+
+/// Twilio's `<Dial>` action after the forward, signed as Twilio signs it.
+fn forward_ended(call_id: &str, dial_status: &str) -> TwilioRequest {
+    let form: Vec<(String, String)> = [
+        ("CallSid", CALL_SID),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("From", CONTACT_PHONE),
+        ("To", CALLER_ID),
+        ("CallStatus", "in-progress"),
+        ("Direction", "inbound"),
+        ("DialCallStatus", dial_status),
+        ("DialCallSid", "CA0000000000000000000000000000d001"),
+        ("DialCallDuration", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    twilio_signed(
+        TWILIO_TOKEN,
+        &[(
+            format!("/webhooks/twilio/inbound/forwarded?callId={call_id}"),
+            form,
+        )],
+    )
+    .remove(0)
+}
+
+/// An owner who does not pick up hands the caller to the agent; one who
+/// does ends the call there.
+#[tokio::test]
+async fn an_unanswered_forward_goes_to_the_agent() {
+    let fake = FakeElevenLabs::start().await;
+    let app = ai_app(&fake).await;
+    let placed = business(&app).await;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": placed.user },
+            doc! { "$set": { "preferences": { "inboundMode": "forward" }, "phoneNumber": "(312) 555-0111" } },
+        )
+        .await
+        .unwrap();
+    send_twilio(&app, &inbound(CONTACT_PHONE, CALLER_ID, CALL_SID)).await;
+    let call_id = inbound_calls(&app).await[0]
+        .get_object_id("_id")
+        .unwrap()
+        .to_hex();
+
+    let (status, twiml, _) = send_twilio(&app, &forward_ended(&call_id, "no-answer")).await;
+    assert_eq!(status, StatusCode::OK, "{twiml}");
+    assert!(twiml.contains("<Connect>"), "the agent's TwiML: {twiml}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let (path, body) = &requests[0];
+    assert_eq!(path, "register-call");
+    assert_eq!(body["direction"], "inbound");
+    assert_eq!(body["from_number"], CONTACT_PHONE);
+    assert_eq!(body["to_number"], CALLER_ID);
+    assert_eq!(
+        body["conversation_initiation_client_data"]["dynamic_variables"]["heyway_call_id"],
+        call_id.as_str()
+    );
+    let call = &inbound_calls(&app).await[0];
+    assert_eq!(call.get_str("callMode"), Ok("ai-only"));
+    assert_eq!(
+        call.get_document("aiConfig")
+            .unwrap()
+            .get_bool("useAIResponse"),
+        Ok(true)
+    );
+    assert_eq!(
+        call.get_document("inboundData")
+            .unwrap()
+            .get_str("forwardStatus"),
+        Ok("no-answer")
+    );
+
+    // Answered by the owner: the call ends, the agent is not asked.
+    let (status, twiml, _) = send_twilio(&app, &forward_ended(&call_id, "completed")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(twiml.contains("<Hangup/>"), "{twiml}");
+    assert_eq!(fake.requests().len(), 1);
+
+    // Forged, unknown or incomplete: refused, nothing changes.
+    let mut forged = forward_ended(&call_id, "busy");
+    forged.signature = twilio_signed(
+        "another-token",
+        &[(forged.path_and_query.clone(), forged.form.clone())],
+    )
+    .remove(0)
+    .signature;
+    assert_eq!(send_twilio(&app, &forged).await.0, StatusCode::FORBIDDEN);
+    let unknown = forward_ended(&ObjectId::new().to_hex(), "busy");
+    assert_eq!(send_twilio(&app, &unknown).await.0, StatusCode::NOT_FOUND);
+    let mut no_status = forward_ended(&call_id, "busy");
+    no_status.form.retain(|(k, _)| k != "DialCallStatus");
+    let no_status = twilio_signed(
+        TWILIO_TOKEN,
+        &[(no_status.path_and_query.clone(), no_status.form.clone())],
+    )
+    .remove(0);
+    assert_eq!(
+        send_twilio(&app, &no_status).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        inbound_calls(&app).await[0]
+            .get_document("inboundData")
+            .unwrap()
+            .get_str("forwardStatus"),
+        Ok("completed")
+    );
 }
 
 #[tokio::test]

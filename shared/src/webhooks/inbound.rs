@@ -15,6 +15,10 @@
 //! answer TwiML: ElevenLabs' `register-call` (direction `inbound`) with the
 //! call's variables, or, when the user set `preferences.inboundMode` to
 //! `"forward"` and has a valid `phoneNumber`, a `<Dial>` to the owner.
+//! When the owner does not pick up (busy, no answer within
+//! [`FORWARD_RING_SECONDS`], failed), Twilio asks the `<Dial>`'s action,
+//! [`after_forward`], which connects the caller to the agent instead: no
+//! customer who calls back is left ringing out.
 //! An unknown number called hears a polite message and the call ends;
 //! Twilio always gets TwiML with a 200. A repeated webhook for the same
 //! `CallSid` reuses the call recorded the first time.
@@ -46,6 +50,21 @@ pub const UNAVAILABLE: &str =
 /// `preferences.inboundMode` value that forwards inbound calls to the
 /// owner's `phoneNumber` instead of the AI agent.
 pub const FORWARD_MODE: &str = "forward";
+
+/// How long the owner's phone rings before the agent takes the call.
+pub const FORWARD_RING_SECONDS: u32 = 20;
+
+/// Where Twilio reports how the forward to the owner ended (`<Dial action>`).
+pub const FORWARDED_PATH: &str = "/webhooks/twilio/inbound/forwarded";
+
+/// How a forward to the owner ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardEnded {
+    /// The owner talked to the caller; the call is over.
+    OwnerAnswered,
+    /// The owner did not pick up: the agent takes the call.
+    ToAgent,
+}
 
 /// The inbound call's form fields we use.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,28 +176,104 @@ pub async fn answer(
         .map_err(|_| Error::Internal("inbound call without _id".into()))?;
 
     if let Some(owner) = forward_to {
-        let verbs = format!("<Dial><Number>{}</Number></Dial>", twiml::escape(&owner));
+        // A relative action: Twilio resolves it against this webhook's URL.
+        let verbs = format!(
+            "<Dial action=\"{}\" method=\"POST\" timeout=\"{FORWARD_RING_SECONDS}\"><Number>{}</Number></Dial>",
+            twiml::escape(&format!("{FORWARDED_PATH}?callId={}", call_id.to_hex())),
+            twiml::escape(&owner)
+        );
         return Ok((twiml::response(&verbs), Answer::Forwarded { call_id }));
     }
+    Ok((
+        agent_twiml(elevenlabs, &document, &call.from, &to).await,
+        Answer::Agent { call_id },
+    ))
+}
+
+/// Twilio's `<Dial>` action after a forward to the owner: `DialCallStatus`
+/// `completed` means the owner answered and the call ends; anything else
+/// (`busy`, `no-answer`, `failed`, `canceled`) hands the caller to the
+/// agent. The call document records `inboundData.forwardStatus`, and
+/// becomes an AI call when the agent takes it.
+pub async fn after_forward(
+    db: &Db,
+    elevenlabs: Option<&ElevenLabsClient>,
+    call_id: ObjectId,
+    dial_status: &str,
+) -> Result<(String, ForwardEnded)> {
+    let calls = db.raw(Call::COLLECTION);
+    let Some(document) = calls
+        .find_one(doc! { "_id": call_id, "isInbound": true })
+        .await?
+    else {
+        return Err(Error::NotFound { what: "call" });
+    };
+    let now = DateTime::now();
+    if dial_status == "completed" {
+        calls
+            .update_one(
+                doc! { "_id": call_id },
+                doc! { "$set": { "inboundData.forwardStatus": dial_status, "updatedAt": now } },
+            )
+            .await?;
+        return Ok((
+            twiml::response(twiml::hangup()),
+            ForwardEnded::OwnerAnswered,
+        ));
+    }
+    calls
+        .update_one(
+            doc! { "_id": call_id },
+            doc! { "$set": {
+                "inboundData.forwardStatus": dial_status,
+                "callMode": "ai-only",
+                "aiConfig.useAIResponse": true,
+                "updatedAt": now,
+            } },
+        )
+        .await?;
+    let inbound = document.get_document("inboundData").ok();
+    let field = |name: &str| {
+        inbound
+            .and_then(|d| d.get_str(name).ok())
+            .or_else(|| document.get_str(name).ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (from, to) = (field("from"), field("to"));
+    Ok((
+        agent_twiml(elevenlabs, &document, &from, &to).await,
+        ForwardEnded::ToAgent,
+    ))
+}
+
+/// The agent's TwiML for an inbound call, or an apology when the agent
+/// cannot be reached.
+async fn agent_twiml(
+    elevenlabs: Option<&ElevenLabsClient>,
+    document: &Document,
+    from: &str,
+    to: &str,
+) -> String {
     let unavailable =
         || twiml::response(&format!("{}{}", twiml::say(UNAVAILABLE), twiml::hangup()));
+    let call_id = document.get_object_id("_id").ok();
     let Some(client) = elevenlabs else {
-        tracing::error!(call = %call_id, "ElevenLabs is not configured; inbound caller told to call later");
-        return Ok((unavailable(), Answer::Agent { call_id }));
+        tracing::error!(call = ?call_id, "ElevenLabs is not configured; inbound caller told to call later");
+        return unavailable();
     };
-    let request = register_call(&document, &call.from, &to);
-    let twiml = match client.register_call(&request).await {
+    let request = register_call(document, from, to);
+    match client.register_call(&request).await {
         Ok(theirs) if theirs.contains("<Response") => theirs,
         Ok(_) => {
-            tracing::error!(call = %call_id, "ElevenLabs' TwiML has no <Response>");
+            tracing::error!(call = ?call_id, "ElevenLabs' TwiML has no <Response>");
             unavailable()
         }
         Err(error) => {
-            tracing::error!(call = %call_id, %error, "ElevenLabs register-call failed for an inbound call");
+            tracing::error!(call = ?call_id, %error, "ElevenLabs register-call failed for an inbound call");
             unavailable()
         }
-    };
-    Ok((twiml, Answer::Agent { call_id }))
+    }
 }
 
 /// The owner's phone when the user forwards inbound calls.

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route(ELEVENLABS_PATH, post(elevenlabs))
         .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
         .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
+        .route(inbound::FORWARDED_PATH, post(twilio_inbound_forwarded))
         .route(
             crate::billing::STRIPE_PATH,
             post(crate::billing::stripe_webhook),
@@ -183,6 +184,27 @@ async fn twilio_inbound(State(state): State<AppState>, request: Request) -> Resu
     let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
     let (twiml, answered) = inbound::answer(&state.db, client.as_ref(), &call).await?;
     tracing::info!(sid = %call.call_sid, ?answered, "Twilio inbound call");
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
+}
+
+/// The owner did or did not pick up a forwarded inbound call.
+async fn twilio_inbound_forwarded(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let call_id = call_id_from_query(parts.uri.query())?;
+    let dial_status = params
+        .iter()
+        .find(|(k, _)| k == "DialCallStatus")
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::bad_request(Some("DialCallStatus"), "DialCallStatus is missing"))?;
+    let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
+    let (twiml, ended) =
+        inbound::after_forward(&state.db, client.as_ref(), call_id, dial_status).await?;
+    tracing::info!(call = %call_id, dial_status, ?ended, "forwarded inbound call ended");
     Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
 }
 
