@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use heyway::automations::evaluator::{self, EvaluatorSettings, PassReport};
+use heyway::billing::metering::MeteringSweep;
 use heyway::dialer::{self, Dialer};
 use heyway::http::{self, AppState};
 use heyway::local_db::LocalDb;
@@ -135,14 +136,18 @@ async fn evaluate_once(
     };
     let report =
         evaluator::run_pass(db, &queue, at, EvaluatorSettings::from_config(config)).await?;
-    heyway::billing::metering::finish_interrupted_with(db, config, at).await;
+    MeteringSweep::from_config(config)?.run(db, at).await;
     Ok(report)
 }
 
 /// The local stand-in for the EventBridge schedule: a pass at the start of
 /// every minute, feeding the in-process dial queue.
-async fn evaluator_tick(db: Db, config: Config, queue: DialQueue) {
-    let settings = EvaluatorSettings::from_config(&config);
+async fn evaluator_tick(
+    db: Db,
+    settings: EvaluatorSettings,
+    metering: MeteringSweep,
+    queue: DialQueue,
+) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         ticks.tick().await;
@@ -150,7 +155,7 @@ async fn evaluator_tick(db: Db, config: Config, queue: DialQueue) {
         if let Err(error) = evaluator::run_pass(&db, &queue, now, settings).await {
             tracing::error!(%error, "evaluator pass failed");
         }
-        heyway::billing::metering::finish_interrupted_with(&db, &config, now).await;
+        metering.run(&db, now).await;
     }
 }
 
@@ -201,7 +206,12 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     let stripe_sandbox = sandbox::configure_stripe(&mut config)?;
     let queue = start_local_dialer(local_dialer(&db, &config)?);
     if config.evaluator_enabled {
-        tokio::spawn(evaluator_tick(db.clone(), config.clone(), queue.clone()));
+        tokio::spawn(evaluator_tick(
+            db.clone(),
+            EvaluatorSettings::from_config(&config),
+            MeteringSweep::from_config(&config)?,
+            queue.clone(),
+        ));
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }

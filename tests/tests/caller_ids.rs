@@ -515,7 +515,7 @@ async fn a_callback_before_twilios_answer_is_kept() {
         ("+12125550102", "failed", "CA01", "failed"),
         (NUMBER, "success", "CA02", "verified"),
     ] {
-        stores::record_pending(&app.db, user.id, number, None, None)
+        stores::record_pending(&app.db, user.id, number, None)
             .await
             .unwrap();
         let outcome = apply_callback(&app.db, user.id, &form(number, status, sid))

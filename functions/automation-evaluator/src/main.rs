@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 use heyway::automations::evaluator::{self, EvaluatorSettings};
+use heyway::billing::metering::MeteringSweep;
 use heyway::config::ConfigError;
 use heyway::queue::{DialQueue, SqsQueue};
 use heyway::{logging, Config, Db};
@@ -26,14 +27,16 @@ async fn main() -> Result<(), Error> {
         })?;
     let queue = DialQueue::Sqs(SqsQueue::from_env(url).await);
     let settings = EvaluatorSettings::from_config(config);
+    let metering = MeteringSweep::from_config(config)?;
     // The event's content does not matter: the schedule may deliver a tick
     // twice or late, and a pass is idempotent and catches up by itself.
     run(service_fn(|_event: LambdaEvent<Value>| {
         let queue = queue.clone();
+        let metering = metering.clone();
         async move {
             let now = chrono::Utc::now();
             let report = evaluator::run_pass(db, &queue, now, settings).await?;
-            heyway::billing::metering::finish_interrupted_with(db, config, now).await;
+            metering.run(db, now).await;
             Ok::<_, Error>(serde_json::to_value(report)?)
         }
     }))

@@ -31,6 +31,7 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
 use super::stripe_client::{MeterEvent, StripeClient, StripeError};
 use super::webhook::ACTIVE_STATUSES;
+use crate::config::ConfigError;
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::{Call, Record, Subscription, Usage, User};
@@ -76,6 +77,11 @@ const REMEMBERED_CALLS: i32 = 100;
 /// An attempt older than this without `billedAt` died half-way.
 const INTERRUPTED_AFTER_MINUTES: i64 = 5;
 
+/// Attempts that started before this have outlived their lease.
+fn lease_ended(now: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES))
+}
+
 /// Counts the call's minutes once, then makes sure its paid minutes
 /// reached Stripe.
 pub async fn meter_call(
@@ -100,8 +106,6 @@ pub async fn meter_call(
     } else {
         // One attempt at a time; an attempt silent for longer than the
         // lease died, and the next one takes over.
-        let lease_ended =
-            bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES));
         let claimed = calls
             .update_one(
                 doc! {
@@ -109,7 +113,7 @@ pub async fn meter_call(
                     "billedAt": { "$exists": false },
                     "$or": [
                         { "meteringStartedAt": { "$exists": false } },
-                        { "meteringStartedAt": { "$lt": lease_ended } },
+                        { "meteringStartedAt": { "$lt": lease_ended(now) } },
                     ],
                 },
                 doc! { "$set": { "meteringStartedAt": bson::DateTime::from_chrono(now) } },
@@ -143,20 +147,30 @@ pub async fn meter_call(
     Ok(outcome)
 }
 
-/// [`finish_interrupted`] with the configured Stripe account; errors are
-/// logged, never fatal to the evaluator pass that calls it.
-pub async fn finish_interrupted_with(db: &Db, config: &crate::Config, now: DateTime<Utc>) {
-    let stripe = match crate::outbound::http_client() {
-        Ok(http) => StripeClient::from_config(http, &config.stripe),
-        Err(error) => {
-            tracing::warn!(%error, "no HTTP client for Stripe");
-            None
+/// [`finish_interrupted`] with the configured Stripe account, built once
+/// per process and run after every evaluator pass.
+#[derive(Clone, Debug)]
+pub struct MeteringSweep {
+    stripe: Option<StripeClient>,
+    meter_event_name: String,
+}
+
+impl MeteringSweep {
+    pub fn from_config(config: &crate::Config) -> std::result::Result<Self, ConfigError> {
+        let http = crate::outbound::http_client()?;
+        Ok(Self {
+            stripe: StripeClient::from_config(http, &config.stripe),
+            meter_event_name: config.stripe.meter_event_name.clone(),
+        })
+    }
+
+    /// One sweep; errors are logged, never fatal to the evaluator pass.
+    pub async fn run(&self, db: &Db, now: DateTime<Utc>) {
+        match finish_interrupted(db, self.stripe.as_ref(), &self.meter_event_name, now).await {
+            Ok(0) => {}
+            Ok(calls) => tracing::info!(calls, "finished interrupted meterings"),
+            Err(error) => tracing::warn!(%error, "interrupted meterings not finished"),
         }
-    };
-    match finish_interrupted(db, stripe.as_ref(), &config.stripe.meter_event_name, now).await {
-        Ok(0) => {}
-        Ok(calls) => tracing::info!(calls, "finished interrupted meterings"),
-        Err(error) => tracing::warn!(%error, "interrupted meterings not finished"),
     }
 }
 
@@ -170,12 +184,10 @@ pub async fn finish_interrupted(
     meter_event_name: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let before =
-        bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES));
     // `meteringStartedAt` stays only while something is left to do.
     let ids: Vec<ObjectId> = db
         .raw(Call::COLLECTION)
-        .find(doc! { "meteringStartedAt": { "$lt": before } })
+        .find(doc! { "meteringStartedAt": { "$lt": lease_ended(now) } })
         .projection(doc! { "_id": 1 })
         .limit(100)
         .await?

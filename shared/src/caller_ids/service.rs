@@ -190,7 +190,7 @@ pub async fn add(
     // Pending before Twilio is asked: its callback can come back before
     // its answer does, and must find the record.
     let before = stores::find_number(db, user_id, &e164).await?;
-    stores::record_pending(db, user_id, &e164, friendly_name.as_deref(), None).await?;
+    stores::record_pending(db, user_id, &e164, friendly_name.as_deref()).await?;
     let requested = twilio
         .request_validation(&ValidationRequest {
             phone_number: e164.clone(),
@@ -316,12 +316,7 @@ pub async fn apply_callback(
     user_id: ObjectId,
     form: &[(String, String)],
 ) -> Result<CallbackOutcome> {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| crate::twilio::form::field(form, name);
     let raw = field("To")
         .or_else(|| field("Called"))
         .or_else(|| field("PhoneNumber"))

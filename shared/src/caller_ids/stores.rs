@@ -195,7 +195,6 @@ pub async fn record_pending(
     user_id: ObjectId,
     e164: &str,
     friendly_name: Option<&str>,
-    call_sid: Option<&str>,
 ) -> Result<()> {
     let forms = phone::stored_forms(e164);
     let now = DateTime::now();
@@ -208,13 +207,8 @@ pub async fn record_pending(
     if let Some(name) = friendly_name {
         set.insert("friendlyName", name);
     }
-    let mut update = doc! {};
-    if let Some(sid) = call_sid {
-        set.insert("validationCallSid", sid);
-    } else {
-        update.insert("$unset", doc! { "validationCallSid": "" });
-    }
-    update.insert("$set", set.clone());
+    // A new validation: the last one's CallSid no longer applies.
+    let update = doc! { "$set": set.clone(), "$unset": { "validationCallSid": "" } };
     let collection = db.raw(VerifiedNumber::COLLECTION);
     let updated = collection
         .update_one(

@@ -3,6 +3,7 @@
 
 pub mod caller_ids;
 pub mod calls;
+pub mod form;
 pub mod signature;
 pub mod twiml;
 pub mod verify;

@@ -78,12 +78,7 @@ pub struct InboundCall {
 
 impl InboundCall {
     pub fn from_form(form: &[(String, String)]) -> Result<Self> {
-        let field = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let field = |name: &str| crate::twilio::form::field(form, name).map(str::to_string);
         Ok(Self {
             call_sid: field("CallSid")
                 .ok_or_else(|| Error::bad_request(Some("CallSid"), "CallSid is missing"))?,

@@ -140,12 +140,7 @@ async fn call_id_by_sid(
     state: &AppState,
     params: &[(String, String)],
 ) -> Result<Option<mongodb::bson::oid::ObjectId>> {
-    let Some(sid) = params
-        .iter()
-        .find(|(k, _)| k == "CallSid")
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
-    else {
+    let Some(sid) = crate::twilio::form::field(params, "CallSid") else {
         return Ok(None);
     };
     let call = state
@@ -195,11 +190,7 @@ async fn twilio_inbound_forwarded(
     let (parts, body) = read(request).await?;
     let params = verified_twilio_form(&state, &parts, &body)?;
     let call_id = call_id_from_query(parts.uri.query())?;
-    let dial_status = params
-        .iter()
-        .find(|(k, _)| k == "DialCallStatus")
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+    let dial_status = crate::twilio::form::field(&params, "DialCallStatus")
         .ok_or_else(|| Error::bad_request(Some("DialCallStatus"), "DialCallStatus is missing"))?;
     let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
     let (twiml, ended) =

@@ -40,13 +40,7 @@ pub struct StatusCallback {
 impl StatusCallback {
     /// From the form fields; refuses a callback that says nothing we know.
     pub fn from_form(params: &[(String, String)]) -> Result<Self> {
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| crate::twilio::form::field(params, name).map(str::to_string);
         let call_status = match get("CallStatus") {
             None => None,
             Some(raw) => Some(call_status::normalize(&raw).ok_or_else(|| {
