@@ -262,7 +262,7 @@ pub async fn command(
         return run(&api, db.as_ref(), timeout).await;
     }
     let (db, local) = crate::connect(&config, data_dir).await?;
-    heyway::indexes::migrate(&db).await?;
+    heyway::infra::indexes::migrate(&db).await?;
     config.port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

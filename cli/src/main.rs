@@ -16,13 +16,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use heyway::automations::evaluator::{self, EvaluatorSettings, PassReport};
-use heyway::billing::metering::MeteringSweep;
-use heyway::dialer::{self, Dialer};
-use heyway::http::{self, AppState};
-use heyway::local_db::LocalDb;
-use heyway::queue::{DialQueue, InProcessQueue, SqsQueue};
-use heyway::{indexes, logging, Config, Db};
+use heyway::app;
+use heyway::features::billing::metering::MeteringSweep;
+use heyway::features::dialer::{self, Dialer};
+use heyway::features::evaluator::{self, EvaluatorSettings, PassReport};
+use heyway::http::AppState;
+use heyway::infra::queue::{DialQueue, InProcessQueue, SqsQueue};
+use heyway::infra::{indexes, logging};
+use heyway::{Config, Db};
+use heyway_dev::local_db::LocalDb;
 
 #[derive(Parser)]
 #[command(name = "heyway", version, about = "HeyWay backend on one machine")]
@@ -215,15 +217,15 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }
-    let mut app = http::router(AppState::new(db, config)?.with_dial_queue(queue));
+    let mut app = app::router(AppState::new(db, config)?.with_dial_queue(queue));
     if let Some(telephony_sandbox) = telephony_sandbox {
-        app = app.nest(heyway::sandbox::MOUNT, telephony_sandbox.router());
+        app = app.nest(heyway_dev::sandbox::MOUNT, telephony_sandbox.router());
     }
     if let Some(stripe_sandbox) = stripe_sandbox {
         let mount = format!(
             "{}{}",
-            heyway::sandbox::MOUNT,
-            heyway::sandbox::stripe::STRIPE_PATH
+            heyway_dev::sandbox::MOUNT,
+            heyway_dev::sandbox::stripe::STRIPE_PATH
         );
         app = app.nest(&mount, stripe_sandbox.router());
     }
@@ -252,7 +254,7 @@ fn local_dialer(db: &Db, config: &Config) -> anyhow::Result<Option<Dialer>> {
     }
     Ok(Some(Dialer::from_config(
         db.clone(),
-        heyway::outbound::http_client()?,
+        heyway::infra::outbound::http_client()?,
         &config,
     )?))
 }

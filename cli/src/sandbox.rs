@@ -3,12 +3,12 @@
 //! configuration points the real clients at it. Without a Stripe secret
 //! key, likewise the Stripe sandbox under `/sandbox/stripe`.
 
-use heyway::sandbox::settings::{
+use heyway::Config;
+use heyway_dev::sandbox::settings::{
     DEV_ACCOUNT_SID, DEV_AGENT_ID, DEV_AUTH_TOKEN, DEV_ELEVENLABS_API_KEY, DEV_WEBHOOK_SECRET,
 };
-use heyway::sandbox::stripe::{self, StripeSandbox};
-use heyway::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
-use heyway::Config;
+use heyway_dev::sandbox::stripe::{self, StripeSandbox};
+use heyway_dev::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
 
 /// The sandbox, when `TWILIO_ACCOUNT_SID` is unset, with `config` changed
 /// to use it: Twilio and ElevenLabs base URLs on this server, development

@@ -3,46 +3,34 @@
 //! Every Lambda in `functions/` and the `heyway` command are thin adapters
 //! over this crate: they read [`Config`] once, build [`AppState`] once and
 //! hand requests or events to the plain async functions here.
+//!
+//! Its layers, each importing only those before it (the architecture test
+//! in `tests/tests/architecture.rs` keeps it so; `docs/architecture.md`
+//! draws it):
+//!
+//! 1. base: [`error`], [`model`] (the Node app's documents), [`schedule`]
+//!    (pure timing rules), [`infra`] (configuration, MongoDB, queues,
+//!    events, storage) and [`integrations`] (Twilio, ElevenLabs, Stripe);
+//! 2. [`http`]: the toolkit every route uses (state, extractors, input
+//!    checks), which runs no queries;
+//! 3. [`features`]: one folder per resource or job;
+//! 4. [`app`]: the composition root that merges the routers and builds
+//!    each entry point's state.
 
-pub mod auth;
-pub mod automations;
-pub mod aws;
-pub mod billing;
-pub mod caller_ids;
-pub mod calls;
-pub mod config;
-pub mod contact_lists;
-pub mod contacts;
-pub mod db;
-pub mod dialer;
-pub mod elevenlabs;
 pub mod error;
-pub mod events;
-pub mod feedback;
-pub mod groups;
-pub mod health;
-pub mod http;
-pub mod indexes;
-pub mod local_db;
-pub mod logging;
-pub mod me;
-pub mod members;
 pub mod model;
-pub mod outbound;
-pub mod owned;
-pub mod phone;
-pub mod queue;
-pub mod recordings;
-pub mod regex_escape;
-pub mod sandbox;
 pub mod schedule;
-pub mod scheduled_calls;
-pub mod store;
-pub mod timestamped_hmac;
-pub mod twilio;
-pub mod webhooks;
 
-pub use config::Config;
-pub use db::Db;
+pub mod infra;
+pub mod integrations;
+
+pub mod http;
+
+pub mod features;
+
+pub mod app;
+
 pub use error::{Error, Result};
 pub use http::AppState;
+pub use infra::config::Config;
+pub use infra::db::Db;

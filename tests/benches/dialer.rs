@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt};
-use heyway::dialer::Disposition;
-use heyway::queue::DialJob;
+use heyway::features::dialer::Disposition;
+use heyway::infra::queue::DialJob;
 use heyway_tests::bench::percentile;
 use heyway_tests::stack::LocalStack;
 use mongodb::bson::doc;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use heyway::automations::evaluator::{run_pass, EvaluatorSettings};
-use heyway::queue::{DialQueue, InProcessQueue};
+use heyway::features::evaluator::{run_pass, EvaluatorSettings};
+use heyway::infra::queue::{DialQueue, InProcessQueue};
 use heyway_tests::TestDb;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
@@ -53,7 +53,7 @@ async fn main() {
     let per_automation = contacts.div_ceil(automations);
     let t = TestDb::new().await;
     let db = &t.db;
-    heyway::indexes::migrate(db).await.expect("migrate");
+    heyway::infra::indexes::migrate(db).await.expect("migrate");
     let now: DateTime<Utc> = "2026-11-29T23:00:30Z".parse().expect("instant");
     let created = bson::DateTime::from_chrono(
         "2026-01-01T00:00:00Z"

@@ -48,8 +48,11 @@ async fn main() {
         let last = if i % 3 == 0 { "no-answer" } else { "completed" };
         for status in ["ringing", "in-progress", last] {
             let form = call.status_form(status, &[("CallDuration", "12")]);
-            let signature =
-                heyway::twilio::signature::sign(TWILIO_TOKEN, &format!("{BASE_URL}{path}"), &form);
+            let signature = heyway::integrations::twilio::signature::sign(
+                TWILIO_TOKEN,
+                &format!("{BASE_URL}{path}"),
+                &form,
+            );
             let request = TwilioRequest {
                 path_and_query: path.clone(),
                 form,

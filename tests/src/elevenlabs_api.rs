@@ -236,7 +236,7 @@ async fn text_to_speech(
     let words = text.split_whitespace().count();
     (
         [("content-type", "audio/mpeg")],
-        heyway::recordings::mp3::silent_frames(words * FRAMES_PER_WORD),
+        heyway::features::recordings::mp3::silent_frames(words * FRAMES_PER_WORD),
     )
         .into_response()
 }

@@ -24,9 +24,10 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::Router;
 use heyway::http::AppState;
-use heyway::local_db::LocalDb;
+use heyway::infra::store;
 use heyway::model::User;
-use heyway::{store, Config, Db};
+use heyway::{Config, Db};
+use heyway_dev::local_db::LocalDb;
 use http_body_util::BodyExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use serde_json::Value;
@@ -115,11 +116,11 @@ impl TestApp {
 
     pub async fn with_config(config: Config) -> Self {
         let db = TestDb::new().await.db;
-        heyway::indexes::migrate(&db)
+        heyway::infra::indexes::migrate(&db)
             .await
             .expect("migrate the test database");
         let state = AppState::new(db.clone(), config).expect("app state");
-        let router = heyway::http::router(state.clone());
+        let router = heyway::app::router(state.clone());
         Self { db, state, router }
     }
 

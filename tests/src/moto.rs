@@ -66,7 +66,7 @@ pub async fn sqs_client() -> aws_sdk_sqs::Client {
         .endpoint_url(endpoint().await)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .http_client(heyway::aws::http_client())
+        .http_client(heyway::infra::aws::http_client())
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
@@ -80,7 +80,7 @@ pub async fn eventbridge_client() -> aws_sdk_eventbridge::Client {
         .credentials_provider(aws_sdk_eventbridge::config::Credentials::new(
             "testing", "testing", None, None, "moto",
         ))
-        .http_client(heyway::aws::http_client())
+        .http_client(heyway::infra::aws::http_client())
         .build();
     aws_sdk_eventbridge::Client::from_conf(config)
 }

@@ -3,13 +3,14 @@
 //! (playing calls instantly), and a dialer placing calls through the real
 //! clients. For end-to-end tests and the dialer benchmark.
 
-use heyway::dialer::Dialer;
-use heyway::http::{self, AppState};
-use heyway::sandbox::settings::{
+use heyway::app;
+use heyway::features::dialer::Dialer;
+use heyway::http::AppState;
+use heyway::Db;
+use heyway_dev::sandbox::settings::{
     DEV_ACCOUNT_SID, DEV_AGENT_ID, DEV_AUTH_TOKEN, DEV_ELEVENLABS_API_KEY, DEV_WEBHOOK_SECRET,
 };
-use heyway::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
-use heyway::Db;
+use heyway_dev::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
 use mongodb::bson::{self, doc, oid::ObjectId};
 
 use crate::{test_config, TestDb};
@@ -30,7 +31,7 @@ impl LocalStack {
     /// pacing at `calls_per_second` (0: off).
     pub async fn start(calls_per_second: u64) -> Self {
         let db = TestDb::new().await.db;
-        heyway::indexes::migrate(&db).await.expect("migrate");
+        heyway::infra::indexes::migrate(&db).await.expect("migrate");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -49,7 +50,7 @@ impl LocalStack {
             ("WEBHOOK_BASE_URL", &base_url),
             ("DIALER_CALLS_PER_SECOND", &cps),
         ]);
-        let http_client = heyway::outbound::http_client().expect("http client");
+        let http_client = heyway::infra::outbound::http_client().expect("http client");
         let sandbox = Sandbox::new(SandboxSettings {
             timing: Timing::instant(),
             elevenlabs_webhook_url: Some(format!("{base_url}/webhooks/elevenlabs")),
@@ -57,7 +58,7 @@ impl LocalStack {
         });
         let dialer = Dialer::from_config(db.clone(), http_client, &config).expect("dialer");
         let state = AppState::new(db.clone(), config).expect("state");
-        let app = http::router(state.clone()).nest(MOUNT, sandbox.router());
+        let app = app::router(state.clone()).nest(MOUNT, sandbox.router());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

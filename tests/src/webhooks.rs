@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
-use heyway::elevenlabs::signature as elevenlabs_signature;
+use heyway::integrations::elevenlabs::signature as elevenlabs_signature;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde_json::{json, Value};
 
@@ -244,7 +244,11 @@ pub fn twilio_signed(
         requests
             .iter()
             .map(|(pq, form)| {
-                heyway::twilio::signature::sign(token, &format!("{BASE_URL}{pq}"), form)
+                heyway::integrations::twilio::signature::sign(
+                    token,
+                    &format!("{BASE_URL}{pq}"),
+                    form,
+                )
             })
             .collect()
     });

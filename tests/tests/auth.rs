@@ -1,7 +1,7 @@
 //! Sign-up, sign-in (password and SMS), refresh rotation, rate limits.
 
 use axum::http::{Method, StatusCode};
-use heyway::auth::rate_limit;
+use heyway::features::auth::rate_limit;
 use heyway_tests::twilio_verify::{FakeVerify, GOOD_CODE};
 use heyway_tests::{test_config, TestApp};
 use mongodb::bson::{doc, oid::ObjectId, Bson};

@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use heyway::automations::evaluator::{run_pass, EvaluatorSettings};
-use heyway::queue::{DialQueue, InProcessQueue};
+use heyway::features::evaluator::{run_pass, EvaluatorSettings};
+use heyway::infra::queue::{DialQueue, InProcessQueue};
 use heyway::schedule::at_local;
 use heyway_tests::{legacy, TestApp, TestUser};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};

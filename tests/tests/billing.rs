@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use heyway::billing::stripe_signature;
+use heyway::integrations::stripe::signature as stripe_signature;
 use serde_json::{json, Value};
 
 /// Signs each case with `stripe.WebhookSignature._compute_signature` (what
@@ -864,7 +864,7 @@ async fn a_repeat_after_a_half_counted_call_does_not_count_again() {
 /// repeated callback or by the evaluator's sweep, counts nothing twice.
 #[tokio::test]
 async fn an_interrupted_metering_is_finished_once_by_the_sweep() {
-    use heyway::billing::metering::finish_interrupted;
+    use heyway::features::billing::metering::finish_interrupted;
     let stripe = FakeStripe::start().await;
     let app = metering_app(&stripe).await;
     let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
@@ -910,7 +910,7 @@ async fn an_interrupted_metering_is_finished_once_by_the_sweep() {
         )
         .await
         .unwrap();
-    let client = heyway::billing::StripeClient::from_config(
+    let client = heyway::integrations::stripe::StripeClient::from_config(
         reqwest::Client::new(),
         &app.state.config.stripe,
     )
@@ -949,7 +949,7 @@ async fn an_interrupted_metering_is_finished_once_by_the_sweep() {
 /// minutes and add usage once.
 #[tokio::test]
 async fn concurrent_meterings_count_once() {
-    use heyway::billing::metering::meter_call;
+    use heyway::features::billing::metering::meter_call;
     let stripe = FakeStripe::start().await;
     let app = metering_app(&stripe).await;
     let call = PlacedCall::insert(&app, "ai-only", PlacedCall::ai_config(None)).await;
@@ -997,11 +997,11 @@ async fn concurrent_meterings_count_once() {
 /// later sweep; one it refused outright is not retried forever.
 #[tokio::test]
 async fn unsent_meter_events_are_retried_and_refused_ones_dropped() {
-    use heyway::billing::metering::{finish_interrupted, meter_call};
-    use heyway::billing::StripeClient;
+    use heyway::features::billing::metering::{finish_interrupted, meter_call};
+    use heyway::integrations::stripe::StripeClient;
     let stripe = FakeStripe::start().await;
     let app = metering_app(&stripe).await;
-    let client = |change: &dyn Fn(&mut heyway::config::StripeConfig)| {
+    let client = |change: &dyn Fn(&mut heyway::infra::config::StripeConfig)| {
         let mut config = app.state.config.stripe.clone();
         change(&mut config);
         StripeClient::from_config(reqwest::Client::new(), &config).unwrap()

@@ -1,5 +1,5 @@
 //! The Stripe sandbox as `heyway serve` runs it: the API and the sandbox
-//! on one loopback port, configured by `heyway::sandbox::stripe::configure`
+//! on one loopback port, configured by `heyway_dev::sandbox::stripe::configure`
 //! from a configuration without `STRIPE_SECRET_KEY`. A user signs up,
 //! checks out through the real `StripeClient`, "pays" by visiting the
 //! returned URL (the sandbox sends signed webhooks that our
@@ -7,12 +7,13 @@
 
 use std::net::SocketAddr;
 
-use heyway::billing::stripe_client::MeterEvent;
-use heyway::billing::{StripeClient, StripeError};
-use heyway::http::{self, AppState};
-use heyway::sandbox::stripe::{self, settings, StripeSandbox, STRIPE_PATH};
-use heyway::sandbox::MOUNT;
+use heyway::app;
+use heyway::http::AppState;
+use heyway::integrations::stripe::client::MeterEvent;
+use heyway::integrations::stripe::{StripeClient, StripeError};
 use heyway::Config;
+use heyway_dev::sandbox::stripe::{self, settings, StripeSandbox, STRIPE_PATH};
+use heyway_dev::sandbox::MOUNT;
 use heyway_tests::{test_config, TestDb};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -30,7 +31,7 @@ struct Stack {
 /// (to make the application disagree with the sandbox).
 async fn start(app_overrides: impl FnOnce(&mut Config)) -> Stack {
     let db = TestDb::new().await.db;
-    heyway::indexes::migrate(&db).await.expect("migrate");
+    heyway::infra::indexes::migrate(&db).await.expect("migrate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -41,7 +42,7 @@ async fn start(app_overrides: impl FnOnce(&mut Config)) -> Stack {
     let mut app_config = config.clone();
     app_overrides(&mut app_config);
     let state = AppState::new(db, app_config).expect("state");
-    let app = http::router(state).nest(&format!("{MOUNT}{STRIPE_PATH}"), sandbox.router());
+    let app = app::router(state).nest(&format!("{MOUNT}{STRIPE_PATH}"), sandbox.router());
     tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(listener, app).await;

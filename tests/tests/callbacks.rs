@@ -2,10 +2,11 @@
 //! within quiet hours, up to the attempts allowed.
 
 use chrono::{DateTime, Utc};
+use heyway::features::scheduled_calls::schedule_callback;
+use heyway::infra::store;
 use heyway::model::ScheduledCall;
 use heyway::schedule::CallOutcome;
-use heyway::scheduled_calls::schedule_callback;
-use heyway::{store, Db};
+use heyway::Db;
 use heyway_tests::TestApp;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson};
 

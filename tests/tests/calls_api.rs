@@ -3,7 +3,7 @@
 //! legacy documents, bad input and tenant isolation.
 
 use axum::http::StatusCode;
-use heyway::queue::{DialQueue, InProcessQueue};
+use heyway::infra::queue::{DialQueue, InProcessQueue};
 use heyway_tests::{error_field, legacy, TestApp, TestUser};
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use serde_json::{json, Value};
@@ -534,7 +534,7 @@ fn with_queue(mut app: TestApp, queue: InProcessQueue) -> TestApp {
         .state
         .clone()
         .with_dial_queue(DialQueue::InProcess(queue));
-    app.router = heyway::http::router(app.state.clone());
+    app.router = heyway::app::router(app.state.clone());
     app
 }
 
@@ -643,7 +643,7 @@ async fn without_a_queue_or_when_it_refuses_the_call_stays_pending_for_the_sweep
 
     // The sweep then sends both.
     let (queue, mut jobs) = InProcessQueue::new();
-    let report = heyway::scheduled_calls::enqueue_due(
+    let report = heyway::features::scheduled_calls::enqueue_due(
         &app.db,
         &DialQueue::InProcess(queue),
         chrono::Utc::now(),

@@ -2,7 +2,7 @@
 //! tenant isolation, against a real database.
 
 use axum::http::{Method, StatusCode};
-use heyway::contact_lists;
+use heyway::features::contact_lists;
 use heyway_tests::{error_field, legacy, strings, TestApp, TestUser};
 use mongodb::bson::{oid::ObjectId, Bson, DateTime, Document};
 use serde_json::json;
@@ -573,7 +573,7 @@ async fn bad_input_is_refused_and_writes_nothing() {
 
 #[tokio::test]
 async fn openapi_documents_the_new_routes() {
-    let doc = serde_json::to_value(heyway::http::openapi()).unwrap();
+    let doc = serde_json::to_value(heyway::app::openapi()).unwrap();
     let paths = &doc["paths"];
     for (path, method, tag) in [
         ("/api/contact-lists", "get", "contact-lists"),

@@ -713,7 +713,7 @@ async fn delete_removes_the_contact_and_its_list_entries() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_contacts_route() {
-    let doc = serde_json::to_value(heyway::http::openapi()).unwrap();
+    let doc = serde_json::to_value(heyway::app::openapi()).unwrap();
     let paths = &doc["paths"];
     for (path, methods) in [
         ("/api/contacts", vec!["get", "post"]),

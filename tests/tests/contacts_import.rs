@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use heyway::phone;
+use heyway::model::phone;
 use heyway_tests::{legacy, TestApp, TestUser};
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use serde_json::{json, Value};

@@ -4,7 +4,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use heyway::http::{self, ApiRouter, AppState};
+use heyway::app;
+use heyway::http::{ApiRouter, AppState};
 use heyway_tests::TestApp;
 use tower::ServiceExt;
 
@@ -24,7 +25,7 @@ fn values_of(key: &str) -> Vec<String> {
 #[test]
 fn every_documented_route_has_a_function_event() {
     let event_paths = values_of("Path:");
-    let api = http::openapi();
+    let api = app::openapi();
     for path in api.paths.paths.keys() {
         let covered = event_paths.iter().any(|event| {
             event == path
@@ -49,23 +50,23 @@ fn every_function_in_the_template_has_a_crate() {
 /// The router each sample event is for, by file name prefix.
 fn function_for(event: &str, state: AppState) -> axum::Router {
     let routes: fn() -> ApiRouter = match event.split('-').next().unwrap() {
-        "health" => return http::meta(state),
-        "webhooks" => return heyway::webhooks::app(state),
-        "auth" => heyway::auth::routes,
-        "me" => heyway::me::routes,
-        "contacts" => heyway::contacts::routes,
-        "contact" => heyway::contact_lists::routes,
-        "groups" => heyway::groups::routes,
-        "feedback" => heyway::feedback::routes,
-        "automations" => heyway::automations::routes,
-        "scheduled" => heyway::scheduled_calls::routes,
-        "calls" => heyway::calls::routes,
-        "caller" => heyway::caller_ids::routes,
-        "recordings" => heyway::recordings::routes,
-        "billing" => heyway::billing::routes,
+        "health" => return app::meta(state),
+        "webhooks" => return heyway::app::webhooks(state),
+        "auth" => heyway::features::auth::routes,
+        "me" => heyway::features::me::routes,
+        "contacts" => heyway::features::contacts::routes,
+        "contact" => heyway::features::contact_lists::routes,
+        "groups" => heyway::features::groups::routes,
+        "feedback" => heyway::features::feedback::routes,
+        "automations" => heyway::features::automations::routes,
+        "scheduled" => heyway::features::scheduled_calls::routes,
+        "calls" => heyway::features::calls::routes,
+        "caller" => heyway::features::caller_ids::routes,
+        "recordings" => heyway::features::recordings::routes,
+        "billing" => heyway::features::billing::routes,
         other => panic!("no function for events/{other}"),
     };
-    http::single(routes(), state)
+    app::single(routes(), state)
 }
 
 #[tokio::test]
@@ -110,7 +111,7 @@ fn the_dialer_sample_event_is_an_sqs_batch_of_dial_jobs() {
     assert!(!event.records.is_empty());
     for record in event.records {
         let body = record.body.unwrap();
-        heyway::queue::DialJob::from_body(&body).unwrap();
+        heyway::infra::queue::DialJob::from_body(&body).unwrap();
         assert!(record.attributes.contains_key("ApproximateReceiveCount"));
     }
     assert!(

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use heyway::queue::{DialJob, DialQueue, SqsQueue};
+use heyway::infra::queue::{DialJob, DialQueue, SqsQueue};
 use heyway_tests::moto;
 use mongodb::bson::oid::ObjectId;
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
-use heyway::dialer::pacing::{Pace, Pacer};
-use heyway::dialer::{self, Dialer, Disposition, QueuedJob};
-use heyway::queue::{DialJob, SqsQueue};
+use heyway::features::dialer::pacing::{Pace, Pacer};
+use heyway::features::dialer::{self, Dialer, Disposition, QueuedJob};
+use heyway::infra::queue::{DialJob, SqsQueue};
 use heyway::Db;
 use heyway_tests::twilio_api::{self, FakeTwilioApi, VALID_FROM};
 use heyway_tests::{moto, test_config, TestDb};
@@ -36,7 +36,7 @@ fn dialer(db: &Db, fake: &FakeTwilioApi, extra: &[(&str, &str)]) -> Dialer {
     let config = test_config(&pairs);
     Dialer::from_config(
         db.clone(),
-        heyway::outbound::http_client().unwrap(),
+        heyway::infra::outbound::http_client().unwrap(),
         &config,
     )
     .unwrap()

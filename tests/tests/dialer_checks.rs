@@ -2,9 +2,10 @@
 //! the message the owner reads, the ready case, and quiet hours deferring.
 
 use chrono::{DateTime, Utc};
-use heyway::dialer::{preflight, Ready, Refusal};
+use heyway::features::dialer::{preflight, Ready, Refusal};
+use heyway::infra::store;
 use heyway::model::ScheduledCall;
-use heyway::{store, Db};
+use heyway::Db;
 use heyway_tests::TestDb;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 

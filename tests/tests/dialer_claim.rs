@@ -2,9 +2,9 @@
 //! twice or at once; an expired lease taken over; ended calls untouched.
 
 use chrono::{DateTime, Duration, Utc};
-use heyway::dialer::{claim, finish, release, Claim};
+use heyway::features::dialer::{claim, finish, release, Claim};
+use heyway::infra::queue::DialJob;
 use heyway::model::scheduled_call::status;
-use heyway::queue::DialJob;
 use heyway::Db;
 use heyway_tests::TestDb;
 use mongodb::bson::{self, doc, oid::ObjectId, Document};

@@ -1,8 +1,8 @@
 //! `ElevenLabsClient` against a local ElevenLabs that checks headers and
 //! JSON shape, and the webhook signature round trip.
 
-use heyway::elevenlabs::signature::{self, DEFAULT_TOLERANCE_SECS};
-use heyway::elevenlabs::{
+use heyway::integrations::elevenlabs::signature::{self, DEFAULT_TOLERANCE_SECS};
+use heyway::integrations::elevenlabs::{
     AgentOverride, CallDirection, ClientData, ConfigOverride, ElevenLabsClient, ElevenLabsError,
     OutboundCall, PromptOverride, RegisterCall, TtsOverride,
 };

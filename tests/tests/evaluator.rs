@@ -3,8 +3,8 @@
 //! hours kept; bookkeeping in the old app's fields.
 
 use chrono::{DateTime, Duration, Utc};
-use heyway::automations::evaluator::{run_pass, EvaluatorSettings};
-use heyway::queue::{DialQueue, InProcessQueue, InProcessReceiver};
+use heyway::features::evaluator::{run_pass, EvaluatorSettings};
+use heyway::infra::queue::{DialQueue, InProcessQueue, InProcessReceiver};
 use heyway::Db;
 use heyway_tests::TestApp;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};

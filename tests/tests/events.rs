@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::http::StatusCode;
-use heyway::events::{CallEvent, Events, CALL_COMPLETED};
+use heyway::infra::events::{CallEvent, Events, CALL_COMPLETED};
 use heyway_tests::moto;
 use heyway_tests::webhooks::{
     post_call, send_elevenlabs, send_twilio, twilio_signed, webhook_config, PlacedCall,
@@ -24,7 +24,7 @@ async fn app_with_bus() -> (TestApp, String) {
     let queue = moto::bus_to_queue(&bus).await;
     let mut app = TestApp::with_config(webhook_config(&[])).await;
     app.state.events = Events::new(moto::eventbridge_client().await, bus);
-    app.router = heyway::http::router(app.state.clone());
+    app.router = heyway::app::router(app.state.clone());
     (app, queue)
 }
 

@@ -3,8 +3,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use heyway::http::{self, AppState};
-use heyway::{health, Db};
+use heyway::app;
+use heyway::features::health;
+use heyway::http::AppState;
+use heyway::Db;
 use heyway_tests::{test_config, TestApp, TestDb};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -25,7 +27,7 @@ fn get(path: &str) -> Request<Body> {
 async fn health_reports_the_database_up() {
     let t = TestDb::new().await;
     let (status, body) = call(
-        http::router(AppState::new(t.db.clone(), test_config(&[])).unwrap()),
+        app::router(AppState::new(t.db.clone(), test_config(&[])).unwrap()),
         get("/api/health"),
     )
     .await;
@@ -49,7 +51,7 @@ async fn health_reports_a_dead_database_as_503() {
     .await
     .unwrap();
     let (status, body) = call(
-        http::router(AppState::new(db, test_config(&[])).unwrap()),
+        app::router(AppState::new(db, test_config(&[])).unwrap()),
         get("/api/health"),
     )
     .await;
@@ -77,7 +79,7 @@ async fn the_sample_api_gateway_event_reaches_the_health_lambda_router() {
     let request = lambda_http::request::from_str(&event).unwrap();
     let (parts, body) = request.into_parts();
     let request = Request::from_parts(parts, Body::from(body.to_vec()));
-    let app = http::single(
+    let app = app::single(
         health::routes(),
         AppState::new(t.db.clone(), test_config(&[])).unwrap(),
     );

@@ -1,7 +1,8 @@
 //! New records are written the way the Node app writes them.
 
+use heyway::infra::store;
 use heyway::model::{Contact, Feedback, Number, Usage};
-use heyway::{store, Error};
+use heyway::Error;
 use heyway_tests::TestDb;
 use mongodb::bson::{doc, oid::ObjectId, Bson};
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use heyway::indexes;
+use heyway::infra::indexes;
 use heyway::model::COLLECTIONS;
 use heyway_tests::TestDb;
 use mongodb::bson::{doc, Document};

@@ -4,8 +4,8 @@
 //! the call; paid subscriptions (Stripe or the app stores) call freely.
 
 use chrono::{DateTime, Utc};
-use heyway::dialer::{Dialer, Disposition};
-use heyway::queue::DialJob;
+use heyway::features::dialer::{Dialer, Disposition};
+use heyway::infra::queue::DialJob;
 use heyway::Db;
 use heyway_tests::twilio_api::{FakeTwilioApi, VALID_FROM};
 use heyway_tests::{test_config, TestDb};
@@ -29,7 +29,7 @@ fn dialer(db: &Db, fake: &FakeTwilioApi) -> Dialer {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Dialer::from_config(
         db.clone(),
-        heyway::outbound::http_client().unwrap(),
+        heyway::infra::outbound::http_client().unwrap(),
         &test_config(&pairs),
     )
     .unwrap()

@@ -4,7 +4,7 @@
 //! ago; a call still in progress is left alone.
 
 use chrono::{DateTime, Duration, Utc};
-use heyway::scheduled_calls::reconcile::{
+use heyway::features::scheduled_calls::reconcile::{
     settle_stuck, ReconcileReport, ABANDONED, NO_FINAL_STATUS,
 };
 use heyway::Db;

@@ -289,7 +289,9 @@ async fn text_to_speech_stores_audio_with_its_real_duration() {
     assert_eq!(settings.get_str("voiceId").unwrap(), VOICE_ID);
     let (status, played) = raw(&app, Method::GET, body["url"].as_str().unwrap(), Vec::new()).await;
     assert_eq!(status, StatusCode::OK);
-    assert!((heyway::recordings::mp3::duration(&played).unwrap() - expected).abs() < 1e-6);
+    assert!(
+        (heyway::features::recordings::mp3::duration(&played).unwrap() - expected).abs() < 1e-6
+    );
 
     // Bad input: named field, nothing written, ElevenLabs not asked.
     let asked = fake.requests().len();
@@ -385,8 +387,8 @@ async fn s3_store_signs_put_and_get_urls() {
 /// `professionalPrompt` when the automation has no instructions.
 #[tokio::test]
 async fn the_dialer_plays_the_recording_through_a_signed_url() {
-    use heyway::dialer::{Dialer, Disposition};
-    use heyway::queue::DialJob;
+    use heyway::features::dialer::{Dialer, Disposition};
+    use heyway::infra::queue::DialJob;
     use heyway_tests::twilio_api::{FakeTwilioApi, VALID_FROM};
     use mongodb::bson::DateTime as BsonDate;
 
@@ -402,7 +404,7 @@ async fn the_dialer_plays_the_recording_through_a_signed_url() {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let dialer = Dialer::from_config(
         db.clone(),
-        heyway::outbound::http_client().unwrap(),
+        heyway::infra::outbound::http_client().unwrap(),
         &test_config(&pairs),
     )
     .unwrap();

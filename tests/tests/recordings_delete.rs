@@ -278,8 +278,8 @@ mod s3 {
 
     use std::time::Duration;
 
-    use heyway::recordings::storage::Location;
-    use heyway::recordings::Storage;
+    use heyway::infra::storage::Location;
+    use heyway::infra::storage::Storage;
     use heyway_tests::TestUser;
 
     use super::*;

@@ -2,8 +2,9 @@
 //! written back through it lose nothing and retype nothing.
 
 use chrono::{NaiveDate, NaiveTime};
+use heyway::infra::store;
 use heyway::model::*;
-use heyway::{store, Db};
+use heyway::Db;
 use heyway_tests::legacy::{self, at};
 use heyway_tests::TestDb;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};

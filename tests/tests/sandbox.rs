@@ -13,14 +13,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use heyway::config::{ElevenLabsConfig, TwilioConfig};
-use heyway::elevenlabs::{
+use heyway::infra::config::{ElevenLabsConfig, TwilioConfig};
+use heyway::integrations::elevenlabs::{
     signature as el_signature, AgentOverride, ClientData, ConfigOverride, ElevenLabsClient,
     OutboundCall, PromptOverride, RegisterCall,
 };
-use heyway::sandbox::{Sandbox, SandboxSettings, Timing};
-use heyway::twilio::calls::{CallScript, Refusal};
-use heyway::twilio::{signature, CallError, CallsClient, PlaceCall};
+use heyway::integrations::twilio::calls::{CallScript, Refusal};
+use heyway::integrations::twilio::{signature, CallError, CallsClient, PlaceCall};
+use heyway_dev::sandbox::{Sandbox, SandboxSettings, Timing};
 use serde_json::{json, Value};
 
 const SID: &str = "AC11111111111111111111111111111111";
@@ -824,7 +824,7 @@ async fn mounts_beside_the_api_as_heyway_serve_does() {
     let router = app
         .router
         .clone()
-        .nest(heyway::sandbox::MOUNT, sandbox.router());
+        .nest(heyway_dev::sandbox::MOUNT, sandbox.router());
     let base = heyway_tests::fake_server::serve(router).await;
     let http = reqwest::Client::new();
     let health = http.get(format!("{base}/api/health")).send().await.unwrap();

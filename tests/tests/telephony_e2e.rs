@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use heyway::dialer::consumer::dial_until_done;
-use heyway::queue::DialJob;
+use heyway::features::dialer::consumer::dial_until_done;
+use heyway::infra::queue::DialJob;
 use heyway_tests::stack::LocalStack;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use heyway::twilio::calls::{CallScript, Refusal};
-use heyway::twilio::{CallError, CallsClient, PlaceCall};
+use heyway::integrations::twilio::calls::{CallScript, Refusal};
+use heyway::integrations::twilio::{CallError, CallsClient, PlaceCall};
 use heyway_tests::test_config;
 use heyway_tests::twilio_api::{self, FakeTwilioApi, VALID_FROM};
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use heyway::twilio::signature;
+use heyway::integrations::twilio::signature;
 use serde_json::{json, Value};
 
 /// Signs each case with Twilio's library, with repeated names kept

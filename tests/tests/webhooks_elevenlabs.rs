@@ -127,7 +127,11 @@ async fn bad_stale_and_missing_signatures_are_refused() {
 async fn the_contract_vector_verifies() {
     // docs/contracts: secret test_secret, t=1700000000, this body.
     let body = r#"{"type":"post_call_transcription","event_timestamp":1700000000,"data":{"conversation_id":"abc"}}"#;
-    let header = heyway::elevenlabs::signature::sign("test_secret", 1_700_000_000, body.as_bytes());
+    let header = heyway::integrations::elevenlabs::signature::sign(
+        "test_secret",
+        1_700_000_000,
+        body.as_bytes(),
+    );
     assert_eq!(
         header,
         "t=1700000000,v0=fdc2cc277468fda6feb6106f7db0195f7508e561bfcfd2bf7c02c511cb98c1ee"

@@ -642,7 +642,7 @@ async fn without_the_agent_the_callee_hears_an_apology() {
 async fn without_a_base_url_the_lambda_domain_or_host_is_the_url() {
     use axum::body::Body;
     use axum::http::Request;
-    use heyway::webhooks::PublicOrigin;
+    use heyway::features::webhooks::PublicOrigin;
     use heyway_tests::webhooks::send_text;
 
     let mut config = webhook_config(&[]);
@@ -654,7 +654,8 @@ async fn without_a_base_url_the_lambda_domain_or_host_is_the_url() {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form.iter())
         .finish();
-    let sign = |url: String| heyway::twilio::signature::sign(TWILIO_TOKEN, &url, &form);
+    let sign =
+        |url: String| heyway::integrations::twilio::signature::sign(TWILIO_TOKEN, &url, &form);
     let domain = "abc123def456.lambda-url.us-east-1.on.aws";
     let request = |signature: String, host: &str, origin: bool| {
         let mut request = Request::builder()

@@ -6,11 +6,12 @@
 // Lambda service); its layout needs more than the default query depth.
 #![recursion_limit = "256"]
 
-use heyway::automations::evaluator::{self, EvaluatorSettings};
-use heyway::billing::metering::MeteringSweep;
-use heyway::config::ConfigError;
-use heyway::queue::{DialQueue, SqsQueue};
-use heyway::{logging, Config, Db};
+use heyway::features::billing::metering::MeteringSweep;
+use heyway::features::evaluator::{self, EvaluatorSettings};
+use heyway::infra::config::ConfigError;
+use heyway::infra::logging;
+use heyway::infra::queue::{DialQueue, SqsQueue};
+use heyway::{Config, Db};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 

@@ -1,10 +1,10 @@
 //! Lambda adapter for /api/automations and /api/automations/*:
 //! state built once per process, the core's router for every invocation.
 
-use heyway::http;
+use heyway::app;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = http::lambda_state().await?;
-    lambda_http::run(http::single(heyway::automations::routes(), state)).await
+    let state = app::lambda_state().await?;
+    lambda_http::run(app::single(heyway::features::automations::routes(), state)).await
 }

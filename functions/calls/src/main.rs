@@ -2,10 +2,10 @@
 //! process (with the SQS dial queue from `DIAL_QUEUE_URL`, so a call placed
 //! now is sent at once), the core's router for every invocation.
 
-use heyway::http;
+use heyway::app;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = http::lambda_state().await?;
-    lambda_http::run(http::single(heyway::calls::routes(), state)).await
+    let state = app::lambda_state().await?;
+    lambda_http::run(app::single(heyway::features::calls::routes(), state)).await
 }

@@ -2,10 +2,10 @@
 //! state built once per process, the core's
 //! router for every invocation.
 
-use heyway::http;
+use heyway::app;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = http::lambda_state().await?;
-    lambda_http::run(http::single(heyway::contacts::routes(), state)).await
+    let state = app::lambda_state().await?;
+    lambda_http::run(app::single(heyway::features::contacts::routes(), state)).await
 }

@@ -6,10 +6,11 @@
 #![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use heyway::config::ConfigError;
-use heyway::dialer::{self, Dialer, QueuedJob};
-use heyway::queue::SqsQueue;
-use heyway::{logging, Config, Db};
+use heyway::features::dialer::{self, Dialer, QueuedJob};
+use heyway::infra::config::ConfigError;
+use heyway::infra::logging;
+use heyway::infra::queue::SqsQueue;
+use heyway::{Config, Db};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
@@ -24,7 +25,7 @@ async fn main() -> Result<(), Error> {
             key: "DIAL_QUEUE_URL",
         })?;
     let queue = SqsQueue::from_env(url).await;
-    let dialer = Dialer::from_config(db.clone(), heyway::outbound::http_client()?, config)?;
+    let dialer = Dialer::from_config(db.clone(), heyway::infra::outbound::http_client()?, config)?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (dialer, queue) = (&dialer, &queue);
         async move {

@@ -4,16 +4,16 @@
 //! core as the public origin, for signatures when `WEBHOOK_BASE_URL` is
 //! not set.
 
-use heyway::http;
-use heyway::webhooks::{self, PublicOrigin};
+use heyway::app;
+use heyway::features::webhooks::PublicOrigin;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use tower::ServiceExt;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = http::lambda_state().await?;
-    let app = webhooks::app(state).map_request(with_public_origin);
+    let state = app::lambda_state().await?;
+    let app = app::webhooks(state).map_request(with_public_origin);
     lambda_http::run(app).await
 }
 

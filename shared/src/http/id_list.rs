@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
+use crate::infra::db::Db;
 
 /// At most this many ids in one add or remove request.
 pub const MAX_IDS: usize = 1000;

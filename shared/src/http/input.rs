@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::http::json::object_to_document;
-use crate::regex_escape::escape_regex;
+use crate::infra::regex_escape::escape_regex;
 
 /// At most this many characters in a search.
 pub const MAX_SEARCH: usize = 200;

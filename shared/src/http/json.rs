@@ -3,7 +3,7 @@
 use mongodb::bson::{Bson, Document};
 use serde_json::{Map, Value};
 
-use super::super::model::Number;
+use crate::model::Number;
 
 /// BSON as plain JSON: dates as RFC 3339 text, ids as hex, numbers as
 /// numbers.

@@ -5,10 +5,10 @@ use mongodb::bson::Document;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::infra::db::Db;
+use crate::infra::store;
 use crate::model::Record;
-use crate::store;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;

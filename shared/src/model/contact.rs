@@ -3,7 +3,7 @@ use phonenumber::country;
 use serde::{Deserialize, Serialize};
 
 use super::{non_blank, record, IdRef, Number};
-use crate::phone;
+use crate::model::phone;
 
 /// `contacts`: a person a user may call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

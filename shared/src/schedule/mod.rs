@@ -11,10 +11,12 @@
 //! - [`due`]: when a call is due, and when it may actually be placed.
 //! - [`callback`]: when to try again after a call ends unanswered.
 
+pub mod call_status;
 pub mod callback;
 pub mod due;
 pub mod error;
 pub mod local_time;
+pub mod plan;
 pub mod quiet_hours;
 pub mod recipient_zone;
 pub mod reference_date;

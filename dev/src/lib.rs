@@ -1,0 +1,13 @@
+//! Development conveniences, kept out of the production crate so that no
+//! Lambda links them:
+//!
+//! - [`sandbox`]: stand-ins for Twilio, ElevenLabs and Stripe that answer
+//!   their APIs on `heyway serve`'s port and play calls and payments out
+//!   with signed callbacks, with their own development keys;
+//! - [`local_db`]: starts a local SecantusDB when `MONGODB_URI` is unset.
+//!
+//! Used by the `heyway` command (`cli/`) and the tests only. The
+//! architecture test fails if a function's crate depends on this one.
+
+pub mod local_db;
+pub mod sandbox;

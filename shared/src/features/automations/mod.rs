@@ -1,0 +1,13 @@
+//! Automations: which calls are due (the plan), the evaluator that records
+//! and enqueues them each tick, and the `/api/automations` API.
+
+pub mod input;
+pub mod preview;
+mod routes;
+pub mod service;
+pub mod view;
+
+pub use input::AutomationInput;
+pub use preview::Preview;
+pub use routes::routes;
+pub use view::AutomationView;

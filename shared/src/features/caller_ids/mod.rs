@@ -1,0 +1,22 @@
+//! Caller IDs: the numbers a user proved they own, which their calls
+//! leave from.
+//!
+//! - `GET /api/caller-ids`: both stores the old app used
+//!   (`verifiedNumbers`, `users.twilioConfig.verifiedCallerIds`), verified
+//!   or pending, and which one is the `preferredCallerID`;
+//! - `POST /api/caller-ids`: starts Twilio's validation call and answers
+//!   the code the user types; the number is recorded pending;
+//! - `POST /webhooks/twilio/caller-id?userId=…`: Twilio's outcome
+//!   (signature verified, see [`crate::features::webhooks`]) marks it verified in
+//!   both stores, and preferred when the user has none;
+//! - `POST /api/caller-ids/{phone}/refresh`: asks Twilio's list (the
+//!   source of truth) whether the pending number is verified now;
+//! - `DELETE /api/caller-ids/{phone}`: gone from both stores, from Twilio,
+//!   and from `preferredCallerID`.
+
+mod routes;
+pub mod service;
+pub mod stores;
+
+pub use routes::routes;
+pub use service::{apply_callback, CallbackOutcome, CALLBACK_PATH};

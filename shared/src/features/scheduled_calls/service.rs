@@ -1,0 +1,307 @@
+//! The `/api/scheduled-calls` rules: listing a user's calls, scheduling a
+//! manual call, cancelling one that has not started. Every query is scoped
+//! by `userId`.
+
+use chrono::{DateTime, Utc};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::view::ScheduledCallView;
+use crate::error::{Error, Result};
+use crate::http::extract::object_id;
+use crate::http::page::{find_page, PageQuery, Paged};
+use crate::infra::db::Db;
+use crate::infra::store;
+use crate::model::phone;
+use crate::model::scheduled_call::status;
+use crate::model::{Contact, Record, ScheduledCall};
+
+const NOT_FOUND: Error = Error::NotFound {
+    what: "scheduled call",
+};
+
+/// Every `status` a scheduled call may have.
+pub const STATUSES: [&str; 8] = [
+    status::PENDING,
+    status::ENQUEUING,
+    status::QUEUED,
+    status::PROCESSING,
+    status::COMPLETED,
+    status::FAILED,
+    status::CANCELLED,
+    status::MISSED,
+];
+
+/// How a call speaks.
+pub const CALL_MODES: [&str; 3] = ["ai-only", "recording", "recording-ai"];
+
+/// The exact message the old app's validation gave.
+pub const PAST_TIME_MESSAGE: &str = "Scheduled time must be in the future for manual calls";
+
+const MAX_NOTES_CHARS: usize = 2000;
+const MAX_NAME_CHARS: usize = 200;
+
+/// The list's query parameters.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledCallQuery {
+    /// Only calls with this status.
+    pub status: Option<String>,
+    /// Only calls of this automation (id).
+    pub automation_id: Option<String>,
+    /// Only calls scheduled at or after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Only calls scheduled at or before this instant (RFC 3339).
+    pub to: Option<String>,
+    /// Page number, from 1 (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// `POST /api/scheduled-calls`: a call placed once at `scheduledTime`,
+/// to one of the user's contacts (`contactId`) or to a number
+/// (`phoneNumber` and `name`).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewManualCall {
+    pub contact_id: Option<String>,
+    /// Any common spelling; dialed in E.164.
+    pub phone_number: Option<String>,
+    pub name: Option<String>,
+    /// RFC 3339, in the future.
+    pub scheduled_time: String,
+    /// `ai-only` (default), `recording` or `recording-ai`.
+    pub call_mode: Option<String>,
+    pub notes: Option<String>,
+}
+
+fn instant(field: &str, raw: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| Error::validation(field, format!("{field} must be an RFC 3339 date-time")))
+}
+
+/// The user's scheduled calls, newest `scheduledTime` first.
+pub async fn list(
+    db: &Db,
+    user_id: ObjectId,
+    query: &ScheduledCallQuery,
+) -> Result<Paged<ScheduledCallView>> {
+    let page = PageQuery {
+        page: query.page,
+        limit: query.limit,
+    }
+    .validate()?;
+    let mut filter = doc! { "userId": user_id };
+    if let Some(wanted) = query.status.as_deref().map(str::trim) {
+        if !STATUSES.contains(&wanted) {
+            return Err(Error::validation(
+                "status",
+                format!("status must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        filter.insert("status", wanted);
+    }
+    if let Some(id) = &query.automation_id {
+        filter.insert("automationId", object_id("automationId", id.trim())?);
+    }
+    let mut range = Document::new();
+    if let Some(from) = &query.from {
+        range.insert("$gte", bson::DateTime::from_chrono(instant("from", from)?));
+    }
+    if let Some(to) = &query.to {
+        range.insert("$lte", bson::DateTime::from_chrono(instant("to", to)?));
+    }
+    if !range.is_empty() {
+        filter.insert("scheduledTime", range);
+    }
+    find_page(
+        db,
+        filter,
+        doc! { "scheduledTime": -1, "_id": -1 },
+        page,
+        |c: ScheduledCall| ScheduledCallView::from(c),
+    )
+    .await
+}
+
+/// The user's scheduled call `id`.
+pub async fn get(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ScheduledCall> {
+    store::find_one(db, doc! { "_id": id, "userId": user_id })
+        .await?
+        .ok_or(NOT_FOUND)
+}
+
+/// Records a manual call, `pending`, in the shape the evaluator records
+/// automation calls in (`automationId: null`, `referenceDate: null`).
+pub async fn create_manual(
+    db: &Db,
+    user_id: ObjectId,
+    input: NewManualCall,
+    now: DateTime<Utc>,
+) -> Result<ScheduledCall> {
+    let scheduled_time = instant("scheduledTime", &input.scheduled_time)?;
+    if scheduled_time <= now {
+        return Err(Error::validation("scheduledTime", PAST_TIME_MESSAGE));
+    }
+    let call = ManualCall {
+        contact_id: input.contact_id,
+        phone_number: input.phone_number,
+        name: input.name,
+        call_mode: input.call_mode,
+        notes: input.notes,
+        automation: None,
+    };
+    record_manual(db, user_id, call, scheduled_time, None).await
+}
+
+/// A manual call's who and how, before it is checked; shared by
+/// `POST /api/scheduled-calls` (at a future time) and `POST /api/calls`
+/// (now).
+#[derive(Clone, Debug, Default)]
+pub struct ManualCall {
+    pub contact_id: Option<String>,
+    pub phone_number: Option<String>,
+    pub name: Option<String>,
+    pub call_mode: Option<String>,
+    pub notes: Option<String>,
+    /// The user's automation whose script the call uses (already checked
+    /// to be theirs), and its call mode, the default for `call_mode`.
+    pub automation: Option<(ObjectId, &'static str)>,
+}
+
+/// Checks `call` and records it at `scheduled_time`: `pending`, or
+/// already claimed for sending (`enqueuing` with the token, as
+/// [`super::sweep`] claims) when `claim` is given. The caller decides
+/// whether the time may be now.
+pub async fn record_manual(
+    db: &Db,
+    user_id: ObjectId,
+    call: ManualCall,
+    scheduled_time: DateTime<Utc>,
+    claim: Option<ObjectId>,
+) -> Result<ScheduledCall> {
+    let default_mode = call.automation.map_or("ai-only", |(_, mode)| mode);
+    let call_mode = match call.call_mode.as_deref().map(str::trim) {
+        None | Some("") => default_mode,
+        Some(mode) => CALL_MODES
+            .iter()
+            .copied()
+            .find(|known| *known == mode)
+            .ok_or_else(|| {
+                Error::validation(
+                    "callMode",
+                    format!("callMode must be one of {}", CALL_MODES.join(", ")),
+                )
+            })?,
+    };
+    let notes = call.notes.unwrap_or_default().trim().to_string();
+    if notes.chars().count() > MAX_NOTES_CHARS {
+        return Err(Error::validation(
+            "notes",
+            format!("notes must be at most {MAX_NOTES_CHARS} characters"),
+        ));
+    }
+
+    let (name, phone_e164, email, contact_id) = match call.contact_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => {
+            let id = object_id("contactId", id)?;
+            let contact: Contact = store::find_one(db, doc! { "_id": id, "userId": user_id })
+                .await?
+                .ok_or_else(|| Error::validation("contactId", "no such contact"))?;
+            let e164 = contact.phone_e164(None).ok_or_else(|| {
+                Error::validation("contactId", "the contact has no callable phone number")
+            })?;
+            let email = contact.email().unwrap_or_default().to_string();
+            (contact.name, e164, email, Some(id))
+        }
+        _ => {
+            let raw = call
+                .phone_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|raw| !raw.is_empty())
+                .ok_or_else(|| {
+                    Error::validation("phoneNumber", "contactId or phoneNumber is required")
+                })?;
+            let e164 = phone::to_e164(raw, None).map_err(|reason| {
+                Error::validation("phoneNumber", format!("phoneNumber {reason}"))
+            })?;
+            let name = call
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| Error::validation("name", "name is required with phoneNumber"))?;
+            if name.chars().count() > MAX_NAME_CHARS {
+                return Err(Error::validation(
+                    "name",
+                    format!("name must be at most {MAX_NAME_CHARS} characters"),
+                ));
+            }
+            (name.to_string(), e164, String::new(), None)
+        }
+    };
+
+    let stamp = bson::DateTime::now();
+    let mut recipient = doc! { "phoneNumber": &phone_e164, "name": &name };
+    if let Some(id) = contact_id {
+        recipient.insert("contactId", id);
+    }
+    let id = ObjectId::new();
+    let mut document = doc! {
+        "_id": id,
+        "userId": user_id,
+        "recipients": [recipient],
+        "notes": notes,
+        "scheduledTime": bson::DateTime::from_chrono(scheduled_time),
+        "status": status::PENDING,
+        "retryCount": 0,
+        "callMode": call_mode,
+        "automationId": call.automation.map_or(Bson::Null, |(id, _)| Bson::ObjectId(id)),
+        "referenceDate": Bson::Null,
+        "contactData": { "name": &name, "phoneNumber": &phone_e164, "email": email },
+        "errorMessage": "",
+        "contactId": contact_id.map_or(Bson::Null, Bson::ObjectId),
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "__v": 0,
+    };
+    if let Some(token) = claim {
+        document.insert("status", status::ENQUEUING);
+        document.insert("enqueueToken", token);
+        document.insert("enqueueClaimedAt", stamp);
+    }
+    db.raw(ScheduledCall::COLLECTION)
+        .insert_one(&document)
+        .await?;
+    store::decode(document)
+}
+
+/// Cancels the call if it has not started, atomically: the status is in
+/// the update's filter, so a dialer that claimed it meanwhile wins. A call
+/// already cancelled answers as it is; one that started is a conflict.
+pub async fn cancel(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ScheduledCall> {
+    let result = db
+        .raw(ScheduledCall::COLLECTION)
+        .update_one(
+            doc! {
+                "_id": id,
+                "userId": user_id,
+                "status": { "$in": status::NOT_STARTED.to_vec() },
+            },
+            doc! { "$set": { "status": status::CANCELLED, "updatedAt": bson::DateTime::now() } },
+        )
+        .await?;
+    let call = get(db, user_id, id).await?;
+    if result.matched_count == 0 && call.status != status::CANCELLED {
+        return Err(Error::Conflict {
+            field: Some("status".into()),
+            message: "call has already started".into(),
+        });
+    }
+    Ok(call)
+}

@@ -1,0 +1,496 @@
+//! `POST /webhooks/twilio/inbound`: a customer calls the business back.
+//!
+//! Twilio posts the number's voice webhook with `CallSid`, `From` (the
+//! caller), `To` / `Called` (the number dialled) and `Direction=inbound`,
+//! and waits for TwiML. We find:
+//!
+//! 1. the business: the user whose `twilioConfig.phoneNumber` is the
+//!    number called, else whose verified caller ID it is
+//!    (`twilioConfig.verifiedCallerIds` or `verifiedNumbers`);
+//! 2. the caller among that user's contacts (any stored form);
+//! 3. the last outbound call to that number, to tell the agent why the
+//!    customer was called.
+//!
+//! We record a `calls` document (`isInbound: true`, `inboundData`), then
+//! answer TwiML: ElevenLabs' `register-call` (direction `inbound`) with the
+//! call's variables, or, when the user set `preferences.inboundMode` to
+//! `"forward"` and has a valid `phoneNumber`, a `<Dial>` to the owner.
+//! When the owner does not pick up (busy, no answer within
+//! [`FORWARD_RING_SECONDS`], failed), Twilio asks the `<Dial>`'s action,
+//! [`after_forward`], which connects the caller to the agent instead: no
+//! customer who calls back is left ringing out.
+//! An unknown number called hears a polite message and the call ends;
+//! Twilio always gets TwiML with a 200. A repeated webhook for the same
+//! `CallSid` reuses the call recorded the first time.
+//!
+//! The status webhook and the ElevenLabs post-call webhook then handle
+//! the call as any other: ElevenLabs finds it by `heyway_call_id`.
+
+use std::collections::BTreeMap;
+
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use serde_json::Value;
+
+use super::voice::CALL_ID_VARIABLE;
+use crate::error::{Error, Result};
+use crate::infra::db::Db;
+use crate::integrations::elevenlabs::{CallDirection, ClientData, ElevenLabsClient, RegisterCall};
+use crate::integrations::twilio::twiml;
+use crate::model::phone;
+use crate::model::{Call, Contact, Record, User, VerifiedNumber};
+
+/// What someone calling a number we do not know hears.
+pub const UNKNOWN_NUMBER: &str =
+    "Sorry, this number is not in service. Please check the number and try again. Goodbye.";
+/// What a caller hears when the agent cannot take the call.
+pub const UNAVAILABLE: &str =
+    "Sorry, no one can take your call right now. Please try again later. Goodbye.";
+
+/// `preferences.inboundMode` value that forwards inbound calls to the
+/// owner's `phoneNumber` instead of the AI agent.
+pub const FORWARD_MODE: &str = "forward";
+
+/// How long the owner's phone rings before the agent takes the call.
+pub const FORWARD_RING_SECONDS: u32 = 20;
+
+/// Where Twilio reports how the forward to the owner ended (`<Dial action>`).
+pub const FORWARDED_PATH: &str = "/webhooks/twilio/inbound/forwarded";
+
+/// How a forward to the owner ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardEnded {
+    /// The owner talked to the caller; the call is over.
+    OwnerAnswered,
+    /// The owner did not pick up: the agent takes the call.
+    ToAgent,
+}
+
+/// The inbound call's form fields we use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundCall {
+    pub call_sid: String,
+    /// The caller, as Twilio sent it (may be `anonymous`).
+    pub from: String,
+    /// The number called, as Twilio sent it.
+    pub to: String,
+}
+
+impl InboundCall {
+    pub fn from_form(form: &[(String, String)]) -> Result<Self> {
+        let field =
+            |name: &str| crate::integrations::twilio::form::field(form, name).map(str::to_string);
+        Ok(Self {
+            call_sid: field("CallSid")
+                .ok_or_else(|| Error::bad_request(Some("CallSid"), "CallSid is missing"))?,
+            from: field("From")
+                .or_else(|| field("Caller"))
+                .unwrap_or_default(),
+            to: field("To")
+                .or_else(|| field("Called"))
+                .ok_or_else(|| Error::bad_request(Some("To"), "To is missing"))?,
+        })
+    }
+}
+
+/// How the call was answered, for logs and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// No business has this number.
+    UnknownNumber,
+    /// Connected to the agent (or apologised when it was unreachable).
+    Agent { call_id: ObjectId },
+    /// Forwarded to the owner's phone.
+    Forwarded { call_id: ObjectId },
+}
+
+/// The user the number `e164` belongs to.
+pub async fn find_business(db: &Db, e164: &str) -> Result<Option<User>> {
+    let forms = phone::stored_forms(e164);
+    if let Some(user) = crate::infra::store::find_one::<User>(
+        db,
+        doc! { "twilioConfig.phoneNumber": { "$in": &forms } },
+    )
+    .await?
+    {
+        return Ok(Some(user));
+    }
+    if let Some(user) = crate::infra::store::find_one::<User>(
+        db,
+        doc! { "twilioConfig.verifiedCallerIds": { "$elemMatch": { "phoneNumber": { "$in": &forms }, "verified": true } } },
+    )
+    .await?
+    {
+        return Ok(Some(user));
+    }
+    let verified = db
+        .raw(VerifiedNumber::COLLECTION)
+        .find_one(doc! { "phoneNumber": { "$in": &forms }, "verified": true })
+        .sort(doc! { "updatedAt": -1 })
+        .await?;
+    match verified.and_then(|v| v.get_object_id("userId").ok()) {
+        Some(user_id) => crate::infra::store::find_by_id::<User>(db, user_id).await,
+        None => Ok(None),
+    }
+}
+
+/// Handles one inbound call webhook; answers the TwiML and what it did.
+pub async fn answer(
+    db: &Db,
+    elevenlabs: Option<&ElevenLabsClient>,
+    call: &InboundCall,
+) -> Result<(String, Answer)> {
+    let to = phone::to_e164(&call.to, None).unwrap_or_else(|_| call.to.clone());
+    let Some(user) = find_business(db, &to).await? else {
+        tracing::warn!(to = %call.to, "inbound call to a number no business has");
+        return Ok((
+            twiml::response(&format!(
+                "{}{}",
+                twiml::say(UNKNOWN_NUMBER),
+                twiml::hangup()
+            )),
+            Answer::UnknownNumber,
+        ));
+    };
+    let region = user.phone_region();
+    let from = phone::to_e164(&call.from, region).ok();
+    let forward_to = forward_number(&user);
+
+    let existing = db
+        .raw(Call::COLLECTION)
+        .find_one(doc! { "userId": user.id, "twilioCallSid": &call.call_sid, "isInbound": true })
+        .await?;
+    let document = match existing {
+        Some(document) => document,
+        None => {
+            let document =
+                build_call(db, &user, call, from.as_deref(), &to, forward_to.is_some()).await?;
+            db.raw(Call::COLLECTION).insert_one(&document).await?;
+            document
+        }
+    };
+    let call_id = document
+        .get_object_id("_id")
+        .map_err(|_| Error::Internal("inbound call without _id".into()))?;
+
+    if let Some(owner) = forward_to {
+        // A relative action: Twilio resolves it against this webhook's URL.
+        let verbs = format!(
+            "<Dial action=\"{}\" method=\"POST\" timeout=\"{FORWARD_RING_SECONDS}\"><Number>{}</Number></Dial>",
+            twiml::escape(&format!("{FORWARDED_PATH}?callId={}", call_id.to_hex())),
+            twiml::escape(&owner)
+        );
+        return Ok((twiml::response(&verbs), Answer::Forwarded { call_id }));
+    }
+    Ok((
+        agent_twiml(elevenlabs, &document, &call.from, &to).await,
+        Answer::Agent { call_id },
+    ))
+}
+
+/// Twilio's `<Dial>` action after a forward to the owner: `DialCallStatus`
+/// `completed` means the owner answered and the call ends; anything else
+/// (`busy`, `no-answer`, `failed`, `canceled`) hands the caller to the
+/// agent. The call document records `inboundData.forwardStatus`, and
+/// becomes an AI call when the agent takes it.
+pub async fn after_forward(
+    db: &Db,
+    elevenlabs: Option<&ElevenLabsClient>,
+    call_id: ObjectId,
+    dial_status: &str,
+) -> Result<(String, ForwardEnded)> {
+    let calls = db.raw(Call::COLLECTION);
+    let Some(document) = calls
+        .find_one(doc! { "_id": call_id, "isInbound": true })
+        .await?
+    else {
+        return Err(Error::NotFound { what: "call" });
+    };
+    let now = DateTime::now();
+    if dial_status == "completed" {
+        calls
+            .update_one(
+                doc! { "_id": call_id },
+                doc! { "$set": { "inboundData.forwardStatus": dial_status, "updatedAt": now } },
+            )
+            .await?;
+        return Ok((
+            twiml::response(twiml::hangup()),
+            ForwardEnded::OwnerAnswered,
+        ));
+    }
+    calls
+        .update_one(
+            doc! { "_id": call_id },
+            doc! { "$set": {
+                "inboundData.forwardStatus": dial_status,
+                "callMode": "ai-only",
+                "aiConfig.useAIResponse": true,
+                "updatedAt": now,
+            } },
+        )
+        .await?;
+    let inbound = document.get_document("inboundData").ok();
+    let field = |name: &str| {
+        inbound
+            .and_then(|d| d.get_str(name).ok())
+            .or_else(|| document.get_str(name).ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (from, to) = (field("from"), field("to"));
+    Ok((
+        agent_twiml(elevenlabs, &document, &from, &to).await,
+        ForwardEnded::ToAgent,
+    ))
+}
+
+/// The agent's TwiML for an inbound call, or an apology when the agent
+/// cannot be reached.
+async fn agent_twiml(
+    elevenlabs: Option<&ElevenLabsClient>,
+    document: &Document,
+    from: &str,
+    to: &str,
+) -> String {
+    let unavailable =
+        || twiml::response(&format!("{}{}", twiml::say(UNAVAILABLE), twiml::hangup()));
+    let call_id = document.get_object_id("_id").ok();
+    let Some(client) = elevenlabs else {
+        tracing::error!(call = ?call_id, "ElevenLabs is not configured; inbound caller told to call later");
+        return unavailable();
+    };
+    let request = register_call(document, from, to);
+    match client.register_call(&request).await {
+        Ok(theirs) if theirs.contains("<Response") => theirs,
+        Ok(_) => {
+            tracing::error!(call = ?call_id, "ElevenLabs' TwiML has no <Response>");
+            unavailable()
+        }
+        Err(error) => {
+            tracing::error!(call = ?call_id, %error, "ElevenLabs register-call failed for an inbound call");
+            unavailable()
+        }
+    }
+}
+
+/// The owner's phone when the user forwards inbound calls.
+fn forward_number(user: &User) -> Option<String> {
+    let mode = user
+        .preferences
+        .as_ref()
+        .and_then(|p| p.get_str("inboundMode").ok())
+        .map(str::trim)?;
+    if mode != FORWARD_MODE {
+        return None;
+    }
+    let own = user.phone_number.as_deref()?;
+    match phone::to_e164(own, user.phone_region()) {
+        Ok(number) => Some(number),
+        Err(_) => {
+            tracing::warn!(user = %user.id, "inboundMode is forward but phoneNumber is not valid; the agent answers");
+            None
+        }
+    }
+}
+
+/// The new `calls` document for the inbound call.
+async fn build_call(
+    db: &Db,
+    user: &User,
+    call: &InboundCall,
+    from: Option<&str>,
+    to: &str,
+    forwarded: bool,
+) -> Result<Document> {
+    let caller = from.unwrap_or(call.from.as_str()).to_string();
+    let contact = match from {
+        Some(e164) => {
+            crate::infra::store::find_one::<Contact>(
+                db,
+                doc! { "userId": user.id, "phoneNumber": { "$in": phone::stored_forms(e164) } },
+            )
+            .await?
+        }
+        None => None,
+    };
+    let last = match from {
+        Some(e164) => last_outbound(db, user.id, e164, contact.as_ref().map(|c| c.id)).await?,
+        None => None,
+    };
+    let last_summary = last
+        .as_ref()
+        .and_then(|c| c.get_document("analysis").ok())
+        .and_then(|a| a.get_str("summary").ok())
+        .map(str::to_string);
+    let last_instructions = last
+        .as_ref()
+        .and_then(|c| c.get_document("aiConfig").ok())
+        .and_then(|a| a.get_str("instructions").ok())
+        .map(str::to_string);
+    let business_name = user
+        .ai_config
+        .as_ref()
+        .and_then(|c| c.get_str("businessName").ok())
+        .or_else(|| {
+            user.profile
+                .as_ref()
+                .and_then(|p| p.get_str("businessName").ok())
+        })
+        .or(user.name.as_deref())
+        .unwrap_or_default()
+        .to_string();
+
+    let id = ObjectId::new();
+    let contact_name = contact.as_ref().map(|c| c.name.clone());
+    let reason = match (&last_summary, &last_instructions) {
+        (Some(summary), _) => format!("We called them before: {summary}"),
+        (None, Some(instructions)) => format!("We called them before to: {instructions}"),
+        (None, None) => String::new(),
+    };
+    let mut variables = doc! {
+        CALL_ID_VARIABLE: id.to_hex(),
+        "customer_name": contact_name.clone().unwrap_or_default(),
+        "caller_number": &caller,
+        "business_name": business_name,
+        "call_reason": reason,
+        "last_call_summary": last_summary.clone().unwrap_or_default(),
+        "last_call_instructions": last_instructions.clone().unwrap_or_default(),
+    };
+    if let Some(Ok(instructions)) = user
+        .ai_config
+        .as_ref()
+        .map(|c| c.get_str("inboundInstructions"))
+    {
+        variables.insert("inbound_instructions", instructions);
+    }
+    let mut participant = doc! { "phoneNumber": &caller, "name": contact_name.clone().unwrap_or_default(), "role": "caller" };
+    if let Some(c) = &contact {
+        participant.insert("contactId", c.id);
+    }
+    let now = DateTime::now();
+    let mut document = doc! {
+        "_id": id,
+        "userId": user.id,
+        "sessionId": format!("inbound-{}", call.call_sid),
+        "status": "initiated",
+        "callMode": if forwarded { FORWARD_MODE } else { "ai-only" },
+        "participants": [participant],
+        "transcription": [],
+        "aiConfig": { "dynamicVariables": variables, "useAIResponse": !forwarded },
+        "startedAt": now,
+        "isInbound": true,
+        "callerNumber": &caller,
+        "from": &caller,
+        "to": to,
+        "twilioCallSid": &call.call_sid,
+        "inboundData": {
+            "from": &caller,
+            "to": to,
+            "contactId": contact.as_ref().map_or(Bson::Null, |c| Bson::ObjectId(c.id)),
+            "contactName": contact_name.map_or(Bson::Null, Bson::String),
+            "lastOutboundCallId": last.as_ref().and_then(|c| c.get_object_id("_id").ok()).map_or(Bson::Null, Bson::ObjectId),
+            "lastOutboundSummary": last_summary.map_or(Bson::Null, Bson::String),
+            "forwardedToOwner": forwarded,
+        },
+        "createdAt": now,
+        "updatedAt": now,
+        "__v": 0_i32,
+    };
+    if let Some(c) = &contact {
+        document.insert("contactId", c.id);
+    }
+    Ok(document)
+}
+
+/// The user's latest outbound call to `e164` (or to the contact).
+async fn last_outbound(
+    db: &Db,
+    user_id: ObjectId,
+    e164: &str,
+    contact: Option<ObjectId>,
+) -> Result<Option<Document>> {
+    let mut either =
+        vec![doc! { "participants.phoneNumber": { "$in": phone::stored_forms(e164) } }];
+    if let Some(contact) = contact {
+        either.push(doc! { "contactId": contact });
+    }
+    let calls: Vec<Document> = db
+        .raw(Call::COLLECTION)
+        .find(doc! { "userId": user_id, "isInbound": { "$ne": true }, "$or": either })
+        .sort(doc! { "createdAt": -1, "_id": -1 })
+        .limit(1)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(calls.into_iter().next())
+}
+
+/// The `register-call` request for the inbound call `call`.
+pub fn register_call(call: &Document, from: &str, to: &str) -> RegisterCall {
+    let mut dynamic_variables = BTreeMap::new();
+    if let Ok(variables) = call
+        .get_document("aiConfig")
+        .and_then(|c| c.get_document("dynamicVariables"))
+    {
+        for (name, value) in variables {
+            if !matches!(value, Bson::Null) {
+                dynamic_variables.insert(name.clone(), value.clone().into_relaxed_extjson());
+            }
+        }
+    }
+    if let Ok(id) = call.get_object_id("_id") {
+        dynamic_variables.insert(CALL_ID_VARIABLE.to_string(), Value::String(id.to_hex()));
+    }
+    RegisterCall {
+        from_number: from.to_string(),
+        to_number: to.to_string(),
+        direction: CallDirection::Inbound,
+        client_data: ClientData {
+            dynamic_variables,
+            conversation_config_override: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_the_form() {
+        let call = InboundCall::from_form(&form(&[
+            ("CallSid", "CA1"),
+            ("From", "+12125550181"),
+            ("Called", "+12125550100"),
+            ("Direction", "inbound"),
+        ]))
+        .unwrap();
+        assert_eq!(call.to, "+12125550100");
+        assert!(InboundCall::from_form(&form(&[("From", "+1")])).is_err());
+        assert!(InboundCall::from_form(&form(&[("CallSid", "CA1")])).is_err());
+    }
+
+    #[test]
+    fn register_call_is_inbound_with_the_call_id() {
+        let id = ObjectId::parse_str("6a0000000000000000000001").unwrap();
+        let call = doc! { "_id": id, "aiConfig": { "dynamicVariables": { "customer_name": "Pat", "x": Bson::Null } } };
+        let request = register_call(&call, "+12125550181", "+12125550100");
+        assert_eq!(request.direction, CallDirection::Inbound);
+        assert_eq!(request.from_number, "+12125550181");
+        let vars = serde_json::to_value(&request.client_data).unwrap();
+        assert_eq!(
+            vars["dynamic_variables"]["heyway_call_id"],
+            "6a0000000000000000000001"
+        );
+        assert_eq!(vars["dynamic_variables"]["customer_name"], "Pat");
+        assert!(vars["dynamic_variables"].get("x").is_none());
+    }
+}

@@ -1,0 +1,40 @@
+//! Webhooks: how Twilio and ElevenLabs tell us what happened to a call.
+//! Public (Lambda function URL on AWS, `heyway serve` locally), outside
+//! `/api` and the OpenAPI document; every request is authenticated by its
+//! signature, nothing else. docs/dialing.md is the contract with the
+//! dialer that hands out these URLs.
+//!
+//! - `POST /webhooks/twilio/status?callId=…`: call progress
+//!   ([`status`]), onto the call and its scheduled call, callbacks and
+//!   the "Call Completed" event;
+//! - `POST /webhooks/twilio/voice?callId=…`: the TwiML for the call's
+//!   mode ([`voice`]);
+//! - `POST /webhooks/twilio/caller-id?userId=…`: a caller ID validation's
+//!   outcome ([`crate::features::caller_ids`]);
+//! - `POST /webhooks/twilio/inbound`: a customer calls a business number
+//!   ([`inbound`]): the call is recorded and answered by the agent, or
+//!   forwarded to the owner;
+//! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
+//!   [`analysis`]), opt-outs, the "Follow-up Needed" event;
+//! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]).
+
+pub mod analysis;
+pub mod inbound;
+pub mod post_call;
+pub mod public_url;
+pub mod routes;
+pub mod scheduled_end;
+pub mod signing_keys;
+pub mod status;
+pub mod stripe;
+pub mod voice;
+
+pub use post_call::PostCall;
+pub use public_url::{public_url, PublicOrigin};
+pub use routes::{
+    routes, ELEVENLABS_PATH, STRIPE_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH,
+    TWILIO_STATUS_PATH, TWILIO_VOICE_PATH,
+};
+pub use signing_keys::{DEV_ELEVENLABS_WEBHOOK_SECRET, DEV_TWILIO_AUTH_TOKEN};
+pub use status::{apply_status, StatusApplied, StatusCallback};
+pub use voice::{voice_twiml, VoicePlan, CALL_ID_VARIABLE};

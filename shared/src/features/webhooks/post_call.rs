@@ -1,0 +1,306 @@
+//! ElevenLabs' post-call webhooks: the transcript and the agent's
+//! analysis onto the call, an opt-out onto the contact, and a failed
+//! call start onto the call's status.
+//!
+//! ElevenLabs does not retry by default, so everything is stored before
+//! answering; a redelivery (or a replay within the signature's tolerance)
+//! finds `elevenLabsData.post_call_received_at` set and changes nothing.
+
+use chrono::{DateTime, Utc};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use serde_json::Value;
+
+use super::analysis::{self, Turn};
+use super::status::{apply_status, StatusCallback};
+use super::voice::CALL_ID_VARIABLE;
+use crate::error::{Error, Result};
+use crate::infra::db::Db;
+use crate::infra::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
+use crate::model::node_json;
+use crate::model::{Call, Contact, Record};
+
+/// What a webhook did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostCall {
+    /// The transcript and analysis were stored on the call.
+    Stored {
+        call_id: ObjectId,
+        follow_up_needed: bool,
+        /// The contact was marked opted out by this delivery.
+        opted_out: bool,
+    },
+    /// This conversation was already stored: nothing changed.
+    AlreadyStored { call_id: ObjectId },
+    /// The call is marked failed (`call_initiation_failure`).
+    Failed { call_id: ObjectId, status: String },
+    /// A type we do not handle (`post_call_audio`, …).
+    Ignored { kind: String },
+}
+
+/// Handles the verified webhook `body` (JSON `{type, event_timestamp, data}`).
+pub async fn handle(db: &Db, events: &Events, body: &[u8], now: DateTime<Utc>) -> Result<PostCall> {
+    let event: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::bad_request(None, format!("body is not JSON: {e}")))?;
+    let kind = event["type"]
+        .as_str()
+        .ok_or_else(|| Error::bad_request(Some("type"), "type is required"))?;
+    let data = &event["data"];
+    match kind {
+        "post_call_transcription" | "call_initiation_failure" if !data.is_object() => {
+            Err(Error::bad_request(Some("data"), "data must be an object"))
+        }
+        "post_call_transcription" => transcription(db, events, data, now).await,
+        "call_initiation_failure" => initiation_failure(db, events, data, now).await,
+        other => {
+            tracing::info!(kind = other, "ElevenLabs webhook ignored");
+            Ok(PostCall::Ignored {
+                kind: other.to_string(),
+            })
+        }
+    }
+}
+
+/// The call a conversation belongs to: our id in the dynamic variables,
+/// else Twilio's call sid, else the conversation id.
+async fn find_call(db: &Db, data: &Value) -> Result<Option<Document>> {
+    let calls = db.raw(Call::COLLECTION);
+    let ours = data["conversation_initiation_client_data"]["dynamic_variables"][CALL_ID_VARIABLE]
+        .as_str()
+        .and_then(|id| ObjectId::parse_str(id.trim()).ok());
+    if let Some(id) = ours {
+        if let Some(call) = calls.find_one(doc! { "_id": id }).await? {
+            return Ok(Some(call));
+        }
+    }
+    let sids = [
+        &data["metadata"]["phone_call"]["call_sid"],
+        // call_initiation_failure: Twilio's own answer, as ElevenLabs got it.
+        &data["metadata"]["body"]["CallSid"],
+        &data["metadata"]["body"]["call_sid"],
+    ];
+    for sid in sids
+        .iter()
+        .filter_map(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+    {
+        if let Some(call) = calls.find_one(doc! { "twilioCallSid": sid }).await? {
+            return Ok(Some(call));
+        }
+    }
+    if let Some(conversation) = data["conversation_id"].as_str().filter(|s| !s.is_empty()) {
+        return Ok(calls
+            .find_one(doc! { "elevenLabsData.conversation_id": conversation })
+            .await?);
+    }
+    Ok(None)
+}
+
+async fn transcription(
+    db: &Db,
+    events: &Events,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<PostCall> {
+    let call = find_call(db, data)
+        .await?
+        .ok_or(Error::NotFound { what: "call" })?;
+    let call_id = call
+        .get_object_id("_id")
+        .map_err(|_| Error::Internal("a call without an _id".into()))?;
+    let turns = transcript(&data["transcript"]);
+    let plain: Vec<Turn> = turns
+        .iter()
+        .filter_map(Bson::as_document)
+        .map(|t| Turn {
+            role: t.get_str("role").unwrap_or_default().to_string(),
+            message: t.get_str("message").unwrap_or_default().to_string(),
+        })
+        .collect();
+    let analysis = analysis::derive(&data["analysis"], &plain);
+    let at = bson::DateTime::from_chrono(now);
+    let metadata = &data["metadata"];
+
+    let mut set = doc! {
+        "transcription": turns,
+        "analysis": analysis.to_document(),
+        "elevenLabsData.post_call_received_at": at,
+        "updatedAt": at,
+    };
+    for (key, value) in [
+        ("conversation_id", &data["conversation_id"]),
+        ("agent_id", &data["agent_id"]),
+        ("status", &data["status"]),
+        ("termination_reason", &metadata["termination_reason"]),
+        ("start_time_unix_secs", &metadata["start_time_unix_secs"]),
+        ("call_duration_secs", &metadata["call_duration_secs"]),
+        ("cost", &metadata["cost"]),
+        ("phone_call", &metadata["phone_call"]),
+        ("call_successful", &data["analysis"]["call_successful"]),
+        (
+            "transcript_summary",
+            &data["analysis"]["transcript_summary"],
+        ),
+    ] {
+        if !value.is_null() {
+            set.insert(format!("elevenLabsData.{key}"), node_json::to_bson(value));
+        }
+    }
+    // Twilio's duration (the whole call, billed) stays when it came first.
+    let has_duration = call
+        .get_document("metrics")
+        .is_ok_and(|m| m.contains_key("duration"));
+    if let (false, Some(duration)) = (has_duration, number(&metadata["call_duration_secs"])) {
+        set.insert("metrics.duration", duration);
+    }
+    if let Some(cost) = number(&metadata["cost"]) {
+        set.insert("metrics.cost", cost);
+    }
+    let stored = db
+        .raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": call_id, "elevenLabsData.post_call_received_at": { "$exists": false } },
+            doc! { "$set": set },
+        )
+        .await?;
+    if stored.modified_count == 0 {
+        tracing::info!(call = %call_id, "post-call webhook already stored");
+        return Ok(PostCall::AlreadyStored { call_id });
+    }
+    let opted_out = analysis.opt_out && opt_out_contact(db, &call, at).await?;
+    if analysis.follow_up_needed {
+        if let Some(current) = db
+            .raw(Call::COLLECTION)
+            .find_one(doc! { "_id": call_id })
+            .await?
+        {
+            if let Some(event) = CallEvent::of(FOLLOW_UP_NEEDED, &current) {
+                events.publish(&event).await;
+            }
+        }
+    }
+    Ok(PostCall::Stored {
+        call_id,
+        follow_up_needed: analysis.follow_up_needed,
+        opted_out,
+    })
+}
+
+/// Marks the call's contact `optedOut` (the dialer's preflight refuses
+/// such contacts); `true` when this call changed it.
+async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result<bool> {
+    let contact = call.get_object_id("contactId").ok().or_else(|| {
+        call.get_array("participants")
+            .ok()?
+            .iter()
+            .find_map(|p| p.as_document()?.get_object_id("contactId").ok())
+    });
+    let (Some(contact), Ok(user)) = (contact, call.get_object_id("userId")) else {
+        tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
+        return Ok(false);
+    };
+    let result = db
+        .raw(Contact::COLLECTION)
+        .update_one(
+            doc! { "_id": contact, "userId": user, "optedOut": { "$ne": true } },
+            doc! { "$set": { "optedOut": true, "optedOutAt": at, "updatedAt": at } },
+        )
+        .await?;
+    if result.modified_count == 1 {
+        tracing::info!(%contact, "contact opted out on the call");
+    }
+    Ok(result.modified_count == 1)
+}
+
+/// The turns as stored: ElevenLabs' `role`, `message`,
+/// `time_in_call_secs`, plus the old app's `speaker` / `text`. Turns
+/// without words (tool calls) are left out.
+fn transcript(turns: &Value) -> Vec<Bson> {
+    let Some(turns) = turns.as_array() else {
+        return Vec::new();
+    };
+    turns
+        .iter()
+        .filter_map(|turn| {
+            let message = turn["message"]
+                .as_str()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())?;
+            let role = turn["role"].as_str().unwrap_or("unknown");
+            let mut stored = doc! {
+                "role": role,
+                "message": message,
+                "speaker": role,
+                "text": message,
+            };
+            if let Some(secs) = number(&turn["time_in_call_secs"]) {
+                stored.insert("time_in_call_secs", secs);
+            }
+            Some(Bson::Document(stored))
+        })
+        .collect()
+}
+
+/// A JSON number as BSON, stored as Node would.
+fn number(value: &Value) -> Option<Bson> {
+    value.is_number().then(|| node_json::to_bson(value))
+}
+
+/// `call_initiation_failure`: the call never connected. It ends like a
+/// Twilio final status (`busy` / `no-answer` when ElevenLabs says so,
+/// else `failed`), scheduled call and callback included.
+async fn initiation_failure(
+    db: &Db,
+    events: &Events,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<PostCall> {
+    let call = find_call(db, data)
+        .await?
+        .ok_or(Error::NotFound { what: "call" })?;
+    let call_id = call
+        .get_object_id("_id")
+        .map_err(|_| Error::Internal("a call without an _id".into()))?;
+    let reason = data["failure_reason"].as_str().unwrap_or("unknown");
+    let status = crate::schedule::call_status::normalize(reason)
+        .filter(|status| matches!(*status, "busy" | "no-answer"))
+        .unwrap_or("failed");
+    db.raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": call_id, "elevenLabsData.failure_reason": { "$exists": false } },
+            doc! { "$set": { "elevenLabsData.failure_reason": reason } },
+        )
+        .await?;
+    let callback = StatusCallback {
+        call_status: Some(status),
+        timestamp: Some(now),
+        ..StatusCallback::default()
+    };
+    let applied = apply_status(db, events, call_id, &callback, now).await?;
+    Ok(PostCall::Failed {
+        call_id,
+        status: applied.status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn transcript_keeps_the_legacy_keys() {
+        let turns = transcript(&json!([
+            { "role": "agent", "message": "Hi Pat!", "time_in_call_secs": 0 },
+            { "role": "user", "message": null, "tool_calls": [] },
+            { "role": "user", "message": "Hello.", "time_in_call_secs": 2.5 },
+        ]));
+        assert_eq!(turns.len(), 2);
+        assert_eq!(
+            turns[1],
+            Bson::Document(doc! {
+                "role": "user", "message": "Hello.", "speaker": "user", "text": "Hello.",
+                "time_in_call_secs": 2.5,
+            })
+        );
+    }
+}

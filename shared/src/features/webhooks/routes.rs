@@ -1,0 +1,256 @@
+//! The webhook endpoints: check who is calling, then hand the request to
+//! the plain functions of this module.
+//!
+//! Answers, for Twilio's and ElevenLabs' sake:
+//! - 403 for a missing, wrong or stale signature, before anything is read
+//!   or written;
+//! - 400 for a malformed request (no `callId`, unknown `CallStatus`, a body
+//!   that is not JSON);
+//! - 404 for a call we do not know. Twilio does not retry status callbacks
+//!   on a 4xx (it logs a debugger warning, which is what we want to see),
+//!   and ElevenLabs does not retry at all by default, so a 404 neither
+//!   loops nor loses anything a 200 would have kept: there is nowhere to
+//!   store it.
+//! - 204 for a status callback applied (or a repeat that changed nothing),
+//!   TwiML for the voice webhook, 200 JSON for ElevenLabs.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::json;
+
+use super::inbound::{self, InboundCall};
+use super::post_call::{self, PostCall};
+use super::public_url::public_url;
+use super::signing_keys;
+use super::status::{apply_status, call_id_from_query, StatusCallback};
+use super::voice::voice_twiml;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::integrations::elevenlabs::signature as elevenlabs_signature;
+use crate::integrations::elevenlabs::ElevenLabsClient;
+use crate::integrations::twilio::signature as twilio_signature;
+
+/// Twilio's forms are small; ElevenLabs' transcripts can be long.
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub const TWILIO_STATUS_PATH: &str = "/webhooks/twilio/status";
+pub const TWILIO_VOICE_PATH: &str = "/webhooks/twilio/voice";
+pub const ELEVENLABS_PATH: &str = "/webhooks/elevenlabs";
+pub const TWILIO_CALLER_ID_PATH: &str = crate::features::caller_ids::CALLBACK_PATH;
+pub use super::stripe::STRIPE_PATH;
+pub const TWILIO_INBOUND_PATH: &str = "/webhooks/twilio/inbound";
+
+/// The webhook routes, to merge into an app.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(TWILIO_STATUS_PATH, post(twilio_status))
+        .route(TWILIO_VOICE_PATH, post(twilio_voice))
+        .route(ELEVENLABS_PATH, post(elevenlabs))
+        .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
+        .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
+        .route(inbound::FORWARDED_PATH, post(twilio_inbound_forwarded))
+        .route(STRIPE_PATH, post(super::stripe::stripe_webhook))
+}
+
+async fn read(request: Request) -> Result<(Parts, Bytes)> {
+    let (parts, body): (Parts, Body) = request.into_parts();
+    let bytes = to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|e| Error::bad_request(None, format!("unreadable body: {e}")))?;
+    Ok((parts, bytes))
+}
+
+/// The form fields of a verified-to-be Twilio request, after checking
+/// `X-Twilio-Signature` against the public URL.
+fn verified_twilio_form(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Vec<(String, String)>> {
+    let Some(token) = signing_keys::twilio_auth_token(&state.config) else {
+        tracing::error!("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused");
+        return Err(Error::BadSignature("webhook signing key is not configured"));
+    };
+    let signature = parts
+        .headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::BadSignature("X-Twilio-Signature is missing"))?;
+    let url = public_url(state.config.webhook_base_url.as_deref(), parts)
+        .ok_or(Error::BadSignature("cannot tell which URL was called"))?;
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    if !twilio_signature::validate(token, &url, &params, signature) {
+        tracing::warn!(%url, "Twilio webhook with a bad signature");
+        return Err(Error::BadSignature("X-Twilio-Signature does not match"));
+    }
+    Ok(params)
+}
+
+async fn twilio_status(State(state): State<AppState>, request: Request) -> Result<StatusCode> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let call_id = match call_id_from_query(parts.uri.query()) {
+        Ok(id) => id,
+        // An inbound call's number has one status URL for every call:
+        // the call is found by its CallSid instead.
+        Err(error) => call_id_by_sid(&state, &params).await?.ok_or(error)?,
+    };
+    let callback = StatusCallback::from_form(&params)?;
+    let now = Utc::now();
+    let applied = apply_status(&state.db, &state.events, call_id, &callback, now).await?;
+    if applied.status == "completed" {
+        let stripe = crate::integrations::stripe::StripeClient::from_config(
+            state.http.clone(),
+            &state.config.stripe,
+        );
+        let metered = crate::features::billing::metering::meter_call(
+            &state.db,
+            stripe.as_ref(),
+            &state.config.stripe.meter_event_name,
+            call_id,
+            now,
+        )
+        .await?;
+        tracing::info!(call = %call_id, ?metered, "call metered");
+    }
+    tracing::info!(
+        call = %call_id,
+        status = %applied.status,
+        finalized = applied.finalized,
+        scheduled = ?applied.scheduled_status,
+        callback = ?applied.callback,
+        "Twilio status callback"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The inbound call Twilio's `CallSid` names, if we recorded one.
+async fn call_id_by_sid(
+    state: &AppState,
+    params: &[(String, String)],
+) -> Result<Option<mongodb::bson::oid::ObjectId>> {
+    let Some(sid) = crate::integrations::twilio::form::field(params, "CallSid") else {
+        return Ok(None);
+    };
+    let call = state
+        .db
+        .raw(<crate::model::Call as crate::model::Record>::COLLECTION)
+        .find_one(mongodb::bson::doc! { "twilioCallSid": sid, "isInbound": true })
+        .projection(mongodb::bson::doc! { "_id": 1 })
+        .await?;
+    Ok(call.and_then(|c| c.get_object_id("_id").ok()))
+}
+
+/// Twilio's outcome of a caller ID validation call.
+async fn twilio_caller_id(State(state): State<AppState>, request: Request) -> Result<StatusCode> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let user_id = parts
+        .uri
+        .query()
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "userId")
+                .map(|(_, value)| value.into_owned())
+        })
+        .ok_or_else(|| Error::bad_request(Some("userId"), "userId is missing"))?;
+    let user_id = crate::http::extract::object_id("userId", &user_id)?;
+    let outcome = crate::features::caller_ids::apply_callback(&state.db, user_id, &params).await?;
+    tracing::info!(user = %user_id, ?outcome, "Twilio caller ID callback");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A customer calls a business number: TwiML for the call.
+async fn twilio_inbound(State(state): State<AppState>, request: Request) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let call = InboundCall::from_form(&params)?;
+    let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
+    let (twiml, answered) = inbound::answer(&state.db, client.as_ref(), &call).await?;
+    tracing::info!(sid = %call.call_sid, ?answered, "Twilio inbound call");
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
+}
+
+/// The owner did or did not pick up a forwarded inbound call.
+async fn twilio_inbound_forwarded(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
+    let call_id = call_id_from_query(parts.uri.query())?;
+    let dial_status = crate::integrations::twilio::form::field(&params, "DialCallStatus")
+        .ok_or_else(|| Error::bad_request(Some("DialCallStatus"), "DialCallStatus is missing"))?;
+    let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
+    let (twiml, ended) =
+        inbound::after_forward(&state.db, client.as_ref(), call_id, dial_status).await?;
+    tracing::info!(call = %call_id, dial_status, ?ended, "forwarded inbound call ended");
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
+}
+
+async fn twilio_voice(State(state): State<AppState>, request: Request) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    verified_twilio_form(&state, &parts, &body)?;
+    let call_id = call_id_from_query(parts.uri.query())?;
+    let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
+    let twiml = voice_twiml(&state.db, client.as_ref(), call_id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
+}
+
+async fn elevenlabs(State(state): State<AppState>, request: Request) -> Result<Response> {
+    let (parts, body) = read(request).await?;
+    let Some(secret) = signing_keys::elevenlabs_webhook_secret(&state.config) else {
+        tracing::error!("ELEVENLABS_WEBHOOK_SECRET is not set: ElevenLabs webhooks are refused");
+        return Err(Error::BadSignature("webhook signing key is not configured"));
+    };
+    let header = parts
+        .headers
+        .get("elevenlabs-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::BadSignature("ElevenLabs-Signature is missing"))?;
+    let now = Utc::now();
+    elevenlabs_signature::verify(
+        secret,
+        header,
+        &body,
+        now.timestamp(),
+        elevenlabs_signature::DEFAULT_TOLERANCE_SECS,
+    )
+    .map_err(|error| {
+        tracing::warn!(%error, "ElevenLabs webhook refused");
+        Error::BadSignature(match error {
+            elevenlabs_signature::SignatureError::Expired => {
+                "ElevenLabs-Signature timestamp is too old"
+            }
+            elevenlabs_signature::SignatureError::Malformed(_) => {
+                "ElevenLabs-Signature is malformed"
+            }
+            elevenlabs_signature::SignatureError::Mismatch => "ElevenLabs-Signature does not match",
+        })
+    })?;
+    let handled = post_call::handle(&state.db, &state.events, &body, now).await?;
+    tracing::info!(?handled, "ElevenLabs webhook");
+    let body = match handled {
+        PostCall::Stored {
+            call_id,
+            follow_up_needed,
+            opted_out,
+        } => {
+            json!({ "status": "stored", "callId": call_id.to_hex(), "followUpNeeded": follow_up_needed, "optedOut": opted_out })
+        }
+        PostCall::AlreadyStored { call_id } => {
+            json!({ "status": "already_stored", "callId": call_id.to_hex() })
+        }
+        PostCall::Failed { call_id, status } => {
+            json!({ "status": "failed", "callId": call_id.to_hex(), "callStatus": status })
+        }
+        PostCall::Ignored { kind } => json!({ "status": "ignored", "type": kind }),
+    };
+    Ok(Json(body).into_response())
+}

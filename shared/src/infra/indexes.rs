@@ -1,0 +1,219 @@
+//! The indexes production has, plus the ones this backend's idempotency
+//! needs, created idempotently by `heyway migrate`.
+
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::IndexModel;
+
+use crate::error::Result;
+use crate::features::auth::{rate_limit, refresh_token};
+use crate::infra::db::Db;
+use crate::model::COLLECTIONS;
+
+/// Collections only this backend uses.
+pub const OWN_COLLECTIONS: [&str; 3] = [
+    refresh_token::COLLECTION,
+    rate_limit::COLLECTION,
+    crate::features::billing::webhook::EVENTS_COLLECTION,
+];
+
+/// Every collection `migrate` makes sure exists.
+pub fn all_collections() -> impl Iterator<Item = &'static str> {
+    COLLECTIONS.into_iter().chain(OWN_COLLECTIONS)
+}
+
+/// One index: where, its name, its key pattern and options.
+#[derive(Clone, Debug)]
+pub struct IndexSpec {
+    pub collection: &'static str,
+    pub name: &'static str,
+    pub keys: Document,
+    pub unique: bool,
+    pub sparse: bool,
+    /// TTL: documents go this many seconds after the indexed date.
+    pub expire_after_secs: Option<u64>,
+}
+
+impl IndexSpec {
+    fn new(collection: &'static str, name: &'static str, keys: Document) -> Self {
+        Self {
+            collection,
+            name,
+            keys,
+            unique: false,
+            sparse: false,
+            expire_after_secs: None,
+        }
+    }
+
+    fn expire_after(mut self, secs: u64) -> Self {
+        self.expire_after_secs = Some(secs);
+        self
+    }
+
+    fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    fn sparse(mut self) -> Self {
+        self.sparse = true;
+        self
+    }
+
+    fn is_text(&self) -> bool {
+        self.keys
+            .values()
+            .any(|value| value.as_str() == Some("text"))
+    }
+}
+
+/// Every index, by the name production gives it. None of production's is
+/// made unique here: its data may already hold duplicates (legacy phone
+/// numbers without `+1`, emails differing in case). Our own unique
+/// indexes have new names and cover fields only this backend writes.
+pub fn all() -> Vec<IndexSpec> {
+    use IndexSpec as I;
+    vec![
+        I::new("users", "email_1", doc! { "email": 1 }),
+        I::new(
+            "users",
+            "twilioConfig.verifiedCallerIds.phoneNumber_1_twilioConfig.verifiedCallerIds.verified_1",
+            doc! { "twilioConfig.verifiedCallerIds.phoneNumber": 1, "twilioConfig.verifiedCallerIds.verified": 1 },
+        ),
+        I::new("users", "phoneNumber_1_sparse", doc! { "phoneNumber": 1 }).sparse(),
+        I::new("calls", "automationId_1_createdAt_-1", doc! { "automationId": 1, "createdAt": -1 }),
+        I::new("calls", "userId_1_automationId_1", doc! { "userId": 1, "automationId": 1 }),
+        I::new("calls", "sessionId_1", doc! { "sessionId": 1 }),
+        I::new("calls", "automationId_1", doc! { "automationId": 1 }),
+        I::new("calls", "analysis.category_1", doc! { "analysis.category": 1 }),
+        I::new("calls", "analysis.followUpNeeded_1", doc! { "analysis.followUpNeeded": 1 }),
+        I::new("calls", "userId_1_createdAt_-1", doc! { "userId": 1, "createdAt": -1 }),
+        I::new("calls", "twilioCallSid_1", doc! { "twilioCallSid": 1 }),
+        I::new("calls", "status_1", doc! { "status": 1 }),
+        // Meterings in flight only: the field is removed once a call is
+        // counted and reported (billing::metering::finish_interrupted).
+        I::new("calls", "heyway_meteringStartedAt", doc! { "meteringStartedAt": 1 }).sparse(),
+        I::new("calls", "userId_1_status_1", doc! { "userId": 1, "status": 1 }),
+        I::new(
+            "calls",
+            "elevenLabsData.conversation_id_1",
+            doc! { "elevenLabsData.conversation_id": 1 },
+        ),
+        I::new("calls", "isInbound_1_createdAt_-1", doc! { "isInbound": 1, "createdAt": -1 }),
+        I::new("calls", "participants.phoneNumber_1", doc! { "participants.phoneNumber": 1 }),
+        I::new("calls", "callerNumber_1", doc! { "callerNumber": 1 }),
+        I::new("calls", "from_1", doc! { "from": 1 }),
+        I::new(
+            "calls",
+            "analysis.category_1_createdAt_-1",
+            doc! { "analysis.category": 1, "createdAt": -1 },
+        ),
+        I::new(
+            "calls",
+            "userId_1_analysis.followUpNeeded_1",
+            doc! { "userId": 1, "analysis.followUpNeeded": 1 },
+        ),
+        I::new(
+            "calls",
+            "userId_1_analysis.category_1_createdAt_-1",
+            doc! { "userId": 1, "analysis.category": 1, "createdAt": -1 },
+        ),
+        I::new("scheduledcalls", "automationId_1_status_1", doc! { "automationId": 1, "status": 1 }),
+        I::new("scheduledcalls", "userId_1_automationId_1", doc! { "userId": 1, "automationId": 1 }),
+        I::new("scheduledcalls", "automationId_1", doc! { "automationId": 1 }),
+        I::new("scheduledcalls", "scheduledTime_1_status_1", doc! { "scheduledTime": 1, "status": 1 }),
+        I::new("scheduledcalls", "userId_1_status_1", doc! { "userId": 1, "status": 1 }),
+        I::new("scheduledcalls", "createdAt_1", doc! { "createdAt": 1 }),
+        // Ours: one scheduled call per automation, contact and due instant.
+        I::new("scheduledcalls", "heyway_dedupeKey_unique", doc! { "dedupeKey": 1 })
+            .unique()
+            .sparse(),
+        // Ours: the sweep finds the calls it claimed by token.
+        I::new("scheduledcalls", "heyway_enqueueToken", doc! { "enqueueToken": 1 }).sparse(),
+        I::new("automations", "userId_1", doc! { "userId": 1 }),
+        I::new("automations", "userId_1_isActive_1", doc! { "userId": 1, "isActive": 1 }),
+        I::new("automations", "userId_1_nextRun_1", doc! { "userId": 1, "nextRun": 1 }),
+        I::new("automations", "isActive_1_nextRun_1", doc! { "isActive": 1, "nextRun": 1 }),
+        I::new("contacts", "userId_1_phoneNumber_1", doc! { "userId": 1, "phoneNumber": 1 }),
+        I::new(
+            "contacts",
+            "userId_1_name_text_phoneNumber_text",
+            doc! { "userId": 1, "name": "text", "phoneNumber": "text" },
+        ),
+        I::new("contacts", "userId_1_groups_1", doc! { "userId": 1, "groups": 1 }),
+        I::new("contacts", "userId_1_isActive_1", doc! { "userId": 1, "isActive": 1 }),
+        I::new("subscriptions", "userId_1", doc! { "userId": 1 }),
+        I::new("subscriptions", "status_1", doc! { "status": 1 }),
+        I::new("subscriptions", "currentPeriodEnd_1", doc! { "currentPeriodEnd": 1 }),
+        I::new("contactlists", "userId_1", doc! { "userId": 1 }),
+        I::new("contactlists", "userId_1_name_1", doc! { "userId": 1, "name": 1 }),
+        I::new(
+            "contactlists",
+            "userId_1_metadata.lastUsed_-1",
+            doc! { "userId": 1, "metadata.lastUsed": -1 },
+        ),
+        I::new("contactlists", "contacts.contactId_1", doc! { "contacts.contactId": 1 }),
+        // Ours: sign-in state.
+        I::new(refresh_token::COLLECTION, "heyway_tokenHash_unique", doc! { "tokenHash": 1 }).unique(),
+        I::new(refresh_token::COLLECTION, "heyway_familyId", doc! { "familyId": 1 }),
+        I::new(refresh_token::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        I::new(rate_limit::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        // Ours: each Stripe event is applied once.
+        I::new(crate::features::billing::webhook::EVENTS_COLLECTION, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
+    ]
+}
+
+/// What a migration did.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    pub collections_created: Vec<String>,
+    pub indexes_created: Vec<String>,
+    pub indexes_present: Vec<String>,
+    /// Indexes the server cannot build (text indexes on SecantusDB).
+    pub indexes_unsupported: Vec<String>,
+}
+
+/// Creates every collection and every index that is missing. Running it
+/// again changes nothing.
+pub async fn migrate(db: &Db) -> Result<MigrationReport> {
+    let mut report = MigrationReport::default();
+    let existing = db.database().list_collection_names().await?;
+    for name in all_collections() {
+        if !existing.iter().any(|have| have == name) {
+            db.database().create_collection(name).await?;
+            report.collections_created.push(name.to_string());
+        }
+    }
+    for spec in all() {
+        let label = format!("{}.{}", spec.collection, spec.name);
+        let collection = db.raw(spec.collection);
+        let present = collection.list_index_names().await?;
+        if present.iter().any(|name| name == spec.name) {
+            report.indexes_present.push(label);
+            continue;
+        }
+        let options = IndexOptions::builder()
+            .name(spec.name.to_string())
+            .unique(spec.unique.then_some(true))
+            .sparse(spec.sparse.then_some(true))
+            .expire_after(spec.expire_after_secs.map(std::time::Duration::from_secs))
+            .build();
+        let model = IndexModel::builder()
+            .keys(spec.keys.clone())
+            .options(options)
+            .build();
+        match collection.create_index(model).await {
+            Ok(_) => {
+                tracing::info!(index = %label, "created index");
+                report.indexes_created.push(label);
+            }
+            Err(error) if spec.is_text() => {
+                tracing::warn!(index = %label, %error, "server cannot build this text index; contact search does not need it");
+                report.indexes_unsupported.push(label);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(report)
+}

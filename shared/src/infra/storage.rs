@@ -1,0 +1,505 @@
+//! Where recordings' audio lives, and the signed URLs that reach it.
+//!
+//! - `s3`: `s3://bucket/key`, S3 SigV4 presigned URLs;
+//! - `gcs`: `gs://bucket/key`, GCS V4 signed URLs (service-account key);
+//! - `local` (`heyway serve`): `local://key` under a directory, reached
+//!   through our own `/api/recordings/files/{key}` route with an HMAC token.
+//!
+//! S3 and GCS URLs are signed by `object_store`'s [`Signer`]. The stores
+//! are built without an HTTP transport: they only sign; the browser and
+//! Twilio do the transfers, and server-side uploads (text-to-speech) PUT
+//! to a signed URL with our own client.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::Method;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::client::{
+    ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
+    HttpService,
+};
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::path::Path as StorePath;
+use object_store::signer::Signer;
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::infra::config::{Config, ConfigError};
+
+/// How long an upload URL stays valid.
+pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
+/// How long a playback URL stays valid: the browser plays at once, and
+/// Twilio fetches the audio within seconds of the answer.
+pub const PLAY_TTL: Duration = Duration::from_secs(60 * 60);
+/// The prefix every key we hand out starts with.
+pub const KEY_PREFIX: &str = "recordings/";
+/// Environment variables that give a GCS service-account key.
+const GCS_KEY_VARS: [&str; 4] = [
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+    "GOOGLE_SERVICE_ACCOUNT",
+    "GOOGLE_SERVICE_ACCOUNT_PATH",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+];
+
+/// The AWS variables the S3 store reads (credentials, region, endpoint),
+/// taken through the configuration lookup rather than straight from the
+/// process environment, so tests (and tools) can give them per instance.
+/// On Lambda the runtime sets the credentials and region variables.
+const S3_VARS: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
+
+/// `RECORDINGS_STORE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    S3,
+    Gcs,
+    Local,
+}
+
+/// Recordings' storage settings.
+#[derive(Clone, Debug)]
+pub struct StorageConfig {
+    /// `RECORDINGS_STORE`: `s3`, `gcs` or `local`; default `s3` when a
+    /// bucket is set, else `local`.
+    pub store: StoreKind,
+    /// `RECORDINGS_BUCKET`, required for `s3` and `gcs`.
+    pub bucket: Option<String>,
+    /// `RECORDINGS_LOCAL_DIR`, default `.data/recordings`.
+    pub local_dir: PathBuf,
+    /// A GCS service-account key is configured (`GOOGLE_SERVICE_ACCOUNT_KEY`,
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, …): legacy `gs://` paths can be signed.
+    pub gcs_credentials: bool,
+    /// The `AWS_*` settings the S3 store is built with ([`S3_VARS`]).
+    pub s3_settings: Vec<(&'static str, String)>,
+}
+
+impl StorageConfig {
+    pub fn from_lookup(non_empty: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bucket = non_empty("RECORDINGS_BUCKET").map(|b| b.trim().to_string());
+        let store = match non_empty("RECORDINGS_STORE")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None if bucket.is_some() => StoreKind::S3,
+            None | Some("local") => StoreKind::Local,
+            Some("s3") => StoreKind::S3,
+            Some("gcs") | Some("gs") => StoreKind::Gcs,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "RECORDINGS_STORE",
+                    reason: format!("{other:?} is not s3, gcs or local"),
+                })
+            }
+        };
+        if store != StoreKind::Local && bucket.is_none() {
+            return Err(ConfigError::Missing {
+                key: "RECORDINGS_BUCKET",
+            });
+        }
+        Ok(Self {
+            store,
+            bucket,
+            local_dir: non_empty("RECORDINGS_LOCAL_DIR")
+                .map_or_else(|| PathBuf::from(".data/recordings"), PathBuf::from),
+            gcs_credentials: GCS_KEY_VARS.iter().any(|key| non_empty(key).is_some()),
+            s3_settings: S3_VARS
+                .iter()
+                .filter_map(|key| non_empty(key).map(|value| (*key, value)))
+                .collect(),
+        })
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreKind::Local,
+            bucket: None,
+            local_dir: PathBuf::from(".data/recordings"),
+            gcs_credentials: false,
+            s3_settings: Vec::new(),
+        }
+    }
+}
+
+/// A stored `filePath`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    Gcs {
+        bucket: String,
+        key: String,
+    },
+    Local {
+        key: String,
+    },
+    /// Already a URL (`https://…`).
+    Url(String),
+}
+
+impl Location {
+    /// `s3://bucket/key`, `gs://bucket/key`, `local://key` or an http(s) URL.
+    pub fn parse(path: &str) -> Option<Self> {
+        let path = path.trim();
+        if path.starts_with("https://") || path.starts_with("http://") {
+            return Some(Self::Url(path.to_string()));
+        }
+        let (scheme, rest) = path.split_once("://")?;
+        if scheme == "local" {
+            return valid_key(rest).then(|| Self::Local {
+                key: rest.to_string(),
+            });
+        }
+        let (bucket, key) = rest.split_once('/')?;
+        if bucket.is_empty() || key.is_empty() {
+            return None;
+        }
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        match scheme {
+            "s3" => Some(Self::S3 { bucket, key }),
+            "gs" => Some(Self::Gcs { bucket, key }),
+            _ => None,
+        }
+    }
+
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::S3 { key, .. } | Self::Gcs { key, .. } | Self::Local { key } => Some(key),
+            Self::Url(_) => None,
+        }
+    }
+}
+
+/// Keys we hand out: `recordings/…` of letters, digits, `.`, `_`, `-`
+/// and `/`, with no empty or dot-only segment.
+pub fn valid_key(key: &str) -> bool {
+    key.starts_with(KEY_PREFIX)
+        && key.len() <= 512
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && key
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment.chars().any(|c| c != '.'))
+}
+
+/// A signed URL and when it stops working.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedUrl {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A recording's playback URL, or why there is none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Playback {
+    Url(SignedUrl),
+    Unavailable(String),
+}
+
+/// The configured store, ready to sign. Cheap to build per request.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    config: StorageConfig,
+    /// Signs local-store tokens (`JWT_SECRET`).
+    secret: Vec<u8>,
+    /// Origin of our own API, for local-store URLs.
+    public_base: String,
+}
+
+impl Storage {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            config: config.recordings.clone(),
+            secret: config.jwt_secret.clone().unwrap_or_default().into_bytes(),
+            public_base: config
+                .webhook_base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://localhost:{}", config.port)),
+        }
+    }
+
+    pub fn kind(&self) -> StoreKind {
+        self.config.store
+    }
+
+    pub fn local_dir(&self) -> &std::path::Path {
+        &self.config.local_dir
+    }
+
+    /// The `filePath` for a new object at `key` in the configured store.
+    pub fn file_path(&self, key: &str) -> String {
+        let bucket = self.config.bucket.as_deref().unwrap_or_default();
+        match self.config.store {
+            StoreKind::S3 => format!("s3://{bucket}/{key}"),
+            StoreKind::Gcs => format!("gs://{bucket}/{key}"),
+            StoreKind::Local => format!("local://{key}"),
+        }
+    }
+
+    /// `path` if it names an object of the configured store and bucket.
+    pub fn own_location(&self, path: &str) -> Option<Location> {
+        let location = Location::parse(path)?;
+        let bucket = self.config.bucket.as_deref();
+        let ours = match (&location, self.config.store) {
+            (Location::S3 { bucket: b, .. }, StoreKind::S3)
+            | (Location::Gcs { bucket: b, .. }, StoreKind::Gcs) => Some(b.as_str()) == bucket,
+            (Location::Local { .. }, StoreKind::Local) => true,
+            _ => false,
+        };
+        ours.then_some(location)
+    }
+
+    /// A URL the browser PUTs the audio to.
+    pub async fn upload_url(&self, key: &str) -> Result<SignedUrl> {
+        let location = self
+            .own_location(&self.file_path(key))
+            .ok_or_else(|| Error::Internal("recordings store has no bucket".into()))?;
+        self.sign(Method::PUT, &location, UPLOAD_TTL).await
+    }
+
+    /// A URL that plays `file_path` for the next hour, or why there is none.
+    pub async fn playback(&self, file_path: Option<&str>) -> Playback {
+        let Some(path) = file_path.map(str::trim).filter(|p| !p.is_empty()) else {
+            return Playback::Unavailable("the recording has no file".into());
+        };
+        let Some(location) = Location::parse(path) else {
+            return Playback::Unavailable(format!("unrecognized storage path {path:?}"));
+        };
+        match self.sign(Method::GET, &location, PLAY_TTL).await {
+            Ok(url) => Playback::Url(url),
+            Err(Error::Unavailable(reason)) => Playback::Unavailable(reason),
+            Err(error) => {
+                tracing::warn!(%error, "could not sign a recording URL");
+                Playback::Unavailable("the recording's URL could not be signed".into())
+            }
+        }
+    }
+
+    /// Signs `method` on `location` for `ttl`.
+    pub async fn sign(
+        &self,
+        method: Method,
+        location: &Location,
+        ttl: Duration,
+    ) -> Result<SignedUrl> {
+        let expires_at = Utc::now()
+            + chrono::Duration::from_std(ttl).map_err(|e| Error::Internal(e.to_string()))?;
+        let url = match location {
+            Location::Url(url) => {
+                return Ok(SignedUrl {
+                    url: url.clone(),
+                    expires_at,
+                })
+            }
+            Location::Local { key } => {
+                if self.config.store != StoreKind::Local {
+                    return Err(Error::Unavailable(
+                        "the recording is in a local store this server does not serve".into(),
+                    ));
+                }
+                let expires = expires_at.timestamp();
+                let signature = local_token(&self.secret, method.as_str(), key, expires);
+                format!(
+                    "{}/api/recordings/files/{key}?expires={expires}&signature={signature}",
+                    self.public_base
+                )
+            }
+            Location::S3 { bucket, key } => {
+                if self.config.store != StoreKind::S3
+                    || self.config.bucket.as_deref() != Some(bucket)
+                {
+                    return Err(Error::Unavailable(format!(
+                        "S3 bucket {bucket} is not this server's recordings bucket"
+                    )));
+                }
+                let store = s3(&self.config, bucket)?;
+                signed(&store, method, key, ttl).await?
+            }
+            Location::Gcs { bucket, key } => {
+                if !self.config.gcs_credentials {
+                    return Err(Error::Unavailable(
+                        "gs:// recordings need GCS service-account credentials \
+                         (GOOGLE_SERVICE_ACCOUNT_KEY or GOOGLE_APPLICATION_CREDENTIALS), \
+                         which this server does not have"
+                            .into(),
+                    ));
+                }
+                let store = GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_http_connector(NoTransport)
+                    .build()
+                    .map_err(unavailable)?;
+                signed(&store, method, key, ttl).await?
+            }
+        };
+        Ok(SignedUrl { url, expires_at })
+    }
+
+    /// Checks a local-store token from the files route.
+    pub fn verify_local(&self, method: &str, key: &str, expires: i64, signature: &str) -> bool {
+        if expires < Utc::now().timestamp() {
+            return false;
+        }
+        let Ok(given) = hex::decode(signature) else {
+            return false;
+        };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
+            return false;
+        };
+        mac.update(token_input(method, key, expires).as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+}
+
+fn token_input(method: &str, key: &str, expires: i64) -> String {
+    format!("heyway-recording-file\n{method}\n{key}\n{expires}")
+}
+
+fn local_token(secret: &[u8], method: &str, key: &str, expires: i64) -> String {
+    match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(token_input(method, key, expires).as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn s3(config: &StorageConfig, bucket: &str) -> Result<AmazonS3> {
+    let mut builder = AmazonS3Builder::new();
+    for (key, value) in &config.s3_settings {
+        if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+            builder = builder.with_config(key, value);
+        }
+    }
+    builder
+        .with_bucket_name(bucket)
+        .with_http_connector(NoTransport)
+        .build()
+        .map_err(unavailable)
+}
+
+async fn signed(store: &impl Signer, method: Method, key: &str, ttl: Duration) -> Result<String> {
+    store
+        .signed_url(method, &StorePath::from(key), ttl)
+        .await
+        .map(|url| url.to_string())
+        .map_err(unavailable)
+}
+
+fn unavailable(error: object_store::Error) -> Error {
+    tracing::warn!(%error, "object store");
+    Error::Unavailable(format!("recordings storage is not available: {error}"))
+}
+
+/// The stores only sign: any request they would send (a credentials
+/// lookup from instance metadata, say) fails instead.
+#[derive(Clone, Copy, Debug)]
+struct NoTransport;
+
+impl HttpConnector for NoTransport {
+    fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
+        Ok(HttpClient::new(NoTransport))
+    }
+}
+
+#[async_trait]
+impl HttpService for NoTransport {
+    async fn call(&self, _request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        Err(HttpError::new(
+            HttpErrorKind::Connect,
+            std::io::Error::other("recordings storage signs URLs only; set static credentials"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_paths() {
+        assert_eq!(
+            Location::parse("gs://heyway-voice-recordings/recording-1.mp3"),
+            Some(Location::Gcs {
+                bucket: "heyway-voice-recordings".into(),
+                key: "recording-1.mp3".into()
+            })
+        );
+        assert_eq!(
+            Location::parse("local://recordings/u/a.mp3"),
+            Some(Location::Local {
+                key: "recordings/u/a.mp3".into()
+            })
+        );
+        assert_eq!(Location::parse("local://recordings/../x"), None);
+        assert_eq!(Location::parse("ftp://x/y"), None);
+        assert!(valid_key("recordings/abc/def.mp3"));
+        assert!(!valid_key("recordings//x"));
+        assert!(!valid_key("other/x"));
+    }
+
+    fn s3_config() -> Config {
+        let env = std::collections::HashMap::from([
+            ("RECORDINGS_STORE", "s3"),
+            ("RECORDINGS_BUCKET", "examplebucket"),
+            ("JWT_SECRET", "secret"),
+        ]);
+        Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn local_tokens_verify_and_expire() {
+        let mut config = s3_config();
+        config.recordings = StorageConfig::default();
+        let storage = Storage::from_config(&config);
+        let key = "recordings/u/a.mp3";
+        let signed = storage
+            .sign(
+                Method::PUT,
+                &Location::Local { key: key.into() },
+                UPLOAD_TTL,
+            )
+            .await
+            .unwrap();
+        let query = signed.url.split_once('?').unwrap().1;
+        let pairs: std::collections::HashMap<_, _> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let expires: i64 = pairs["expires"].parse().unwrap();
+        assert!(storage.verify_local("PUT", key, expires, &pairs["signature"]));
+        assert!(!storage.verify_local("GET", key, expires, &pairs["signature"]));
+        assert!(!storage.verify_local("PUT", "recordings/u/b.mp3", expires, &pairs["signature"]));
+        assert!(!storage.verify_local("PUT", key, expires - 3600, &pairs["signature"]));
+    }
+
+    #[tokio::test]
+    async fn legacy_gcs_without_credentials_is_explained() {
+        let storage = Storage::from_config(&s3_config());
+        match storage
+            .playback(Some("gs://heyway-voice-recordings/r.mp3"))
+            .await
+        {
+            Playback::Unavailable(reason) => assert!(reason.contains("GCS"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

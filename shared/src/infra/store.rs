@@ -1,0 +1,89 @@
+//! Reads and writes of model records, the way the Node app's documents
+//! expect them.
+//!
+//! Inserts carry `createdAt`, `updatedAt` and `__v: 0`. Updates are `$set`s
+//! of the fields a record holds, never replacements, so fields the model
+//! does not know, and `null`s it reads as `None`, survive.
+
+use mongodb::bson::{self, doc, oid::ObjectId, DateTime, Document};
+
+use crate::error::{Error, Result};
+use crate::infra::db::Db;
+use crate::model::Record;
+
+/// Fields an update never rewrites: identity and insert-time stamps.
+const INSERT_ONLY_FIELDS: [&str; 3] = ["_id", "createdAt", "__v"];
+
+/// Inserts `record` and returns it as stored (with its stamps).
+pub async fn insert<T: Record>(db: &Db, record: &T) -> Result<T> {
+    let mut document = bson::to_document(record)?;
+    let now = DateTime::now();
+    if !matches!(document.get("createdAt"), Some(bson::Bson::DateTime(_))) {
+        document.insert("createdAt", now);
+    }
+    document.insert("updatedAt", now);
+    document.insert("__v", 0_i32);
+    db.raw(T::COLLECTION).insert_one(&document).await?;
+    decode(document)
+}
+
+/// Inserts a document built by hand (fields the record type does not
+/// model), stamped as [`insert`] stamps.
+pub async fn insert_raw(db: &Db, collection: &str, mut document: Document) -> Result<()> {
+    let now = DateTime::now();
+    if !matches!(document.get("createdAt"), Some(bson::Bson::DateTime(_))) {
+        document.insert("createdAt", now);
+    }
+    document.insert("updatedAt", now);
+    document.insert("__v", 0_i32);
+    db.raw(collection).insert_one(&document).await?;
+    Ok(())
+}
+
+/// The record with `id`, if any.
+pub async fn find_by_id<T: Record>(db: &Db, id: ObjectId) -> Result<Option<T>> {
+    find_one(db, doc! { "_id": id }).await
+}
+
+/// The first record matching `filter`, if any.
+pub async fn find_one<T: Record>(db: &Db, filter: Document) -> Result<Option<T>> {
+    db.raw(T::COLLECTION)
+        .find_one(filter)
+        .await?
+        .map(decode)
+        .transpose()
+}
+
+/// Writes back every field `record` holds with one `$set`, and a fresh
+/// `updatedAt`. Fails with `NotFound` when the record is gone.
+pub async fn save<T: Record>(db: &Db, record: &T) -> Result<()> {
+    let mut fields = bson::to_document(record)?;
+    for key in INSERT_ONLY_FIELDS {
+        fields.remove(key);
+    }
+    set_fields::<T>(db, doc! { "_id": record.id() }, fields).await
+}
+
+/// `$set`s `fields` (plus `updatedAt`) on the one record matching
+/// `filter`. Fails with `NotFound` when nothing matches.
+pub async fn set_fields<T: Record>(db: &Db, filter: Document, mut fields: Document) -> Result<()> {
+    fields.insert("updatedAt", DateTime::now());
+    let result = db
+        .raw(T::COLLECTION)
+        .update_one(filter, doc! { "$set": fields })
+        .await?;
+    if result.matched_count == 0 {
+        return Err(Error::NotFound {
+            what: T::COLLECTION,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a stored document into its record type.
+pub fn decode<T: Record>(document: Document) -> Result<T> {
+    bson::from_document(document).map_err(|source| Error::Corrupt {
+        collection: T::COLLECTION,
+        source,
+    })
+}

@@ -1,0 +1,9 @@
+//! The carriers' HTTP APIs and webhook signatures: Twilio (calls, caller
+//! IDs, Verify, TwiML), ElevenLabs (Conversational AI, text to speech) and
+//! Stripe (Billing). Each client takes its base URL from the
+//! configuration, so tests and the sandbox point it at a local server.
+
+pub mod elevenlabs;
+pub mod stripe;
+pub mod timestamped_hmac;
+pub mod twilio;

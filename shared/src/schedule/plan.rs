@@ -1,0 +1,142 @@
+//! Which calls of one automation are due in a window: a pure function of
+//! the automation, its contacts, the owner's quiet hours and the clock.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use mongodb::bson::oid::ObjectId;
+
+use crate::features::scheduled_calls::NewScheduledCall;
+use crate::model::scheduled_call::status;
+use crate::model::{Automation, Contact, Timing};
+use crate::schedule::{self, QuietHours};
+
+/// The calls due in `(since, now]`, and the next call time after `now`.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub due: Vec<NewScheduledCall>,
+    pub next_call: Option<DateTime<Utc>>,
+    /// Contacts skipped for want of a callable number or a date.
+    pub skipped: usize,
+}
+
+/// What the plan needs beyond the automation.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// The last instant an earlier pass covered.
+    pub since: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    /// Older than this, a due call is recorded as missed, not placed.
+    pub max_lateness: Duration,
+    /// The pass's sweep token: calls placeable now are recorded claimed.
+    pub claim: Option<ObjectId>,
+}
+
+/// One upcoming or due call of a contact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Occurrence {
+    /// The nominal instant (automation's zone, before quiet hours).
+    pub due_at: DateTime<Utc>,
+    /// When it may be placed (recipient's quiet hours applied).
+    pub call_at: DateTime<Utc>,
+    pub reference_date: Option<NaiveDate>,
+    pub phone_e164: String,
+    /// Every zone the recipient may be in; quiet hours hold in all of them.
+    pub zones: Vec<Tz>,
+}
+
+impl Occurrence {
+    /// `at`, or the next instant quiet hours allow in every zone of the
+    /// recipient.
+    pub fn allowed_from(&self, at: DateTime<Utc>, quiet: QuietHours) -> DateTime<Utc> {
+        quiet.next_allowed_in_all(at, &self.zones).unwrap_or(at)
+    }
+}
+
+/// When `contact` is called by `automation`, if ever.
+pub fn occurrence(
+    automation: &Automation,
+    timing: &Timing,
+    contact: &Contact,
+    quiet: QuietHours,
+) -> Option<Occurrence> {
+    let phone_e164 = contact.phone_e164(None)?;
+    let joined = automation.joined_on(contact.id, timing.timezone);
+    let reference_date = schedule::reference_date(
+        contact,
+        automation.reference_field.as_deref(),
+        schedule::fallback_date(timing),
+        joined,
+        timing.timezone,
+    );
+    let due_at = schedule::due_instant(timing, reference_date)?;
+    let zones = schedule::recipient_zones(
+        contact.timezone.as_deref(),
+        Some(&phone_e164),
+        timing.timezone,
+    );
+    let mut occurrence = Occurrence {
+        due_at,
+        call_at: due_at,
+        reference_date,
+        phone_e164,
+        zones,
+    };
+    occurrence.call_at = occurrence.allowed_from(due_at, quiet);
+    Some(occurrence)
+}
+
+/// The due calls of `automation` among `contacts` in `window`.
+pub fn due_calls(
+    automation: &Automation,
+    timing: &Timing,
+    contacts: &[Contact],
+    quiet: QuietHours,
+    window: Window,
+) -> Plan {
+    let mut plan = Plan::default();
+    for contact in contacts {
+        let Some(occurrence) = occurrence(automation, timing, contact, quiet) else {
+            plan.skipped += 1;
+            continue;
+        };
+        if occurrence.call_at > window.now {
+            plan.next_call = Some(
+                plan.next_call
+                    .map_or(occurrence.call_at, |next| next.min(occurrence.call_at)),
+            );
+            continue;
+        }
+        if occurrence.call_at <= window.since {
+            continue;
+        }
+        let late = window.now - occurrence.call_at > window.max_lateness;
+        // Caught up after an outage: if night has fallen meanwhile, wait
+        // for the morning rather than ring now.
+        let allowed_now = occurrence.allowed_from(window.now, quiet);
+        let scheduled_time = if late || allowed_now == window.now {
+            occurrence.call_at
+        } else {
+            allowed_now
+        };
+        plan.due.push(NewScheduledCall {
+            user_id: automation.user_id,
+            automation_id: Some(automation.id),
+            contact: contact.clone(),
+            phone_e164: occurrence.phone_e164,
+            scheduled_time,
+            due_at: occurrence.due_at,
+            reference_date: occurrence.reference_date,
+            call_mode: automation.call_mode(),
+            status: if late { status::MISSED } else { status::PENDING },
+            attempt: 0,
+            notes: String::new(),
+            error_message: if late {
+                "The call was not placed in time: its scheduled time passed while the service was unavailable.".to_string()
+            } else {
+                String::new()
+            },
+            claim: window.claim.filter(|_| !late && scheduled_time <= window.now),
+        });
+    }
+    plan
+}
