@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use crate::error::{Error, ErrorBody, Result};
-use crate::features::auth::accounts;
 use crate::http::json::{document_to_json, from_json};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
 use crate::infra::db::Db;
@@ -97,7 +96,7 @@ pub async fn update_profile(
     user_id: mongodb::bson::oid::ObjectId,
     patch: ProfilePatch,
 ) -> Result<User> {
-    let user = accounts::find_by_id(db, user_id).await?;
+    let user = find_user(db, user_id).await?;
     let mut set = Document::new();
     if let Some(name) = patch.name {
         let name = name.trim();
@@ -112,7 +111,7 @@ pub async fn update_profile(
     if let Some(zone) = patch.timezone {
         set.insert(
             "timezone",
-            accounts::parse_timezone("timezone", &zone)?.name(),
+            crate::http::input::parse_timezone("timezone", &zone)?.name(),
         );
     }
     if let Some(caller_id) = patch.preferred_caller_id {
@@ -137,7 +136,7 @@ pub async fn update_profile(
     if !set.is_empty() {
         store::set_fields::<User>(db, doc! { "_id": user_id }, set).await?;
     }
-    accounts::find_by_id(db, user_id).await
+    find_user(db, user_id).await
 }
 
 /// `raw` in E.164 if it is one of the user's verified caller IDs: in
@@ -188,7 +187,7 @@ fn merge(field: &str, stored: Option<Document>, changes: &Map<String, Value>) ->
     )
 )]
 async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<UserView>> {
-    let user = accounts::find_by_id(&state.db, user.user_id).await?;
+    let user = find_user(&state.db, user.user_id).await?;
     Ok(Json(UserView::from(&user)))
 }
 
@@ -217,4 +216,11 @@ async fn patch_me(
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new().routes(routes!(get_me, patch_me))
+}
+
+/// The user `id`, or a 404.
+async fn find_user(db: &Db, id: mongodb::bson::oid::ObjectId) -> Result<User> {
+    store::find_by_id(db, id)
+        .await?
+        .ok_or(Error::NotFound { what: "user" })
 }

@@ -40,14 +40,7 @@ pub async fn to_add<H: Holder>(
 ) -> Result<(H, IdList)> {
     let ids = IdList::parse_non_empty(H::FIELD, texts)?;
     let holder = owned::find::<H>(db, user_id, id, H::WHAT).await?;
-    ids.ensure_owned(
-        db,
-        H::MEMBER_COLLECTION,
-        H::MEMBER_WHAT,
-        user_id,
-        &HashSet::new(),
-    )
-    .await?;
+    ensure_owned::<H>(db, &ids, user_id, &HashSet::new()).await?;
     Ok((holder, ids))
 }
 
@@ -63,8 +56,20 @@ pub async fn to_remove<H: Holder>(
     let ids = IdList::parse_non_empty(H::FIELD, texts)?;
     let holder = owned::find::<H>(db, user_id, id, H::WHAT).await?;
     let held = holder.member_ids();
-    ids.ensure_owned(db, H::MEMBER_COLLECTION, H::MEMBER_WHAT, user_id, &held)
-        .await?;
+    ensure_owned::<H>(db, &ids, user_id, &held).await?;
     let to_pull = ids.within(&held);
     Ok((holder, to_pull))
+}
+
+/// Checks that every id of `ids` is a member document of `user_id` (or is
+/// in `also_allowed`): 422 naming the first that is not, as `FIELD[i]`.
+pub async fn ensure_owned<H: Holder>(
+    db: &Db,
+    ids: &IdList,
+    user_id: ObjectId,
+    also_allowed: &HashSet<ObjectId>,
+) -> Result<()> {
+    let wanted = ids.to_check(also_allowed);
+    let found = owned::owned_among(db, H::MEMBER_COLLECTION, user_id, &wanted).await?;
+    ids.ensure_among(&found, also_allowed, H::MEMBER_WHAT)
 }

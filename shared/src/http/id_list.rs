@@ -4,12 +4,10 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::bson::oid::ObjectId;
 
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
-use crate::infra::db::Db;
 
 /// At most this many ids in one add or remove request.
 pub const MAX_IDS: usize = 1000;
@@ -81,36 +79,23 @@ impl IdList {
         self.entries.is_empty()
     }
 
-    /// Checks that every id is a document of `user_id` in `collection`
-    /// (or is in `also_allowed`): 422 naming the first that is not, as
-    /// `field[i]` with "no such {what}".
-    pub async fn ensure_owned(
-        &self,
-        db: &Db,
-        collection: &str,
-        what: &str,
-        user_id: ObjectId,
-        also_allowed: &HashSet<ObjectId>,
-    ) -> Result<()> {
-        let wanted: Vec<ObjectId> = self
-            .entries
+    /// The ids to look up to check ownership: all but `also_allowed`.
+    pub fn to_check(&self, also_allowed: &HashSet<ObjectId>) -> Vec<ObjectId> {
+        self.entries
             .iter()
             .map(|(_, id)| *id)
             .filter(|id| !also_allowed.contains(id))
-            .collect();
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let found: HashSet<ObjectId> = db
-            .raw(collection)
-            .find(doc! { "_id": { "$in": &wanted }, "userId": user_id })
-            .projection(doc! { "_id": 1 })
-            .await?
-            .try_collect::<Vec<Document>>()
-            .await?
-            .iter()
-            .filter_map(|document| document.get_object_id("_id").ok())
-            .collect();
+            .collect()
+    }
+
+    /// 422 naming the first id, as `field[i]` with "no such {what}", that
+    /// is neither `found` (the caller's) nor `also_allowed`.
+    pub fn ensure_among(
+        &self,
+        found: &HashSet<ObjectId>,
+        also_allowed: &HashSet<ObjectId>,
+        what: &str,
+    ) -> Result<()> {
         match self
             .entries
             .iter()

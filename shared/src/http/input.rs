@@ -128,6 +128,16 @@ fn check_value(field: &str, value: &Value, depth: usize) -> Result<()> {
     }
 }
 
+/// An IANA zone name, or 422 naming `field`.
+pub fn parse_timezone(field: &str, raw: &str) -> Result<chrono_tz::Tz> {
+    raw.trim().parse().map_err(|_| {
+        Error::validation(
+            field,
+            format!("{raw:?} is not an IANA time zone such as America/New_York"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

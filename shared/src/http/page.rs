@@ -1,14 +1,9 @@
 //! Pagination shared by every list route.
 
-use futures_util::TryStreamExt;
-use mongodb::bson::Document;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{Error, Result};
-use crate::infra::db::Db;
-use crate::infra::store;
-use crate::model::Record;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
@@ -55,6 +50,12 @@ impl PageQuery {
 
 impl PageRequest {
     /// Documents to skip.
+    /// The page of `view`s of what the store found for this request
+    /// (`items` of this page, `total` across all pages).
+    pub fn paged<T, V>(self, (items, total): (Vec<T>, u64), view: impl FnMut(T) -> V) -> Paged<V> {
+        Paged::new(items.into_iter().map(view).collect(), total, self)
+    }
+
     pub fn skip(self) -> u64 {
         (self.page - 1) * self.limit
     }
@@ -78,32 +79,6 @@ impl<T> Paged<T> {
             limit: request.limit,
         }
     }
-}
-
-/// One page of the `T`s matching `filter`, in `sort` order, each shown
-/// through `view`, with the total across all pages.
-pub async fn find_page<T: Record, V>(
-    db: &Db,
-    filter: Document,
-    sort: Document,
-    page: PageRequest,
-    mut view: impl FnMut(T) -> V,
-) -> Result<Paged<V>> {
-    let collection = db.raw(T::COLLECTION);
-    let total = collection.count_documents(filter.clone()).await?;
-    let documents: Vec<Document> = collection
-        .find(filter)
-        .sort(sort)
-        .skip(page.skip())
-        .limit(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .await?
-        .try_collect()
-        .await?;
-    let items = documents
-        .into_iter()
-        .map(|document| store::decode::<T>(document).map(&mut view))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Paged::new(items, total, page))
 }
 
 #[cfg(test)]

@@ -6,16 +6,11 @@ use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
 
 use crate::error::Result;
-use crate::features::auth::{rate_limit, refresh_token};
 use crate::infra::db::Db;
-use crate::model::COLLECTIONS;
+use crate::model::{COLLECTIONS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS};
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 3] = [
-    refresh_token::COLLECTION,
-    rate_limit::COLLECTION,
-    crate::features::billing::webhook::EVENTS_COLLECTION,
-];
+pub const OWN_COLLECTIONS: [&str; 3] = [REFRESH_TOKENS, RATE_LIMITS, STRIPE_EVENTS];
 
 /// Every collection `migrate` makes sure exists.
 pub fn all_collections() -> impl Iterator<Item = &'static str> {
@@ -155,12 +150,12 @@ pub fn all() -> Vec<IndexSpec> {
         ),
         I::new("contactlists", "contacts.contactId_1", doc! { "contacts.contactId": 1 }),
         // Ours: sign-in state.
-        I::new(refresh_token::COLLECTION, "heyway_tokenHash_unique", doc! { "tokenHash": 1 }).unique(),
-        I::new(refresh_token::COLLECTION, "heyway_familyId", doc! { "familyId": 1 }),
-        I::new(refresh_token::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
-        I::new(rate_limit::COLLECTION, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        I::new(REFRESH_TOKENS, "heyway_tokenHash_unique", doc! { "tokenHash": 1 }).unique(),
+        I::new(REFRESH_TOKENS, "heyway_familyId", doc! { "familyId": 1 }),
+        I::new(REFRESH_TOKENS, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
+        I::new(RATE_LIMITS, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
         // Ours: each Stripe event is applied once.
-        I::new(crate::features::billing::webhook::EVENTS_COLLECTION, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
+        I::new(STRIPE_EVENTS, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
     ]
 }
 

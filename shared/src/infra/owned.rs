@@ -2,6 +2,9 @@
 //! write is filtered by the owner's `userId`, so another tenant's document
 //! is simply not found.
 
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
 use crate::error::{Error, Result};
@@ -41,4 +44,27 @@ pub async fn set_fields<T: Record>(
             Error::NotFound { .. } => Error::NotFound { what },
             other => other,
         })
+}
+
+/// Which of `ids` are documents of `user_id` in `collection`.
+pub async fn owned_among(
+    db: &Db,
+    collection: &str,
+    user_id: ObjectId,
+    ids: &[ObjectId],
+) -> Result<HashSet<ObjectId>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = db
+        .raw(collection)
+        .find(doc! { "_id": { "$in": ids }, "userId": user_id })
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect::<Vec<Document>>()
+        .await?
+        .iter()
+        .filter_map(|document| document.get_object_id("_id").ok())
+        .collect();
+    Ok(found)
 }

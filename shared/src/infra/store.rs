@@ -5,6 +5,7 @@
 //! of the fields a record holds, never replacements, so fields the model
 //! does not know, and `null`s it reads as `None`, survive.
 
+use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, DateTime, Document};
 
 use crate::error::{Error, Result};
@@ -78,6 +79,29 @@ pub async fn set_fields<T: Record>(db: &Db, filter: Document, mut fields: Docume
         });
     }
     Ok(())
+}
+
+/// The `T`s matching `filter` in `sort` order, `skip`ped and `limit`ed,
+/// with how many match in all.
+pub async fn find_page<T: Record>(
+    db: &Db,
+    filter: Document,
+    sort: Document,
+    skip: u64,
+    limit: u64,
+) -> Result<(Vec<T>, u64)> {
+    let collection = db.raw(T::COLLECTION);
+    let total = collection.count_documents(filter.clone()).await?;
+    let documents: Vec<Document> = collection
+        .find(filter)
+        .sort(sort)
+        .skip(skip)
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .await?
+        .try_collect()
+        .await?;
+    let items = documents.into_iter().map(decode).collect::<Result<_>>()?;
+    Ok((items, total))
 }
 
 /// Reads a stored document into its record type.

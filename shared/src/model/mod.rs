@@ -44,7 +44,7 @@ pub use id_ref::IdRef;
 pub use loose_date::LooseDate;
 pub use number::Number;
 pub use recording::Recording;
-pub use scheduled_call::ScheduledCall;
+pub use scheduled_call::{NewScheduledCall, ScheduledCall};
 pub use subscription::Subscription;
 pub use usage::Usage;
 pub use user::User;
@@ -81,7 +81,14 @@ pub(crate) fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Every collection name the backend reads or writes.
+/// Sign-in refresh tokens (hashed): only this backend uses it.
+pub const REFRESH_TOKENS: &str = "refreshtokens";
+/// Sign-in rate-limit windows: only this backend uses it.
+pub const RATE_LIMITS: &str = "ratelimits";
+/// Stripe events already applied, by `eventId`: only this backend uses it.
+pub const STRIPE_EVENTS: &str = "stripeevents";
+
+/// Every collection name the Node app's documents live in.
 pub const COLLECTIONS: [&str; 12] = [
     User::COLLECTION,
     VerifiedNumber::COLLECTION,

@@ -1,7 +1,8 @@
+use chrono::NaiveDate;
 use mongodb::bson::{oid::ObjectId, DateTime, Document};
 use serde::{Deserialize, Serialize};
 
-use super::{record, Number};
+use super::{record, Contact, Number};
 
 /// `scheduledcalls`: one call due at `scheduledTime`, manual or created by
 /// an automation, from `pending` through `processing` to an end state.
@@ -80,4 +81,43 @@ pub mod status {
     pub const NOT_STARTED: [&str; 3] = [PENDING, ENQUEUING, QUEUED];
     /// Counted as the automation's `pendingCount`.
     pub const OPEN: [&str; 4] = [PENDING, ENQUEUING, QUEUED, PROCESSING];
+}
+
+/// A due call to record (see `features::scheduled_calls::record_all`).
+#[derive(Clone, Debug)]
+pub struct NewScheduledCall {
+    pub user_id: ObjectId,
+    pub automation_id: Option<ObjectId>,
+    pub contact: Contact,
+    /// The contact's number in E.164, as it will be dialed.
+    pub phone_e164: String,
+    /// When to place it (after quiet hours).
+    pub scheduled_time: chrono::DateTime<chrono::Utc>,
+    /// When it was nominally due; part of the dedupe key.
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    pub reference_date: Option<NaiveDate>,
+    pub call_mode: &'static str,
+    /// `pending`, or `missed` when found too late.
+    pub status: &'static str,
+    /// 0 for the first attempt, then one more per callback.
+    pub attempt: u32,
+    pub notes: String,
+    pub error_message: String,
+    /// A sweep's token: the call is due now and is recorded already
+    /// claimed by that sweep, saving it a second write.
+    pub claim: Option<ObjectId>,
+}
+
+impl NewScheduledCall {
+    /// One key per automation, contact, due instant and attempt.
+    pub fn dedupe_key(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.automation_id
+                .map_or_else(|| "manual".to_string(), |id| id.to_hex()),
+            self.contact.id.to_hex(),
+            self.due_at.timestamp(),
+            self.attempt
+        )
+    }
 }

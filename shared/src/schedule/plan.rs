@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use mongodb::bson::oid::ObjectId;
 
-use crate::features::scheduled_calls::NewScheduledCall;
 use crate::model::scheduled_call::status;
+use crate::model::NewScheduledCall;
 use crate::model::{Automation, Contact, Timing};
 use crate::schedule::{self, QuietHours};
 

@@ -84,8 +84,8 @@ fn gives_a_reason(line: &str) -> bool {
     line.match_indices("Long").any(|(at, word)| {
         let before = line[..at].chars().next_back();
         let after = &line[at + word.len()..];
-        let is_word = !before.is_some_and(char::is_alphanumeric)
-            && !after.starts_with(char::is_alphanumeric);
+        let is_word =
+            !before.is_some_and(char::is_alphanumeric) && !after.starts_with(char::is_alphanumeric);
         let reason = after.trim_start_matches(|c: char| ":-—,".contains(c) || c.is_whitespace());
         is_word && !reason.is_empty()
     })

@@ -89,9 +89,11 @@ impl Manifest {
             Section::WorkspaceDependencies => {
                 read_dependency(&mut self.workspace_dependencies, key, value)
             }
-            Section::Dependency(name) => {
-                set_field(self.dependencies.entry(name.clone()).or_default(), key, value)
-            }
+            Section::Dependency(name) => set_field(
+                self.dependencies.entry(name.clone()).or_default(),
+                key,
+                value,
+            ),
             Section::WorkspaceDependency(name) => set_field(
                 self.workspace_dependencies.entry(name.clone()).or_default(),
                 key,
@@ -106,7 +108,11 @@ impl Manifest {
 /// `dep.field = …`.
 fn read_dependency(table: &mut BTreeMap<String, Dependency>, key: &str, value: &str) {
     if let Some((name, field)) = key.split_once('.') {
-        return set_field(table.entry(name.trim().to_string()).or_default(), field.trim(), value);
+        return set_field(
+            table.entry(name.trim().to_string()).or_default(),
+            field.trim(),
+            value,
+        );
     }
     let dependency = table.entry(key.to_string()).or_default();
     let Some(fields) = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) else {
@@ -165,7 +171,10 @@ fn without_comment(line: &str) -> &str {
 }
 
 fn unquote(value: &str) -> String {
-    value.trim().trim_matches(|c| c == '"' || c == '\'').to_string()
+    value
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_string()
 }
 
 /// The workspace's root manifest, to follow `workspace = true` entries.
@@ -195,7 +204,9 @@ impl Workspace {
     ) -> Option<Vec<String>> {
         for (key, dependency) in &manifest.dependencies {
             let (package, dir) = self.locate(manifest, key, dependency);
-            let next = dir.filter(|dir| seen.insert(dir.clone())).map(|d| Manifest::read(&d));
+            let next = dir
+                .filter(|dir| seen.insert(dir.clone()))
+                .map(|d| Manifest::read(&d));
             let rest = match next {
                 _ if package == target => Some(vec![package]),
                 Some(next) if next.name == target => Some(vec![next.name]),
@@ -211,10 +222,17 @@ impl Workspace {
 
     /// A dependency's package name, and its folder if it is a path
     /// dependency whose manifest exists.
-    fn locate(&self, manifest: &Manifest, key: &str, dependency: &Dependency) -> (String, Option<PathBuf>) {
-        let (entry, base) = match dependency.workspace {
-            true => (self.root.workspace_dependencies.get(key), &self.root.dir),
-            false => (Some(dependency), &manifest.dir),
+    fn locate(
+        &self,
+        manifest: &Manifest,
+        key: &str,
+        dependency: &Dependency,
+    ) -> (String, Option<PathBuf>) {
+        // A `workspace = true` entry's path is the root's, from the root.
+        let (entry, base) = if dependency.workspace {
+            (self.root.workspace_dependencies.get(key), &self.root.dir)
+        } else {
+            (Some(dependency), &manifest.dir)
         };
         let package = (dependency.package.clone())
             .or_else(|| entry.and_then(|entry| entry.package.clone()))

@@ -47,9 +47,10 @@ fn named_leaf(mut prefix: Vec<String>, ident: &Ident, name: &Ident) -> UseLeaf {
     if ident != "self" {
         prefix.push(ident.to_string());
     }
-    let name = match name == "self" {
-        true => prefix.last().cloned().unwrap_or_default(),
-        false => name.to_string(),
+    let name = if name == "self" {
+        prefix.last().cloned().unwrap_or_default()
+    } else {
+        name.to_string()
     };
     let line = line_of(ident.span());
     UseLeaf {

@@ -86,7 +86,13 @@ fn from_crate_root(scope: &[String], segments: &[String]) -> Option<Vec<String>>
         "super" => {
             let climbs = segments.iter().take_while(|s| *s == "super").count();
             let kept = scope.len().checked_sub(climbs)?;
-            Some(scope[..kept].iter().chain(&segments[climbs..]).cloned().collect())
+            Some(
+                scope[..kept]
+                    .iter()
+                    .chain(&segments[climbs..])
+                    .cloned()
+                    .collect(),
+            )
         }
         _ => None,
     }

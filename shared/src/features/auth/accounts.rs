@@ -1,10 +1,10 @@
 //! Accounts: who signs up, who signs in.
 
-use chrono_tz::Tz;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
 use super::password;
 use crate::error::{Error, Result};
+use crate::http::input::parse_timezone;
 use crate::infra::db::Db;
 use crate::infra::regex_escape::escape_regex;
 use crate::infra::store;
@@ -132,19 +132,10 @@ pub fn normalize_email(raw: &str) -> Result<String> {
     }
 }
 
-/// An IANA zone name, or 422 naming `field`.
-pub fn parse_timezone(field: &str, raw: &str) -> Result<Tz> {
-    raw.trim().parse().map_err(|_| {
-        Error::validation(
-            field,
-            format!("{raw:?} is not an IANA time zone such as America/New_York"),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::input::parse_timezone;
 
     #[test]
     fn emails_normalize_or_fail() {

@@ -11,7 +11,7 @@ use crate::infra::db::Db;
 
 /// Collection of counters; new in this backend. Expired windows are removed
 /// by the `heyway_expiresAt_ttl` index where the server supports TTL.
-pub const COLLECTION: &str = "ratelimits";
+pub const COLLECTION: &str = crate::model::RATE_LIMITS;
 
 /// At most `max` attempts per `window_secs` for one key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::infra::db::Db;
 
 /// Collection of issued refresh tokens; new in this backend.
-pub const COLLECTION: &str = "refreshtokens";
+pub const COLLECTION: &str = crate::model::REFRESH_TOKENS;
 
 /// A new token: the secret for the client, and its stored record's id.
 #[derive(Debug)]

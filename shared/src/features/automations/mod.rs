@@ -3,6 +3,7 @@
 
 pub mod input;
 pub mod preview;
+pub mod repo;
 mod routes;
 pub mod service;
 pub mod view;

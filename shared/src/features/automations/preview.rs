@@ -8,9 +8,9 @@ use mongodb::bson::{doc, oid::ObjectId, Document};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::repo::active_contacts;
 use super::service;
 use crate::error::{Error, Result};
-use crate::features::evaluator::active_contacts;
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::{Contact, Record, TimingError, User};

@@ -7,7 +7,7 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, DateTime, Document};
 use super::input::{self, AutomationInput};
 use super::view::AutomationView;
 use crate::error::{Error, Result};
-use crate::http::page::{find_page, PageRequest, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::scheduled_call::status;
@@ -54,14 +54,15 @@ pub async fn list(
         }
         None => {}
     }
-    find_page(
+    let found = store::find_page(
         db,
         filter,
         doc! { "createdAt": -1, "_id": -1 },
-        page,
-        |a: Automation| AutomationView::from(a),
+        page.skip(),
+        page.limit,
     )
-    .await
+    .await?;
+    Ok(page.paged(found, |a: Automation| AutomationView::from(a)))
 }
 
 /// The user's automation `id`.

@@ -26,7 +26,7 @@ use crate::infra::db::Db;
 use crate::model::{Record, Subscription, User};
 
 /// Ours: the ids of the Stripe events applied (or being applied).
-pub const EVENTS_COLLECTION: &str = "stripeevents";
+pub const EVENTS_COLLECTION: &str = crate::model::STRIPE_EVENTS;
 
 /// The statuses that let a user place calls.
 pub const ACTIVE_STATUSES: [&str; 2] = ["active", "trialing"];

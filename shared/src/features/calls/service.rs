@@ -8,7 +8,7 @@ use super::query::CallQuery;
 use super::stored::StoredCall;
 use super::view::CallSummary;
 use crate::error::{Error, Result};
-use crate::http::page::{find_page, PageQuery, Paged};
+use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
 use crate::infra::owned;
 use crate::infra::store;
@@ -23,14 +23,15 @@ pub async fn list(db: &Db, user_id: ObjectId, query: &CallQuery) -> Result<Paged
     }
     .validate()?;
     let filter = query.filter(db, user_id).await?;
-    find_page(
+    let found = store::find_page(
         db,
         filter,
         doc! { "createdAt": -1, "_id": -1 },
-        page,
-        |call: StoredCall| CallSummary::from(call),
+        page.skip(),
+        page.limit,
     )
-    .await
+    .await?;
+    Ok(page.paged(found, |call: StoredCall| CallSummary::from(call)))
 }
 
 /// The user's call `id`.

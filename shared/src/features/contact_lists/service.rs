@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::features::membership::{self, Holder};
 use crate::http::id_list::IdList;
 use crate::http::input;
-use crate::http::page::{find_page, PageRequest, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
 use crate::infra::owned;
 use crate::infra::store;
@@ -105,10 +105,8 @@ pub async fn list(
         query.insert("isSystem", doc! { "$ne": true });
     }
     let sort = doc! { "metadata.lastUsed": -1, "name": 1, "_id": 1 };
-    find_page(db, query, sort, page, |list: ContactList| {
-        ContactListView::from(&list)
-    })
-    .await
+    let found = store::find_page(db, query, sort, page.skip(), page.limit).await?;
+    Ok(page.paged(found, |list: ContactList| ContactListView::from(&list)))
 }
 
 fn entry(contact_id: ObjectId, at: DateTime) -> Document {
@@ -123,14 +121,7 @@ pub async fn create(db: &Db, user_id: ObjectId, new: NewContactList) -> Result<C
         None => DEFAULT_COLOR.to_string(),
     };
     let ids = IdList::parse("contactIds", new.contact_ids.as_deref().unwrap_or_default())?;
-    ids.ensure_owned(
-        db,
-        ContactList::MEMBER_COLLECTION,
-        ContactList::MEMBER_WHAT,
-        user_id,
-        &HashSet::new(),
-    )
-    .await?;
+    membership::ensure_owned::<ContactList>(db, &ids, user_id, &HashSet::new()).await?;
     let now = DateTime::now();
     let contacts: Vec<Document> = ids.ids().into_iter().map(|id| entry(id, now)).collect();
     let list = ContactList {

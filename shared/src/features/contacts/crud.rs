@@ -213,8 +213,9 @@ pub async fn ensure_unique_phone(
 /// The distinct ids of `ids`, in request order, after checking each is a
 /// group of `user_id` (422 naming `groups[i]` otherwise).
 async fn owned_groups(db: &Db, user_id: ObjectId, ids: IdList) -> Result<Vec<ObjectId>> {
-    ids.ensure_owned(db, Group::COLLECTION, "group", user_id, &HashSet::new())
-        .await?;
+    let none = HashSet::new();
+    let found = owned::owned_among(db, Group::COLLECTION, user_id, &ids.to_check(&none)).await?;
+    ids.ensure_among(&found, &none, "group")?;
     Ok(ids.ids())
 }
 

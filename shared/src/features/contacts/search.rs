@@ -10,9 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::view::ContactView;
 use crate::error::Result;
 use crate::http::extract::object_id;
-use crate::http::page::{find_page, PageQuery, Paged};
+use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
 use crate::infra::regex_escape::escape_regex;
+use crate::infra::store;
 use crate::model::phone;
 use crate::model::Contact;
 
@@ -71,7 +72,9 @@ pub async fn list(db: &Db, user_id: ObjectId, query: &ContactQuery) -> Result<Pa
     }
     .validate()?;
     let filter = filter(user_id, query)?;
-    find_page::<Contact, _>(db, filter, sort(query), page, ContactView::from).await
+    let found =
+        store::find_page::<Contact>(db, filter, sort(query), page.skip(), page.limit).await?;
+    Ok(page.paged(found, ContactView::from))
 }
 
 /// The filter for `query`, always within `user_id`'s contacts.

@@ -9,18 +9,18 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use mongodb::options::ReturnDocument;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::features::automations::repo::active_contacts;
 use crate::features::scheduled_calls::{self, record_all, SweepReport};
 use crate::infra::db::Db;
 use crate::infra::queue::DialQueue;
 use crate::infra::store;
 use crate::model::scheduled_call::status;
-use crate::model::{Automation, Contact, Record, ScheduledCall, User};
+use crate::model::{Automation, Record, ScheduledCall, User};
 use crate::schedule::plan::{self, Window};
 use crate::schedule::QuietHours;
 
@@ -191,26 +191,6 @@ async fn evaluate(
         "status": "success",
     };
     finish(db, automation, now, next_run, entry, settings).await
-}
-
-/// The automation's contacts that may be called: its owner's, active.
-pub(crate) async fn active_contacts(db: &Db, automation: &Automation) -> Result<Vec<Contact>> {
-    let ids = automation.contact_ids();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let documents: Vec<Document> = db
-        .raw(Contact::COLLECTION)
-        .find(doc! {
-            "_id": { "$in": ids },
-            "userId": automation.user_id,
-            "isActive": { "$ne": false },
-            "optedOut": { "$ne": true },
-        })
-        .await?
-        .try_collect()
-        .await?;
-    documents.into_iter().map(store::decode).collect()
 }
 
 /// Writes `nextRun`, `lastRun`, the counters and a history entry in the

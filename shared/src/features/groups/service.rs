@@ -11,7 +11,7 @@ use super::view::GroupView;
 use crate::error::{Error, Result};
 use crate::features::membership::{self, Holder};
 use crate::http::input;
-use crate::http::page::{find_page, PageRequest, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
 use crate::infra::owned;
 use crate::infra::store;
@@ -89,10 +89,8 @@ pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Group> {
 pub async fn list(db: &Db, user_id: ObjectId, page: PageRequest) -> Result<Paged<GroupView>> {
     let query = doc! { "userId": user_id };
     let sort = doc! { "createdAt": -1, "_id": -1 };
-    find_page(db, query, sort, page, |group: Group| {
-        GroupView::from(&group)
-    })
-    .await
+    let found = store::find_page(db, query, sort, page.skip(), page.limit).await?;
+    Ok(page.paged(found, |group: Group| GroupView::from(&group)))
 }
 
 /// Creates a group of the caller's, without calls.

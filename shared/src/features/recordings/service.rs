@@ -11,7 +11,7 @@ use super::removal;
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::error::{Error, Result};
 use crate::http::input;
-use crate::http::page::{find_page, PageRequest, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
 use crate::infra::owned;
 use crate::infra::storage::{valid_key, Location, Playback, Storage, StoreKind, KEY_PREFIX};
@@ -74,14 +74,15 @@ pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Recording>
 
 /// One page of the caller's recordings, newest first.
 pub async fn list(db: &Db, user_id: ObjectId, page: PageRequest) -> Result<Paged<RecordingView>> {
-    find_page(
+    let found = store::find_page(
         db,
         doc! { "userId": user_id },
         doc! { "createdAt": -1, "_id": -1 },
-        page,
-        |r: Recording| RecordingView::from(&r),
+        page.skip(),
+        page.limit,
     )
-    .await
+    .await?;
+    Ok(page.paged(found, |r: Recording| RecordingView::from(&r)))
 }
 
 /// The recording with a URL that plays it.

@@ -5,11 +5,12 @@
 use chrono::{DateTime, Utc};
 use mongodb::bson::doc;
 
-use super::record::{record_all, NewScheduledCall};
+use super::record::record_all;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::scheduled_call::status;
+use crate::model::NewScheduledCall;
 use crate::model::{Automation, Contact, ScheduledCall, User};
 use crate::schedule::plan;
 use crate::schedule::{self, CallOutcome, QuietHours, DEFAULT_MAX_ATTEMPTS};

@@ -10,8 +10,9 @@ pub mod service;
 pub mod sweep;
 pub mod view;
 
+pub use crate::model::NewScheduledCall;
 pub use callback::{schedule_callback, Callback};
-pub use record::{record_all, NewScheduledCall, RecordReport};
+pub use record::{record_all, RecordReport};
 pub use routes::routes;
 pub use service::{ManualCall, NewManualCall, ScheduledCallQuery};
 pub use sweep::{enqueue_due, send_claimed, SweepReport};

@@ -5,58 +5,26 @@
 //! same occurrence, or one recording it twice, leave one document: the
 //! second insert fails on the index and is counted as already recorded.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
 
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::status;
-use crate::model::{Contact, Record, ScheduledCall};
+use crate::model::{NewScheduledCall, Record, ScheduledCall};
 
 /// Documents per `insert_many`.
 const BATCH: usize = 1000;
 /// MongoDB's duplicate key error.
 const DUPLICATE_KEY: i32 = 11000;
 
-/// A due call to record.
-#[derive(Clone, Debug)]
-pub struct NewScheduledCall {
-    pub user_id: ObjectId,
-    pub automation_id: Option<ObjectId>,
-    pub contact: Contact,
-    /// The contact's number in E.164, as it will be dialed.
-    pub phone_e164: String,
-    /// When to place it (after quiet hours).
-    pub scheduled_time: DateTime<Utc>,
-    /// When it was nominally due; part of the dedupe key.
-    pub due_at: DateTime<Utc>,
-    pub reference_date: Option<NaiveDate>,
-    pub call_mode: &'static str,
-    /// `pending`, or `missed` when found too late.
-    pub status: &'static str,
-    /// 0 for the first attempt, then one more per callback.
-    pub attempt: u32,
-    pub notes: String,
-    pub error_message: String,
-    /// A sweep's token: the call is due now and is recorded already
-    /// claimed by that sweep, saving it a second write.
-    pub claim: Option<ObjectId>,
+/// How a due call is stored.
+trait Stored {
+    fn to_document(&self, now: bson::DateTime) -> Document;
+    fn unclaimed_document(&self, now: bson::DateTime) -> Document;
 }
 
-impl NewScheduledCall {
-    /// One key per automation, contact, due instant and attempt.
-    pub fn dedupe_key(&self) -> String {
-        format!(
-            "{}:{}:{}:{}",
-            self.automation_id
-                .map_or_else(|| "manual".to_string(), |id| id.to_hex()),
-            self.contact.id.to_hex(),
-            self.due_at.timestamp(),
-            self.attempt
-        )
-    }
-
+impl Stored for NewScheduledCall {
     /// The document in production's shape, plus our fields.
     fn to_document(&self, now: bson::DateTime) -> Document {
         let mut document = self.unclaimed_document(now);

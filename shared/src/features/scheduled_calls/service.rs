@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::view::ScheduledCallView;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
-use crate::http::page::{find_page, PageQuery, Paged};
+use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::phone;
@@ -118,14 +118,15 @@ pub async fn list(
     if !range.is_empty() {
         filter.insert("scheduledTime", range);
     }
-    find_page(
+    let found = store::find_page(
         db,
         filter,
         doc! { "scheduledTime": -1, "_id": -1 },
-        page,
-        |c: ScheduledCall| ScheduledCallView::from(c),
+        page.skip(),
+        page.limit,
     )
-    .await
+    .await?;
+    Ok(page.paged(found, |c: ScheduledCall| ScheduledCallView::from(c)))
 }
 
 /// The user's scheduled call `id`.

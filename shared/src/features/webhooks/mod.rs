@@ -24,7 +24,6 @@ pub mod post_call;
 pub mod public_url;
 pub mod routes;
 pub mod scheduled_end;
-pub mod signing_keys;
 pub mod status;
 pub mod stripe;
 pub mod voice;
@@ -35,6 +34,5 @@ pub use routes::{
     routes, ELEVENLABS_PATH, STRIPE_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH,
     TWILIO_STATUS_PATH, TWILIO_VOICE_PATH,
 };
-pub use signing_keys::{DEV_ELEVENLABS_WEBHOOK_SECRET, DEV_TWILIO_AUTH_TOKEN};
 pub use status::{apply_status, StatusApplied, StatusCallback};
 pub use voice::{voice_twiml, VoicePlan, CALL_ID_VARIABLE};

@@ -27,7 +27,6 @@ use serde_json::json;
 use super::inbound::{self, InboundCall};
 use super::post_call::{self, PostCall};
 use super::public_url::public_url;
-use super::signing_keys;
 use super::status::{apply_status, call_id_from_query, StatusCallback};
 use super::voice::voice_twiml;
 use crate::error::{Error, Result};
@@ -73,7 +72,7 @@ fn verified_twilio_form(
     parts: &Parts,
     body: &[u8],
 ) -> Result<Vec<(String, String)>> {
-    let Some(token) = signing_keys::twilio_auth_token(&state.config) else {
+    let Some(token) = state.config.twilio.auth_token.as_deref() else {
         tracing::error!("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused");
         return Err(Error::BadSignature("webhook signing key is not configured"));
     };
@@ -205,7 +204,7 @@ async fn twilio_voice(State(state): State<AppState>, request: Request) -> Result
 
 async fn elevenlabs(State(state): State<AppState>, request: Request) -> Result<Response> {
     let (parts, body) = read(request).await?;
-    let Some(secret) = signing_keys::elevenlabs_webhook_secret(&state.config) else {
+    let Some(secret) = state.config.elevenlabs.webhook_secret.as_deref() else {
         tracing::error!("ELEVENLABS_WEBHOOK_SECRET is not set: ElevenLabs webhooks are refused");
         return Err(Error::BadSignature("webhook signing key is not configured"));
     };

@@ -1,5 +1,7 @@
 //! Configuration from the environment, read once per process.
 
+pub mod storage;
+
 use std::sync::OnceLock;
 
 /// Database name used when `MONGODB_DB` is not set.
@@ -54,7 +56,7 @@ pub struct Config {
     /// dead-letter `maxReceiveCount` should match).
     pub dialer_max_attempts: u64,
     /// Recordings' object storage (`RECORDINGS_STORE`, `RECORDINGS_BUCKET`).
-    pub recordings: crate::infra::storage::StorageConfig,
+    pub recordings: storage::StorageConfig,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -155,7 +157,7 @@ impl Config {
             event_bus_name: non_empty("EVENT_BUS_NAME").unwrap_or_else(|| "default".to_string()),
             dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
             dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
-            recordings: crate::infra::storage::StorageConfig::from_lookup(&non_empty)?,
+            recordings: storage::StorageConfig::from_lookup(&non_empty)?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),
@@ -266,7 +268,7 @@ mod tests {
 
     #[test]
     fn recordings_store_defaults_and_checks() {
-        use crate::infra::storage::StoreKind;
+        use super::storage::StoreKind;
         let cfg = config(&[]).unwrap();
         assert_eq!(cfg.recordings.store, StoreKind::Local);
         let cfg = config(&[("RECORDINGS_BUCKET", "made-up")]).unwrap();
