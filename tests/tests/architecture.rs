@@ -75,6 +75,7 @@ use architecture::sources::{
 
 /// Each feature, and the features it may use. Every feature under
 /// `shared/src/features/` is listed, so a new one has to take its place here.
+#[rustfmt::skip]
 const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("auth", &["me"]),
     ("automations", &[]),
@@ -83,10 +84,7 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("calls", &["scheduled_calls"]),
     ("contact_lists", &["membership"]),
     ("contacts", &[]),
-    (
-        "dialer",
-        &["caller_ids", "recordings", "scheduled_calls", "billing"],
-    ),
+    ("dialer", &["caller_ids", "recordings", "scheduled_calls", "billing"]),
     ("evaluator", &["automations", "scheduled_calls", "billing"]),
     ("feedback", &[]),
     ("groups", &["membership"]),
@@ -95,16 +93,7 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("membership", &[]),
     ("recordings", &[]),
     ("scheduled_calls", &[]),
-    (
-        "webhooks",
-        &[
-            "calls",
-            "scheduled_calls",
-            "billing",
-            "caller_ids",
-            "recordings",
-        ],
-    ),
+    ("webhooks", &["calls", "scheduled_calls", "billing", "caller_ids", "recordings"]),
 ];
 
 /// The development-only crate (sandboxes, local database), by package name.
@@ -169,12 +158,9 @@ fn features_import_each_other_along_the_written_graph() {
     violations.extend(features_missing_from_the_graph());
     violations.extend(uses_outside_the_graph(&uses));
     violations.extend(features_using_each_other(&uses));
-    let graph: Graph = (uses.keys().cloned()).fold(Graph::new(), |mut graph, (from, to)| {
-        graph.entry(from).or_default().insert(to);
-        graph
-    });
     // Two features using each other are reported above, naming both.
-    for cycle in cycles(&graph).into_iter().filter(|cycle| cycle.len() > 3) {
+    let loops = cycles(&graph_of(&uses)).into_iter();
+    for cycle in loops.filter(|cycle| cycle.len() > 3) {
         let message = format!("features use each other in a loop: {}", cycle.join(" → "));
         violations.push(Violation::of(format!("{CORE_SRC}/features"), message));
     }
@@ -189,8 +175,11 @@ fn features_import_each_other_along_the_written_graph() {
 }
 
 /// Each use of one feature by another, by (user, used) pair.
-fn feature_uses(references: Vec<Reference>) -> BTreeMap<(String, String), Vec<Reference>> {
-    let mut uses: BTreeMap<(String, String), Vec<Reference>> = BTreeMap::new();
+type FeatureUses = BTreeMap<(String, String), Vec<Reference>>;
+
+/// The references from one feature into another, by pair.
+fn feature_uses(references: Vec<Reference>) -> FeatureUses {
+    let mut uses = FeatureUses::new();
     for reference in references {
         let (Some(from), Some(to)) = (reference.from.feature(), reference.to.feature()) else {
             continue;
@@ -204,7 +193,7 @@ fn feature_uses(references: Vec<Reference>) -> BTreeMap<(String, String), Vec<Re
 }
 
 /// Every use of a feature that FEATURE_GRAPH does not allow.
-fn uses_outside_the_graph(uses: &BTreeMap<(String, String), Vec<Reference>>) -> Vec<Violation> {
+fn uses_outside_the_graph(uses: &FeatureUses) -> Vec<Violation> {
     let written = written_graph();
     let allowed = |from: &str, to: &str| written.get(from).is_some_and(|uses| uses.contains(to));
     let mut violations = Vec::new();
@@ -224,7 +213,7 @@ fn uses_outside_the_graph(uses: &BTreeMap<(String, String), Vec<Reference>>) -> 
 }
 
 /// A violation per pair of features that use each other, naming both.
-fn features_using_each_other(uses: &BTreeMap<(String, String), Vec<Reference>>) -> Vec<Violation> {
+fn features_using_each_other(uses: &FeatureUses) -> Vec<Violation> {
     let first_use = |pair: &(String, String)| {
         let reference = &uses[pair][0];
         format!("{}:{}", reference.file, reference.line)
@@ -242,6 +231,15 @@ fn features_using_each_other(uses: &BTreeMap<(String, String), Vec<Reference>>) 
         }
     }
     violations
+}
+
+/// The features each feature uses.
+fn graph_of(uses: &FeatureUses) -> Graph {
+    let mut graph = Graph::new();
+    for (from, to) in uses.keys() {
+        graph.entry(from.clone()).or_default().insert(to.clone());
+    }
+    graph
 }
 
 /// FEATURE_GRAPH as a graph.

@@ -5,6 +5,8 @@
 //! of the fields a record holds, never replacements, so fields the model
 //! does not know, and `null`s it reads as `None`, survive.
 
+mod update;
+
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, DateTime, Document};
 
@@ -12,18 +14,15 @@ use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::model::Record;
 
+pub use update::{stamp_new, updated_at, Update, UPDATED_AT_FIELD};
+
 /// Fields an update never rewrites: identity and insert-time stamps.
 const INSERT_ONLY_FIELDS: [&str; 3] = ["_id", "createdAt", "__v"];
 
 /// Inserts `record` and returns it as stored (with its stamps).
 pub async fn insert<T: Record>(db: &Db, record: &T) -> Result<T> {
     let mut document = bson::to_document(record)?;
-    let now = DateTime::now();
-    if !matches!(document.get("createdAt"), Some(bson::Bson::DateTime(_))) {
-        document.insert("createdAt", now);
-    }
-    document.insert("updatedAt", now);
-    document.insert("__v", 0_i32);
+    stamp_new(&mut document, DateTime::now());
     db.raw(T::COLLECTION).insert_one(&document).await?;
     decode(document)
 }
@@ -31,12 +30,7 @@ pub async fn insert<T: Record>(db: &Db, record: &T) -> Result<T> {
 /// Inserts a document built by hand (fields the record type does not
 /// model), stamped as [`insert`] stamps.
 pub async fn insert_raw(db: &Db, collection: &str, mut document: Document) -> Result<()> {
-    let now = DateTime::now();
-    if !matches!(document.get("createdAt"), Some(bson::Bson::DateTime(_))) {
-        document.insert("createdAt", now);
-    }
-    document.insert("updatedAt", now);
-    document.insert("__v", 0_i32);
+    stamp_new(&mut document, DateTime::now());
     db.raw(collection).insert_one(&document).await?;
     Ok(())
 }
@@ -67,11 +61,16 @@ pub async fn save<T: Record>(db: &Db, record: &T) -> Result<()> {
 
 /// `$set`s `fields` (plus `updatedAt`) on the one record matching
 /// `filter`. Fails with `NotFound` when nothing matches.
-pub async fn set_fields<T: Record>(db: &Db, filter: Document, mut fields: Document) -> Result<()> {
-    fields.insert("updatedAt", DateTime::now());
+pub async fn set_fields<T: Record>(db: &Db, filter: Document, fields: Document) -> Result<()> {
+    update_one::<T>(db, filter, Update::new().set_all(fields)).await
+}
+
+/// Applies `update` to the one record matching `filter`. Fails with
+/// `NotFound` when nothing matches.
+pub async fn update_one<T: Record>(db: &Db, filter: Document, update: Update) -> Result<()> {
     let result = db
         .raw(T::COLLECTION)
-        .update_one(filter, doc! { "$set": fields })
+        .update_one(filter, update.build())
         .await?;
     if result.matched_count == 0 {
         return Err(Error::NotFound {
