@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::responses::{MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
 use crate::infra::db::Db;
 use crate::infra::store;
@@ -103,8 +104,8 @@ pub async fn submit(db: &Db, user_id: ObjectId, new: NewFeedback) -> Result<Feed
     request_body = NewFeedback,
     responses(
         (status = 201, description = "Stored", body = FeedbackView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Unknown `category`, or empty or too long `text`", body = ErrorBody),
     )
 )]

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::json::{document_to_json, from_json};
+use crate::http::responses::Unauthorized;
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
 use crate::infra::db::Db;
 use crate::infra::store;
@@ -182,7 +183,7 @@ fn merge(field: &str, stored: Option<Document>, changes: &Map<String, Value>) ->
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserView),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
         (status = 404, body = ErrorBody, description = "The account was deleted"),
     )
 )]
@@ -201,7 +202,7 @@ async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Us
     responses(
         (status = 200, body = UserView),
         (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
         (status = 422, body = ErrorBody),
     )
 )]

@@ -10,7 +10,7 @@ use mongodb::bson::oid::ObjectId;
 use crate::error::Result;
 use crate::http::id_list::IdList;
 use crate::infra::db::Db;
-use crate::infra::owned;
+use crate::infra::store::owned;
 use crate::model::Record;
 
 /// A document that holds member ids.

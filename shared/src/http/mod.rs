@@ -13,6 +13,7 @@ pub mod id_list;
 pub mod input;
 pub mod json;
 pub mod page;
+pub mod responses;
 mod state;
 
 use axum::http::Uri;

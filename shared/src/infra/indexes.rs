@@ -67,6 +67,8 @@ impl IndexSpec {
 /// made unique here: its data may already hold duplicates (legacy phone
 /// numbers without `+1`, emails differing in case). Our own unique
 /// indexes have new names and cover fields only this backend writes.
+///
+/// Long: one table, an index a line, so every index is read in one place.
 pub fn all() -> Vec<IndexSpec> {
     use IndexSpec as I;
     vec![

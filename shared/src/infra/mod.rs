@@ -20,7 +20,7 @@ pub mod events;
 pub mod indexes;
 pub mod logging;
 pub mod outbound;
-pub mod owned;
+
 pub mod queue;
 pub mod regex_escape;
 pub mod storage;

@@ -230,7 +230,10 @@ mod tests {
         assert_eq!(Ringing.replaceable(), [Initiated, Queued]);
         assert_eq!(InProgress.replaceable(), [Initiated, Queued, Ringing]);
         for status in CallStatus::FINAL {
-            assert_eq!(status.replaceable(), [Initiated, Queued, Ringing, InProgress]);
+            assert_eq!(
+                status.replaceable(),
+                [Initiated, Queued, Ringing, InProgress]
+            );
             assert!(status.is_final());
         }
         assert!(!InProgress.is_final());

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use super::local_time::at_local;
 use super::QuietHours;
+use crate::model::status::ScheduledCallStatus;
 use crate::model::CallbackPolicy;
 
 /// Calls per contact and due time, the first included, when the
@@ -26,6 +27,27 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
+    /// The scheduled call's end state for this outcome: `completed` when a
+    /// person (or an unknown party) answered, `failed` otherwise, with the
+    /// owner-facing reason.
+    pub fn scheduled_end(self) -> (ScheduledCallStatus, Option<&'static str>) {
+        use ScheduledCallStatus::{Completed, Failed};
+        match self {
+            Self::Answered => (Completed, None),
+            Self::NoAnswer => (Failed, Some("Nobody answered.")),
+            Self::Busy => (Failed, Some("The line was busy.")),
+            Self::Failed => (Failed, Some("The call could not be connected.")),
+            Self::Voicemail => (
+                Failed,
+                Some("An answering machine picked up, so no message was left."),
+            ),
+            Self::Canceled => (
+                Failed,
+                Some("The call was canceled before it was answered."),
+            ),
+        }
+    }
+
     /// From Twilio's status callback: `CallStatus` and, with answering
     /// machine detection, `AnsweredBy`.
     ///

@@ -1,7 +1,8 @@
 //! Touches of raw MongoDB documents: a `.raw(…)` call, or the string
 //! literal `"updatedAt"` or `"$set"`, in code or inside a macro body such as
 //! `doc! { "$set": … }`. Comments and attributes (`#[serde(rename = …)]`)
-//! do not count.
+//! do not count, nor do unit tests (`#[cfg(test)] mod`): they write no
+//! database, and may spell an operator to check that input refuses it.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
@@ -91,6 +92,12 @@ fn is_method_call(trees: &[TokenTree], at: usize) -> bool {
 impl<'ast> Visit<'ast> for RawTouchFinder {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
+    fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+        if !is_cfg_test(&module.attrs) {
+            visit::visit_item_mod(self, module);
+        }
+    }
+
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         if call.method == "raw" {
             self.found_raw_call(line_of(call.method.span()));
@@ -106,4 +113,14 @@ impl<'ast> Visit<'ast> for RawTouchFinder {
         visit::visit_macro(self, mac);
         self.scan_tokens(mac.tokens.clone());
     }
+}
+
+/// Whether `attrs` hold `#[cfg(test)]`.
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("cfg")
+            && attr
+                .parse_args::<syn::Ident>()
+                .is_ok_and(|ident| ident == "test")
+    })
 }

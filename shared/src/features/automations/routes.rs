@@ -15,6 +15,7 @@ use super::view::AutomationView;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
+use crate::http::responses::{MalformedId, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
 pub fn routes() -> ApiRouter {
@@ -51,7 +52,7 @@ pub struct AutomationQuery {
     params(AutomationQuery),
     responses(
         (status = 200, description = "One page of automations", body = Paged<AutomationView>),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "A parameter is out of range or of the wrong type", body = ErrorBody),
     )
 )]
@@ -81,7 +82,7 @@ async fn list_automations(
     responses(
         (status = 201, description = "Created", body = AutomationView),
         (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "A field breaks a rule, or names another user's contact or recording", body = ErrorBody),
     )
 )]
@@ -103,8 +104,8 @@ async fn create_automation(
     params(("id" = String, Path, description = "Automation id")),
     responses(
         (status = 200, description = "The automation", body = AutomationView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
     )
 )]
@@ -131,7 +132,7 @@ async fn get_automation(
     responses(
         (status = 200, description = "The automation as changed", body = AutomationView),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
         (status = 422, description = "A field breaks a rule, or names another user's contact or recording", body = ErrorBody),
     )
@@ -156,8 +157,8 @@ async fn update_automation(
     params(("id" = String, Path, description = "Automation id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
     )
 )]
@@ -180,8 +181,8 @@ async fn delete_automation(
     params(("id" = String, Path, description = "Automation id")),
     responses(
         (status = 200, description = "The automation, active", body = AutomationView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
     )
 )]
@@ -204,8 +205,8 @@ async fn activate_automation(
     params(("id" = String, Path, description = "Automation id")),
     responses(
         (status = 200, description = "The automation, paused", body = AutomationView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
     )
 )]
@@ -230,8 +231,8 @@ async fn pause_automation(
     params(("id" = String, Path, description = "Automation id"), PreviewQuery),
     responses(
         (status = 200, description = "Upcoming calls sorted by callAt, and skipped contacts", body = Preview),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such automation of this user", body = ErrorBody),
         (status = 422, description = "days out of range, or the stored timing is unusable", body = ErrorBody),
     )

@@ -7,6 +7,7 @@ use utoipa_axum::routes;
 
 use super::service::{self, CheckoutInput, RedirectView, SubscriptionView, UsageView};
 use crate::error::{ErrorBody, Result};
+use crate::http::responses::{MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
 use crate::integrations::stripe::client::StripeClient;
 
@@ -31,7 +32,7 @@ fn stripe(state: &AppState) -> Option<StripeClient> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionView),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
     )
 )]
 async fn get_subscription(
@@ -53,8 +54,8 @@ async fn get_subscription(
     request_body = CheckoutInput,
     responses(
         (status = 200, body = RedirectView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 409, description = "Already subscribed", body = ErrorBody),
         (status = 422, description = "Not a price id, or refused by Stripe", body = ErrorBody),
         (status = 503, description = "Billing is not configured or Stripe is not answering", body = ErrorBody),
@@ -84,7 +85,7 @@ async fn checkout(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RedirectView),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
         (status = 409, description = "No billing account yet", body = ErrorBody),
         (status = 422, description = "Refused by Stripe", body = ErrorBody),
         (status = 503, description = "Billing is not configured or Stripe is not answering", body = ErrorBody),
@@ -110,7 +111,7 @@ async fn portal(user: AuthUser, State(state): State<AppState>) -> Result<Json<Re
     security(("bearer" = [])),
     responses(
         (status = 200, body = UsageView),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
     )
 )]
 async fn get_usage(user: AuthUser, State(state): State<AppState>) -> Result<Json<UsageView>> {

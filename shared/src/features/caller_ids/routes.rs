@@ -7,6 +7,7 @@ use utoipa_axum::routes;
 
 use super::service::{self, CallerIdList, CallerIdView, NewCallerId, ValidationStarted};
 use crate::error::{ErrorBody, Result};
+use crate::http::responses::{MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};
 use crate::integrations::twilio::CallerIdsClient;
 
@@ -29,7 +30,7 @@ fn twilio(state: &AppState) -> Option<CallerIdsClient> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = CallerIdList),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
     )
 )]
 async fn list_caller_ids(
@@ -50,8 +51,8 @@ async fn list_caller_ids(
     request_body = NewCallerId,
     responses(
         (status = 201, body = ValidationStarted),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 409, description = "Already verified (by you, or by another account)", body = ErrorBody),
         (status = 422, description = "Not a valid phone number, name too long, or refused by the phone service", body = ErrorBody),
         (status = 503, description = "The phone service is not configured or not answering", body = ErrorBody),
@@ -83,7 +84,7 @@ async fn add_caller_id(
     params(("phone" = String, Path, description = "The number, E.164 (`%2B12125550100`)")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Not one of your caller IDs", body = ErrorBody),
         (status = 422, description = "Not a phone number", body = ErrorBody),
     )
@@ -107,7 +108,7 @@ async fn delete_caller_id(
     params(("phone" = String, Path, description = "The number, E.164 (`%2B12125550100`)")),
     responses(
         (status = 200, body = CallerIdView),
-        (status = 401, body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Not one of your caller IDs", body = ErrorBody),
         (status = 409, description = "Verified by another account", body = ErrorBody),
         (status = 422, description = "Not a phone number", body = ErrorBody),

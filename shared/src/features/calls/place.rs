@@ -14,8 +14,8 @@ use crate::features::scheduled_calls::service::{self as scheduled, record_manual
 use crate::features::scheduled_calls::sweep::send_claimed;
 use crate::http::extract::object_id;
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::queue::{DialJob, DialQueue};
+use crate::infra::store::owned;
 use crate::model::{Automation, ScheduledCall};
 
 /// Who to call now, and how: `contactId`, or `phoneNumber` with `name`.

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::http::input::short_text;
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::regex_escape::escape_regex;
+use crate::infra::store::owned;
 use crate::model::phone;
 use crate::model::{Contact, Record, User};
 

@@ -17,6 +17,7 @@ use crate::error::{ErrorBody, Result};
 use crate::features::scheduled_calls::ScheduledCallView;
 use crate::http::extract::object_id;
 use crate::http::page::Paged;
+use crate::http::responses::{MalformedId, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
 pub fn routes() -> ApiRouter {
@@ -36,7 +37,7 @@ pub fn routes() -> ApiRouter {
     responses(
         (status = 200, description = "One page of calls", body = Paged<CallSummary>),
         (status = 400, description = "Malformed `automationId` or `contactId`; `field` names it", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "A filter value that is not acceptable (unknown status, empty value, bad date or flag, `from` after `to`, unknown contact, category or search too long) or a bad page or limit; `field` names it", body = ErrorBody),
     )
 )]
@@ -65,7 +66,7 @@ async fn list_calls(
     responses(
         (status = 202, description = "Recorded and handed to the dialer (`queued`), or `pending` for the next sweep", body = ScheduledCallView),
         (status = 400, description = "Malformed JSON, contact or automation id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Bad number, unknown contact or automation, unknown call mode, notes too long", body = ErrorBody),
     )
 )]
@@ -96,7 +97,7 @@ async fn call_now(
     responses(
         (status = 200, description = "The user's call numbers", body = CallStats),
         (status = 400, description = "Malformed `automationId`", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Bad date or flag, or `from` after `to`; `field` names it", body = ErrorBody),
     )
 )]
@@ -118,8 +119,8 @@ async fn call_stats(
     params(("id" = String, Path, description = "Call id")),
     responses(
         (status = 200, description = "The call", body = CallDetail),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such call of this user", body = ErrorBody),
     )
 )]
@@ -150,7 +151,7 @@ async fn get_call(
     responses(
         (status = 200, description = "The call as it now is", body = CallDetail),
         (status = 400, description = "Malformed id or JSON, or not a JSON body", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such call of this user", body = ErrorBody),
         (status = 422, description = "Not an object, an unknown field, a wrong type, a note too long or an empty patch; `field` names it", body = ErrorBody),
     )

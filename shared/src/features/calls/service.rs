@@ -10,8 +10,8 @@ use super::view::CallSummary;
 use crate::error::{Error, Result};
 use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::store;
+use crate::infra::store::owned;
 
 const WHAT: &str = "call";
 

@@ -11,6 +11,7 @@ use super::view::ContactListView;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
+use crate::http::responses::{MalformedId, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
 
 /// `GET /api/contact-lists` query.
@@ -37,7 +38,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "One page of lists", body = Paged<ContactListView>),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Bad page, limit or search", body = ErrorBody),
     )
 )]
@@ -70,7 +71,7 @@ pub(super) async fn list_lists(
     responses(
         (status = 201, description = "Created", body = ContactListView),
         (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Invalid field, or a contact that is not the caller's", body = ErrorBody),
     )
 )]
@@ -92,8 +93,8 @@ pub(super) async fn create_list(
     params(("id" = String, Path, description = "The list's 24-hex id")),
     responses(
         (status = 200, description = "The list", body = ContactListView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
     )
 )]
@@ -118,7 +119,7 @@ pub(super) async fn get_list(
     responses(
         (status = 200, description = "The list as changed", body = ContactListView),
         (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
     )
@@ -144,8 +145,8 @@ pub(super) async fn update_list(
     params(("id" = String, Path, description = "The list's 24-hex id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
         (status = 409, description = "A system list, managed by its automation", body = ErrorBody),
     )
@@ -171,7 +172,7 @@ pub(super) async fn delete_list(
     responses(
         (status = 200, description = "The list as changed", body = ContactListView),
         (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
         (status = 409, description = "The list kept changing; try again", body = ErrorBody),
         (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),
@@ -200,7 +201,7 @@ pub(super) async fn add_contacts(
     responses(
         (status = 200, description = "The list as changed", body = ContactListView),
         (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
         (status = 409, description = "The list kept changing; try again", body = ErrorBody),
         (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),

@@ -15,8 +15,8 @@ use crate::http::id_list::IdList;
 use crate::http::input;
 use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::store;
+use crate::infra::store::owned;
 use crate::model::{Contact, ContactList, Number, Record};
 
 const WHAT: &str = "contact list";

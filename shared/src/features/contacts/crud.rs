@@ -10,8 +10,8 @@ use super::write::{self, ContactPatch, NewContact};
 use crate::error::{Error, Result};
 use crate::http::id_list::IdList;
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::store;
+use crate::infra::store::owned;
 use crate::model::phone;
 use crate::model::{Contact, ContactList, Group, Record};
 

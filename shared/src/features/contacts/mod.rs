@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::Paged;
+use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
 pub use import::{ImportReport, RowError};
@@ -53,7 +54,7 @@ pub fn routes() -> ApiRouter {
     responses(
         (status = 200, description = "One page of contacts", body = Paged<ContactView>),
         (status = 400, description = "Malformed group id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "A parameter is out of range or of the wrong type", body = ErrorBody),
     )
 )]
@@ -77,7 +78,7 @@ async fn list_contacts(
     responses(
         (status = 201, description = "Created", body = ContactView),
         (status = 400, description = "Malformed JSON or group id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 409, description = "The user already has a contact with this number", body = ErrorBody),
         (status = 422, description = "A field breaks a rule", body = ErrorBody),
     )
@@ -100,8 +101,8 @@ async fn create_contact(
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact", body = ContactView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such contact of this user", body = ErrorBody),
     )
 )]
@@ -127,7 +128,7 @@ async fn get_contact(
     responses(
         (status = 200, description = "The contact as changed", body = ContactView),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such contact of this user", body = ErrorBody),
         (status = 409, description = "Another contact has this number", body = ErrorBody),
         (status = 422, description = "A field breaks a rule", body = ErrorBody),
@@ -153,8 +154,8 @@ async fn update_contact(
     params(("id" = String, Path, description = "Contact id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such contact of this user", body = ErrorBody),
     )
 )]
@@ -186,8 +187,8 @@ async fn delete_contact(
     ),
     responses(
         (status = 200, description = "What was created, updated and skipped, with each rejected row's reason", body = ImportReport),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Empty or too large file, or no phone or name column", body = ErrorBody),
     )
 )]

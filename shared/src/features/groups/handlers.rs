@@ -9,6 +9,7 @@ use super::view::GroupView;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
+use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
 
 /// The caller's groups, newest first.
@@ -20,7 +21,7 @@ use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
     params(PageQuery),
     responses(
         (status = 200, description = "One page of groups", body = Paged<GroupView>),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Bad page or limit", body = ErrorBody),
     )
 )]
@@ -42,8 +43,8 @@ pub(super) async fn list_groups(
     request_body = NewGroup,
     responses(
         (status = 201, description = "Created", body = GroupView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Invalid field (`name`, `color`)", body = ErrorBody),
     )
 )]
@@ -65,8 +66,8 @@ pub(super) async fn create_group(
     params(("id" = String, Path, description = "The group's 24-hex id")),
     responses(
         (status = 200, description = "The group", body = GroupView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
     )
 )]
@@ -91,7 +92,7 @@ pub(super) async fn get_group(
     responses(
         (status = 200, description = "The group as changed", body = GroupView),
         (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
     )
@@ -117,8 +118,8 @@ pub(super) async fn update_group(
     params(("id" = String, Path, description = "The group's 24-hex id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
     )
 )]
@@ -143,7 +144,7 @@ pub(super) async fn delete_group(
     responses(
         (status = 200, description = "The group as changed", body = GroupView),
         (status = 400, description = "Malformed JSON or id (`callIds[i]`)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
         (status = 422, description = "`callIds[i]`: no such call; nothing was written", body = ErrorBody),
     )
@@ -171,7 +172,7 @@ pub(super) async fn add_calls(
     responses(
         (status = 200, description = "The group as changed", body = GroupView),
         (status = 400, description = "Malformed JSON or id (`callIds[i]`)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
         (status = 422, description = "`callIds[i]`: no such call; nothing was written", body = ErrorBody),
     )

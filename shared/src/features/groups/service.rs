@@ -13,8 +13,8 @@ use crate::features::membership::{self, Holder};
 use crate::http::input;
 use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::store;
+use crate::infra::store::owned;
 use crate::model::{Call, Group, IdRef, Record};
 
 const WHAT: &str = "group";

@@ -10,6 +10,7 @@ use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
+use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
 use crate::infra::storage::Storage;
 
@@ -22,7 +23,7 @@ use crate::infra::storage::Storage;
     params(PageQuery),
     responses(
         (status = 200, description = "One page of recordings", body = Paged<RecordingView>),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Bad page or limit", body = ErrorBody),
     )
 )]
@@ -44,8 +45,8 @@ pub(super) async fn list_recordings(
     request_body = NewRecording,
     responses(
         (status = 201, description = "Registered", body = RecordingDetail),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Invalid `name`, `filePath` or `duration`; nothing was written", body = ErrorBody),
     )
 )]
@@ -68,8 +69,8 @@ pub(super) async fn create_recording(
     params(("id" = String, Path, description = "The recording's 24-hex id")),
     responses(
         (status = 200, description = "The recording", body = RecordingDetail),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such recording of the caller's", body = ErrorBody),
     )
 )]
@@ -94,8 +95,8 @@ pub(super) async fn get_recording(
     params(("id" = String, Path, description = "The recording's 24-hex id")),
     responses(
         (status = 204, description = "Deleted, with the audio it owned"),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such recording of the caller's", body = ErrorBody),
         (status = 409, description = "An active automation plays it; the message names it", body = ErrorBody),
     )
@@ -120,8 +121,8 @@ pub(super) async fn delete_recording(
     request_body = UploadRequest,
     responses(
         (status = 200, description = "PUT the audio to `uploadUrl`, then register `filePath`", body = UploadUrl),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Invalid `fileName` or `contentType`", body = ErrorBody),
         (status = 503, description = "Storage not configured", body = ErrorBody),
     )
@@ -146,8 +147,8 @@ pub(super) async fn upload_url(
     request_body = TtsRequest,
     responses(
         (status = 201, description = "Spoken and stored, with its duration", body = RecordingDetail),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedJson,
+        Unauthorized,
         (status = 422, description = "Invalid `text`, `voiceId`, `voiceSettings.*` or `name`; nothing was written", body = ErrorBody),
         (status = 503, description = "ElevenLabs or storage unavailable", body = ErrorBody),
     )

@@ -13,9 +13,9 @@ use crate::error::{Error, Result};
 use crate::http::input;
 use crate::http::page::{PageRequest, Paged};
 use crate::infra::db::Db;
-use crate::infra::owned;
 use crate::infra::storage::{valid_key, Location, Playback, Storage, StoreKind, KEY_PREFIX};
 use crate::infra::store;
+use crate::infra::store::owned;
 use crate::model::{Automation, Number, Record, Recording, User};
 
 const WHAT: &str = "recording";

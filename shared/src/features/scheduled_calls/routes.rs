@@ -11,6 +11,7 @@ use super::view::ScheduledCallView;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::Paged;
+use crate::http::responses::{MalformedId, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
 pub fn routes() -> ApiRouter {
@@ -29,7 +30,7 @@ pub fn routes() -> ApiRouter {
     responses(
         (status = 200, description = "One page of scheduled calls", body = Paged<ScheduledCallView>),
         (status = 400, description = "Malformed automation id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Unknown status, bad date or page", body = ErrorBody),
     )
 )]
@@ -54,7 +55,7 @@ async fn list_scheduled_calls(
     responses(
         (status = 201, description = "Scheduled", body = ScheduledCallView),
         (status = 400, description = "Malformed JSON or contact id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthorized,
         (status = 422, description = "Time not in the future, bad number, unknown contact or call mode", body = ErrorBody),
     )
 )]
@@ -77,8 +78,8 @@ async fn create_scheduled_call(
     params(("id" = String, Path, description = "Scheduled call id")),
     responses(
         (status = 200, description = "The call, cancelled", body = ScheduledCallView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MalformedId,
+        Unauthorized,
         (status = 404, description = "No such scheduled call of this user", body = ErrorBody),
         (status = 409, description = "The call has already started", body = ErrorBody),
     )

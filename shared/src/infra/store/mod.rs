@@ -5,6 +5,7 @@
 //! of the fields a record holds, never replacements, so fields the model
 //! does not know, and `null`s it reads as `None`, survive.
 
+pub mod owned;
 mod update;
 
 use futures_util::TryStreamExt;
