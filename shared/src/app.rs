@@ -141,6 +141,31 @@ pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
     })
 }
 
+/// What the queue workers' Lambdas (the evaluator and the dialer) build
+/// once per process.
+pub struct Worker {
+    pub config: &'static Config,
+    pub db: &'static Db,
+    /// The SQS dial queue (`DIAL_QUEUE_URL`, required).
+    pub queue: SqsQueue,
+}
+
+/// Logging, the configuration, the shared database handle and the SQS
+/// dial queue, for a queue worker's Lambda.
+pub async fn worker() -> Result<Worker, LambdaSetupError> {
+    crate::infra::logging::init();
+    let config = Config::get()?;
+    let db = Db::shared().await?;
+    let url = config
+        .dial_queue_url
+        .as_deref()
+        .ok_or(ConfigError::Missing {
+            key: "DIAL_QUEUE_URL",
+        })?;
+    let queue = SqsQueue::from_env(url).await;
+    Ok(Worker { config, db, queue })
+}
+
 /// Why a Lambda could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LambdaSetupError {

@@ -6,27 +6,17 @@
 // Lambda service); its layout needs more than the default query depth.
 #![recursion_limit = "256"]
 
+use heyway::app;
 use heyway::features::billing::metering::MeteringSweep;
 use heyway::features::evaluator::{self, EvaluatorSettings};
-use heyway::infra::config::ConfigError;
-use heyway::infra::logging;
-use heyway::infra::queue::{DialQueue, SqsQueue};
-use heyway::{Config, Db};
+use heyway::infra::queue::DialQueue;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init();
-    let config = Config::get()?;
-    let db = Db::shared().await?;
-    let url = config
-        .dial_queue_url
-        .as_deref()
-        .ok_or(ConfigError::Missing {
-            key: "DIAL_QUEUE_URL",
-        })?;
-    let queue = DialQueue::Sqs(SqsQueue::from_env(url).await);
+    let app::Worker { config, db, queue } = app::worker().await?;
+    let queue = DialQueue::Sqs(queue);
     let settings = EvaluatorSettings::from_config(config);
     let metering = MeteringSweep::from_config(config)?;
     // The event's content does not matter: the schedule may deliver a tick

@@ -6,25 +6,13 @@
 #![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use heyway::app;
 use heyway::features::dialer::{self, Dialer, QueuedJob};
-use heyway::infra::config::ConfigError;
-use heyway::infra::logging;
-use heyway::infra::queue::SqsQueue;
-use heyway::{Config, Db};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init();
-    let config = Config::get()?;
-    let db = Db::shared().await?;
-    let url = config
-        .dial_queue_url
-        .as_deref()
-        .ok_or(ConfigError::Missing {
-            key: "DIAL_QUEUE_URL",
-        })?;
-    let queue = SqsQueue::from_env(url).await;
+    let app::Worker { config, db, queue } = app::worker().await?;
     let dialer = Dialer::from_config(db.clone(), heyway::infra::outbound::http_client()?, config)?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (dialer, queue) = (&dialer, &queue);
