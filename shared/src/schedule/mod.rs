@@ -9,6 +9,7 @@
 //!   number's, else the automation's).
 //! - [`reference_date`]: the contact date a relative automation counts from.
 //! - [`due`]: when a call is due, and when it may actually be placed.
+//! - [`outcome`]: how a call ended, and how its scheduled call ends.
 //! - [`callback`]: when to try again after a call ends unanswered.
 
 pub mod call_status;
@@ -16,15 +17,17 @@ pub mod callback;
 pub mod due;
 pub mod error;
 pub mod local_time;
+pub mod outcome;
 pub mod plan;
 pub mod quiet_hours;
 pub mod recipient_zone;
 pub mod reference_date;
 
-pub use callback::{next_attempt, CallOutcome, DEFAULT_MAX_ATTEMPTS};
+pub use callback::{next_attempt, DEFAULT_MAX_ATTEMPTS};
 pub use due::{call_time, due_instant, fallback_date};
 pub use error::ScheduleError;
 pub use local_time::at_local;
+pub use outcome::CallOutcome;
 pub use quiet_hours::QuietHours;
 pub use recipient_zone::{
     contact_zone, recipient_zone, recipient_zones, zone_for_number, zones_for_number,
