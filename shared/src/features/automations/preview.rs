@@ -3,18 +3,17 @@
 //! evaluator records calls with, so the preview and the calls agree.
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use chrono_tz::Tz;
+use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::repo::active_contacts;
-use super::service;
+use super::repo::{self, active_contacts};
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::infra::store;
-use crate::model::{Contact, Record, TimingError, User};
-use crate::schedule::plan;
+use crate::model::{Automation, Contact, TimingError, User};
+use crate::schedule::plan::{self, Occurrence};
 use crate::schedule::QuietHours;
 
 pub const DEFAULT_DAYS: i64 = 30;
@@ -88,16 +87,8 @@ pub async fn preview(
     now: DateTime<Utc>,
     days: i64,
 ) -> Result<Preview> {
-    let automation = service::get(db, user_id, id).await?;
-    let timing = automation.timing().map_err(|error| {
-        let field = match &error {
-            TimingError::Malformed { field, .. } | TimingError::Missing { field } => *field,
-        };
-        Error::validation(
-            field,
-            format!("the automation's timing is unusable: {error}"),
-        )
-    })?;
+    let automation = repo::find(db, user_id, id).await?;
+    let timing = automation.timing().map_err(unusable)?;
     let owner: Option<User> = store::find_by_id(db, user_id).await?;
     let quiet = QuietHours::from_preferences(owner.as_ref().and_then(|u| u.preferences.as_ref()));
     let to = now + Duration::days(days);
@@ -107,33 +98,9 @@ pub async fn preview(
     let mut skipped = Vec::new();
     for contact in &callable {
         match plan::occurrence(&automation, &timing, contact, quiet) {
-            Some(occurrence) => {
-                if occurrence.call_at < now || occurrence.call_at > to {
-                    continue;
-                }
-                let zone = occurrence.zones.first().copied().unwrap_or(timing.timezone);
-                calls.push(UpcomingCall {
-                    contact_id: contact.id.to_hex(),
-                    contact_name: contact.name.clone(),
-                    phone_number: occurrence.phone_e164,
-                    due_at: occurrence.due_at,
-                    call_at: occurrence.call_at,
-                    local_time: occurrence.call_at.with_timezone(&zone).to_rfc3339(),
-                    timezone: zone.name().to_string(),
-                    reference_date: occurrence
-                        .reference_date
-                        .map(|day| day.format("%Y-%m-%d").to_string()),
-                });
-            }
-            None => skipped.push(SkippedContact {
-                contact_id: contact.id.to_hex(),
-                reason: if contact.phone_e164(None).is_none() {
-                    "no_phone_number"
-                } else {
-                    "no_date"
-                }
-                .to_string(),
-            }),
+            Some(occurrence) if occurrence.call_at < now || occurrence.call_at > to => {}
+            Some(occurrence) => calls.push(upcoming(contact, occurrence, timing.timezone)),
+            None => skipped.push(SkippedContact::uncallable(contact)),
         }
     }
     calls.sort_by(|a, b| {
@@ -141,41 +108,84 @@ pub async fn preview(
             .cmp(&b.call_at)
             .then_with(|| a.contact_name.cmp(&b.contact_name))
     });
-
-    // The automation's other contacts: gone, another user's, or inactive.
-    let ids = automation.contact_ids();
-    let others: Vec<ObjectId> = ids
-        .iter()
-        .copied()
-        .filter(|id| !callable.iter().any(|contact| contact.id == *id))
-        .collect();
-    if !others.is_empty() {
-        let existing: Vec<ObjectId> = db
-            .raw(Contact::COLLECTION)
-            .find(doc! { "_id": { "$in": others.clone() }, "userId": user_id })
-            .projection(doc! { "_id": 1 })
-            .await?
-            .try_collect::<Vec<Document>>()
-            .await?
-            .iter()
-            .filter_map(|contact| contact.get_object_id("_id").ok())
-            .collect();
-        for id in others {
-            skipped.push(SkippedContact {
-                contact_id: id.to_hex(),
-                reason: if existing.contains(&id) {
-                    "inactive"
-                } else {
-                    "not_found"
-                }
-                .to_string(),
-            });
-        }
-    }
+    skipped.extend(not_callable(db, user_id, &automation, &callable).await?);
     Ok(Preview {
         from: now,
         to,
         calls,
         skipped,
     })
+}
+
+/// A stored timing the plan cannot read: 422 naming its field.
+fn unusable(error: TimingError) -> Error {
+    let field = match &error {
+        TimingError::Malformed { field, .. } | TimingError::Missing { field } => *field,
+    };
+    Error::validation(
+        field,
+        format!("the automation's timing is unusable: {error}"),
+    )
+}
+
+/// The call `occurrence` places to `contact`, shown in the recipient's
+/// zone (else the automation's, `zone`).
+fn upcoming(contact: &Contact, occurrence: Occurrence, zone: Tz) -> UpcomingCall {
+    let zone = occurrence.zones.first().copied().unwrap_or(zone);
+    UpcomingCall {
+        contact_id: contact.id.to_hex(),
+        contact_name: contact.name.clone(),
+        phone_number: occurrence.phone_e164,
+        due_at: occurrence.due_at,
+        call_at: occurrence.call_at,
+        local_time: occurrence.call_at.with_timezone(&zone).to_rfc3339(),
+        timezone: zone.name().to_string(),
+        reference_date: occurrence
+            .reference_date
+            .map(|day| day.format("%Y-%m-%d").to_string()),
+    }
+}
+
+impl SkippedContact {
+    /// A callable contact the plan places no call to: no number to dial,
+    /// or no date to count from.
+    fn uncallable(contact: &Contact) -> Self {
+        let reason = if contact.phone_e164(None).is_none() {
+            "no_phone_number"
+        } else {
+            "no_date"
+        };
+        Self {
+            contact_id: contact.id.to_hex(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// The automation's other contacts: gone, another user's, or inactive.
+async fn not_callable(
+    db: &Db,
+    user_id: ObjectId,
+    automation: &Automation,
+    callable: &[Contact],
+) -> Result<Vec<SkippedContact>> {
+    let others: Vec<ObjectId> = automation
+        .contact_ids()
+        .into_iter()
+        .filter(|id| !callable.iter().any(|contact| contact.id == *id))
+        .collect();
+    let existing = repo::owned_contacts(db, user_id, &others).await?;
+    let skipped = others
+        .into_iter()
+        .map(|id| SkippedContact {
+            contact_id: id.to_hex(),
+            reason: if existing.contains(&id) {
+                "inactive"
+            } else {
+                "not_found"
+            }
+            .to_string(),
+        })
+        .collect();
+    Ok(skipped)
 }

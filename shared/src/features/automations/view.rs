@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::{Automation, IdRef, LooseDate, Number, Trigger};
+use crate::model::{Automation, IdRef, LooseDate, Number, Timing, Trigger};
 
 /// When it calls, in one meaning.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -97,62 +97,18 @@ fn whole(number: Option<Number>) -> i64 {
 impl From<&Automation> for AutomationView {
     fn from(automation: &Automation) -> Self {
         let timing = automation.timing();
-        let timing_view = timing.as_ref().ok().map(|timing| {
-            let (mode, days_offset, date) = match timing.trigger {
-                Trigger::OnDate(day) => ("on_date", 0, Some(day)),
-                Trigger::Relative {
-                    days,
-                    fallback_date,
-                } if days < 0 => ("before", -days, fallback_date),
-                Trigger::Relative {
-                    days,
-                    fallback_date,
-                } => ("after", days, fallback_date),
-            };
-            TimingView {
-                mode: mode.to_string(),
-                days_offset,
-                date: date.map(|day| day.format("%Y-%m-%d").to_string()),
-                time_of_day: timing.time_of_day.format("%H:%M").to_string(),
-                timezone: timing.timezone.name().to_string(),
-                reference_field: non_blank(&automation.reference_field),
-            }
-        });
-        let policy = timing
-            .as_ref()
-            .ok()
-            .and_then(|timing| timing.callback.clone());
-        let enabled = automation
-            .enable_callback
-            .or(automation.callback_enabled)
-            .unwrap_or(false);
-        let callback = CallbackView {
-            enabled,
-            delay_minutes: policy.as_ref().map(|p| p.delay_minutes),
-            time_of_day: policy
-                .as_ref()
-                .and_then(|p| p.time_of_day)
-                .map(|time| time.format("%H:%M").to_string()),
-            max_delay_days: policy.as_ref().and_then(|p| p.max_delay_days),
-        };
         Self {
             id: automation.id.to_hex(),
             name: automation.name.clone(),
             description: automation.description.clone().unwrap_or_default(),
             is_active: automation.is_active,
-            timing: timing_view,
+            timing: timing
+                .as_ref()
+                .ok()
+                .map(|timing| TimingView::new(timing, automation)),
+            callback: CallbackView::new(timing.as_ref().ok(), automation),
             timing_error: timing.err().map(|error| error.to_string()),
-            callback,
-            contacts: automation
-                .contacts
-                .iter()
-                .flatten()
-                .map(|contact| match (contact.object_id(), contact) {
-                    (Some(id), _) => id.to_hex(),
-                    (None, IdRef::Text(text)) => text.clone(),
-                    (None, IdRef::Id(id)) => id.to_hex(),
-                })
-                .collect(),
+            contacts: contact_texts(automation),
             contacts_count: automation.contacts_count.map_or_else(
                 || i64::try_from(automation.contact_ids().len()).unwrap_or(i64::MAX),
                 Number::as_i64,
@@ -173,12 +129,7 @@ impl From<&Automation> for AutomationView {
             call_mode: automation.call_mode().to_string(),
             timing_mode: automation.timing_mode.clone(),
             days_offset: automation.days_offset.map(Number::as_f64),
-            fixed_date: automation.fixed_date.as_ref().map(|date| match date {
-                LooseDate::Text(text) => text.clone(),
-                LooseDate::Date(at) => at
-                    .try_to_rfc3339_string()
-                    .unwrap_or_else(|_| at.timestamp_millis().to_string()),
-            }),
+            fixed_date: automation.fixed_date.as_ref().map(stored_date),
             time_of_day: automation.time_of_day.clone(),
             timezone: automation.timezone.clone(),
             reference_field: automation.reference_field.clone(),
@@ -191,6 +142,74 @@ impl From<&Automation> for AutomationView {
             created_at: automation.created_at.map(|at| at.to_chrono()),
             updated_at: automation.updated_at.map(|at| at.to_chrono()),
         }
+    }
+}
+
+impl TimingView {
+    /// `timing` (read from either generation) in one meaning.
+    fn new(timing: &Timing, automation: &Automation) -> Self {
+        let (mode, days_offset, date) = match timing.trigger {
+            Trigger::OnDate(day) => ("on_date", 0, Some(day)),
+            Trigger::Relative {
+                days,
+                fallback_date,
+            } if days < 0 => ("before", -days, fallback_date),
+            Trigger::Relative {
+                days,
+                fallback_date,
+            } => ("after", days, fallback_date),
+        };
+        Self {
+            mode: mode.to_string(),
+            days_offset,
+            date: date.map(|day| day.format("%Y-%m-%d").to_string()),
+            time_of_day: timing.time_of_day.format("%H:%M").to_string(),
+            timezone: timing.timezone.name().to_string(),
+            reference_field: non_blank(&automation.reference_field),
+        }
+    }
+}
+
+impl CallbackView {
+    /// Whether callbacks are on (either generation's flag), and the policy
+    /// the readable `timing` holds.
+    fn new(timing: Option<&Timing>, automation: &Automation) -> Self {
+        let policy = timing.and_then(|timing| timing.callback.as_ref());
+        Self {
+            enabled: automation
+                .enable_callback
+                .or(automation.callback_enabled)
+                .unwrap_or(false),
+            delay_minutes: policy.map(|p| p.delay_minutes),
+            time_of_day: policy
+                .and_then(|p| p.time_of_day)
+                .map(|time| time.format("%H:%M").to_string()),
+            max_delay_days: policy.and_then(|p| p.max_delay_days),
+        }
+    }
+}
+
+/// The contact references as text: ids as hex, whatever else as stored.
+fn contact_texts(automation: &Automation) -> Vec<String> {
+    automation
+        .contacts
+        .iter()
+        .flatten()
+        .map(|contact| match (contact.object_id(), contact) {
+            (Some(id), _) => id.to_hex(),
+            (None, IdRef::Text(text)) => text.clone(),
+            (None, IdRef::Id(id)) => id.to_hex(),
+        })
+        .collect()
+}
+
+/// `fixedDate` as stored: its text, or a date as RFC 3339.
+fn stored_date(date: &LooseDate) -> String {
+    match date {
+        LooseDate::Text(text) => text.clone(),
+        LooseDate::Date(at) => at
+            .try_to_rfc3339_string()
+            .unwrap_or_else(|_| at.timestamp_millis().to_string()),
     }
 }
 
