@@ -308,8 +308,7 @@ async fn invoice(
         InvoiceOutcome::Paid => (&["incomplete", "past_due", "unpaid"], "active"),
         InvoiceOutcome::Failed => (&ACTIVE_STATUSES, "past_due"),
     };
-    let moved =
-        repo::subscriptions::move_status(db, &sub_id, from, to, event.created, now).await?;
+    let moved = repo::subscriptions::move_status(db, &sub_id, from, to, event.created, now).await?;
     let status = if moved {
         sync_user(db, user_id, &sub_id, now).await?
     } else {

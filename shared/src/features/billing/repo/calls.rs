@@ -93,11 +93,7 @@ pub async fn claim(
 
 /// Calls held by an attempt that started before `lease_ended`: died
 /// half-way, or left a meter event to retry. At most `limit`.
-pub async fn interrupted(
-    db: &Db,
-    lease_ended: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<ObjectId>> {
+pub async fn interrupted(db: &Db, lease_ended: DateTime<Utc>, limit: i64) -> Result<Vec<ObjectId>> {
     let calls: Vec<Document> = db
         .raw(Call::COLLECTION)
         .find(doc! { "meteringStartedAt": { "$lt": bson::DateTime::from_chrono(lease_ended) } })

@@ -58,10 +58,7 @@ pub async fn has_active_stripe(db: &Db, user_id: ObjectId) -> Result<bool> {
 
 /// The end of the current period of the user's active Stripe
 /// subscription, if it has one.
-pub async fn active_stripe_period_end(
-    db: &Db,
-    user_id: ObjectId,
-) -> Result<Option<DateTime<Utc>>> {
+pub async fn active_stripe_period_end(db: &Db, user_id: ObjectId) -> Result<Option<DateTime<Utc>>> {
     Ok(db
         .raw(Subscription::COLLECTION)
         .find_one(active_stripe_of(user_id))
@@ -140,7 +137,11 @@ pub async fn link_checkout(
     }
     let update = update
         .operator("$setOnInsert", "status", initial_status)
-        .operator("$setOnInsert", "createdAt", bson::DateTime::from_chrono(now))
+        .operator(
+            "$setOnInsert",
+            "createdAt",
+            bson::DateTime::from_chrono(now),
+        )
         .operator("$setOnInsert", "__v", 0)
         .stamped_at(now);
     db.raw(Subscription::COLLECTION)
