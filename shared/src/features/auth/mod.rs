@@ -17,7 +17,7 @@ mod client_ip;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh_token;
-mod repo;
+pub mod repo;
 mod routes;
 pub mod session;
 

@@ -16,7 +16,7 @@
 //! is [`crate::integrations::stripe`].
 
 pub mod metering;
-mod repo;
+pub mod repo;
 pub mod routes;
 pub mod service;
 pub mod view;

@@ -12,9 +12,12 @@
 //!
 //! Each event is applied once: its id is claimed in `stripeevents`
 //! ([`repo::events`], unique index) before anything is written, and
-//! released if applying it fails, so Stripe's retry applies it then. Stripe does not deliver in
-//! order: the subscription document keeps the `created` time of the last
-//! event applied (`lastStripeEventAt`) and an older event changes nothing.
+//! released if applying it fails, so Stripe's retry applies it then.
+//! Stripe does not deliver in order: the subscription document keeps the
+//! `created` time of the last event applied (`lastStripeEventAt`) and an
+//! older event changes nothing.
+//!
+//! This file reads Stripe's objects and decides; [`repo`] writes.
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -208,7 +211,8 @@ async fn checkout_completed(db: &Db, session: &Value, now: DateTime<Utc>) -> Res
     })
 }
 
-/// The state a subscription object carries, as stored fields.
+/// The state a subscription object carries, as stored fields (Stripe's
+/// names mapped onto ours), for [`repo::subscriptions::write_if_newer`].
 fn subscription_fields(sub: &Value) -> Document {
     let mut set = doc! {};
     if let Some(status) = sub.get("status").and_then(Value::as_str) {

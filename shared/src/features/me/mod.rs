@@ -8,7 +8,7 @@
 //! - `view.rs`: the user as the frontend sees it (also what a sign-in
 //!   answers).
 
-mod repo;
+pub mod repo;
 mod routes;
 pub mod service;
 pub mod view;
