@@ -1,12 +1,12 @@
 //! Accounts: who signs up, who signs in.
 
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::bson::{doc, oid::ObjectId};
 
 use super::password;
+use super::repo;
 use crate::error::{Error, Result};
 use crate::http::input::parse_timezone;
 use crate::infra::db::Db;
-use crate::infra::regex_escape::escape_regex;
 use crate::infra::store;
 use crate::model::phone;
 use crate::model::User;
@@ -74,16 +74,9 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<User> {
 /// The account whose verified phone is `e164`, created on first sign-in.
 pub async fn sign_in_by_phone(db: &Db, e164: &str) -> Result<User> {
     let forms = phone::stored_forms(e164);
-    if let Some(user) =
-        store::find_one::<User>(db, doc! { "phoneNumber": { "$in": &forms } }).await?
-    {
+    if let Some(user) = repo::users::with_phone(db, &forms).await? {
         if user.is_phone_verified != Some(true) {
-            store::set_fields::<User>(
-                db,
-                doc! { "_id": user.id },
-                doc! { "isPhoneVerified": true },
-            )
-            .await?;
+            repo::users::mark_phone_verified(db, user.id).await?;
         }
         return Ok(user);
     }
@@ -100,11 +93,7 @@ pub async fn sign_in_by_phone(db: &Db, e164: &str) -> Result<User> {
 /// The account with `email`, compared case-insensitively: production holds
 /// emails in the case they were typed (`DANA@EXAMPLE.TEST`).
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>> {
-    let pattern = format!("^{}$", escape_regex(email.trim()));
-    // `$regex`/`$options` rather than a BSON regex value: secantusd-py
-    // answers the latter through the `email_1` index case-sensitively.
-    let filter: Document = doc! { "email": { "$regex": pattern, "$options": "i" } };
-    store::find_one(db, filter).await
+    repo::users::with_email(db, email).await
 }
 
 pub async fn find_by_id(db: &Db, id: ObjectId) -> Result<User> {

@@ -1,17 +1,14 @@
-//! Fixed-window rate limits kept in MongoDB, so every Lambda environment
-//! counts against the same budget.
+//! Fixed-window rate limits kept in MongoDB (the counters are
+//! [`super::repo::rate_limits`]), so every Lambda environment counts
+//! against the same budget.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mongodb::bson::{doc, DateTime, Document};
-use mongodb::options::ReturnDocument;
+use mongodb::bson::DateTime;
 
+use super::repo;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
-
-/// Collection of counters; new in this backend. Expired windows are removed
-/// by the `heyway_expiresAt_ttl` index where the server supports TTL.
-pub const COLLECTION: &str = crate::model::RATE_LIMITS;
 
 /// At most `max` attempts per `window_secs` for one key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,42 +67,11 @@ pub async fn hit_at(db: &Db, limit: Limit, key: &str, now_secs: u64) -> Result<(
     let window_end = window_start + limit.window_secs;
     let id = format!("{}:{}:{}", limit.name, key.to_lowercase(), window_start);
     let expires_at = DateTime::from_millis(i64::try_from(window_end * 1000).unwrap_or(i64::MAX));
-    let update = doc! {
-        "$inc": { "count": 1 },
-        "$setOnInsert": { "expiresAt": expires_at },
-    };
-    let collection = db.raw(COLLECTION);
-    let counter = match increment(&collection, &id, update.clone()).await {
-        Ok(counter) => counter,
-        // Two first hits in one window both tried to insert: retry as an update.
-        Err(error) if is_duplicate_key(&error) => increment(&collection, &id, update).await?,
-        Err(error) => return Err(error.into()),
-    };
-    let count = counter
-        .as_ref()
-        .and_then(|c| c.get("count"))
-        .and_then(|v| v.as_i32().map(i64::from).or_else(|| v.as_i64()))
-        .unwrap_or(1);
+    let count = repo::rate_limits::hit(db, &id, expires_at).await?;
     if count > i64::from(limit.max) {
         return Err(Error::RateLimited {
             retry_after_secs: window_end.saturating_sub(now_secs).max(1),
         });
     }
     Ok(())
-}
-
-async fn increment(
-    collection: &mongodb::Collection<Document>,
-    id: &str,
-    update: Document,
-) -> mongodb::error::Result<Option<Document>> {
-    collection
-        .find_one_and_update(doc! { "_id": id }, update)
-        .upsert(true)
-        .return_document(ReturnDocument::After)
-        .await
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    error.to_string().contains("E11000")
 }

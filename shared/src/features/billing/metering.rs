@@ -26,16 +26,14 @@
 //! lists), and is conditional on that id not being there yet.
 
 use chrono::{DateTime, Months, Utc};
-use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::oid::ObjectId;
 
-use super::webhook::ACTIVE_STATUSES;
+use super::repo::{self, calls::CallMetering};
 use crate::error::Result;
 use crate::infra::config::ConfigError;
 use crate::infra::db::Db;
 use crate::integrations::stripe::client::{MeterEvent, StripeClient, StripeError};
-use crate::model::node_json;
-use crate::model::{Call, Record, Subscription, Usage, User};
+use crate::model::CallStatus;
 
 /// What metering did with a call.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,16 +49,11 @@ pub enum Metered {
     },
 }
 
-fn minutes_of(call: &Document) -> Option<f64> {
-    if call.get_str("status").ok()? != "completed" {
+fn minutes_of(call: &CallMetering) -> Option<f64> {
+    if call.status.as_deref()? != CallStatus::Completed.as_str() {
         return None;
     }
-    let duration = match call.get_document("metrics").ok()?.get("duration")? {
-        Bson::Int32(n) => f64::from(*n),
-        Bson::Int64(n) => *n as f64,
-        Bson::Double(n) => *n,
-        _ => return None,
-    };
+    let duration = call.duration_secs?;
     (duration > 0.0).then_some(duration / 60.0)
 }
 
@@ -69,17 +62,15 @@ fn cents(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
-/// How many recent calls a user's `meteredFreeMinutes` and a usage
-/// document's `countedCalls` remember: enough for any retry, which comes
-/// within minutes, while the documents stay small.
-const REMEMBERED_CALLS: i32 = 100;
-
 /// An attempt older than this without `billedAt` died half-way.
 const INTERRUPTED_AFTER_MINUTES: i64 = 5;
 
+/// How many interrupted calls one sweep looks at.
+const SWEEP_BATCH: i64 = 100;
+
 /// Attempts that started before this have outlived their lease.
-fn lease_ended(now: DateTime<Utc>) -> bson::DateTime {
-    bson::DateTime::from_chrono(now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES))
+fn lease_ended(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES)
 }
 
 /// Counts the call's minutes once, then makes sure its paid minutes
@@ -91,45 +82,25 @@ pub async fn meter_call(
     call_id: ObjectId,
     now: DateTime<Utc>,
 ) -> Result<Metered> {
-    let calls = db.raw(Call::COLLECTION);
-    let Some(call) = calls.find_one(doc! { "_id": call_id }).await? else {
+    let Some(call) = repo::calls::metering(db, call_id).await? else {
         return Ok(Metered::NotBillable);
     };
     let Some(minutes) = minutes_of(&call).map(cents) else {
         return Ok(Metered::NotBillable);
     };
-    let Ok(user_id) = call.get_object_id("userId") else {
+    let Some(user_id) = call.user_id else {
         return Ok(Metered::NotBillable);
     };
-    let outcome = if call.contains_key("billedAt") {
+    let outcome = if call.billed {
         Metered::AlreadyBilled
     } else {
         // One attempt at a time; an attempt silent for longer than the
         // lease died, and the next one takes over.
-        let claimed = calls
-            .update_one(
-                doc! {
-                    "_id": call_id,
-                    "billedAt": { "$exists": false },
-                    "$or": [
-                        { "meteringStartedAt": { "$exists": false } },
-                        { "meteringStartedAt": { "$lt": lease_ended(now) } },
-                    ],
-                },
-                doc! { "$set": { "meteringStartedAt": bson::DateTime::from_chrono(now) } },
-            )
-            .await?;
-        if claimed.modified_count == 0 {
+        if !repo::calls::claim(db, call_id, lease_ended(now), now).await? {
             return Ok(Metered::AlreadyBilled);
         }
         let counted = count(db, &call, call_id, user_id, minutes, now).await?;
-        let finished = calls
-            .update_one(
-                doc! { "_id": call_id, "billedAt": { "$exists": false } },
-                doc! { "$set": { "billedAt": bson::DateTime::from_chrono(now), "billedMinutes": minutes } },
-            )
-            .await?;
-        if finished.modified_count == 1 {
+        if repo::calls::mark_billed(db, call_id, minutes, now).await? {
             counted
         } else {
             Metered::AlreadyBilled
@@ -137,12 +108,7 @@ pub async fn meter_call(
     };
     if report(db, stripe, meter_event_name, call_id, user_id, &call, now).await? {
         // Nothing left to do: out of the sweep's (sparse) index.
-        calls
-            .update_one(
-                doc! { "_id": call_id, "billedAt": { "$exists": true } },
-                doc! { "$unset": { "meteringStartedAt": "" } },
-            )
-            .await?;
+        repo::calls::release(db, call_id).await?;
     }
     Ok(outcome)
 }
@@ -185,17 +151,7 @@ pub async fn finish_interrupted(
     now: DateTime<Utc>,
 ) -> Result<usize> {
     // `meteringStartedAt` stays only while something is left to do.
-    let ids: Vec<ObjectId> = db
-        .raw(Call::COLLECTION)
-        .find(doc! { "meteringStartedAt": { "$lt": lease_ended(now) } })
-        .projection(doc! { "_id": 1 })
-        .limit(100)
-        .await?
-        .try_collect::<Vec<Document>>()
-        .await?
-        .iter()
-        .filter_map(|call| call.get_object_id("_id").ok())
-        .collect();
+    let ids = repo::calls::interrupted(db, lease_ended(now), SWEEP_BATCH).await?;
     for id in &ids {
         if let Err(error) = meter_call(db, stripe, meter_event_name, *id, now).await {
             tracing::warn!(call = %id, %error, "interrupted metering not finished yet");
@@ -206,33 +162,22 @@ pub async fn finish_interrupted(
 
 async fn count(
     db: &Db,
-    call: &Document,
+    call: &CallMetering,
     call_id: ObjectId,
     user_id: ObjectId,
     minutes: f64,
     now: DateTime<Utc>,
 ) -> Result<Metered> {
-    let from_free = match call.get_f64("billedFreeMinutes") {
-        Ok(spent) => spent,
-        Err(_) => spend_free_minutes(db, call_id, user_id, minutes, now).await?,
+    let from_free = match call.billed_free_minutes {
+        Some(spent) => spent,
+        None => spend_free_minutes(db, call_id, user_id, minutes, now).await?,
     };
     let paid = cents(minutes - from_free);
-    let calls = db.raw(Call::COLLECTION);
-    calls
-        .update_one(
-            doc! { "_id": call_id },
-            doc! { "$set": { "billedFreeMinutes": from_free, "billedPaidMinutes": paid } },
-        )
-        .await?;
-    if paid > 0.0 && !call.contains_key("usageCountedAt") {
-        if let Some(customer) = customer_of(db, user_id).await? {
+    repo::calls::record_split(db, call_id, from_free, paid).await?;
+    if paid > 0.0 && !call.usage_counted {
+        if let Some(customer) = repo::users::stripe_customer(db, user_id).await? {
             add_usage(db, call_id, user_id, &customer, paid, now).await?;
-            calls
-                .update_one(
-                    doc! { "_id": call_id },
-                    doc! { "$set": { "usageCountedAt": bson::DateTime::from_chrono(now) } },
-                )
-                .await?;
+            repo::calls::mark_usage_counted(db, call_id, now).await?;
         }
     }
     Ok(Metered::Billed {
@@ -253,68 +198,27 @@ async fn spend_free_minutes(
     minutes: f64,
     now: DateTime<Utc>,
 ) -> Result<f64> {
-    let users = db.raw(User::COLLECTION);
     // Conditional on the balance read, so two calls ending together do not
     // both spend the same minutes; a lost race reads again.
     for _ in 0..5 {
-        let Some(user) = users.find_one(doc! { "_id": user_id }).await? else {
+        let Some(balance) = repo::users::free_minutes(db, user_id, call_id).await? else {
             return Ok(0.0);
         };
-        if let Some(taken) = taken_for(&user, call_id) {
+        if let Some(taken) = balance.taken_for_call {
             return Ok(taken);
         }
-        let free = match user.get("freeMinutes") {
-            Some(Bson::Int32(n)) => f64::from(*n),
-            Some(Bson::Int64(n)) => *n as f64,
-            Some(Bson::Double(n)) => *n,
-            _ => 0.0,
-        };
+        let free = balance.user.free_minutes();
         if free <= 0.0 {
             return Ok(0.0);
         }
         let take = cents(free.min(minutes));
-        let left = cents(free - take);
-        let updated = users
-            .update_one(
-                doc! {
-                    "_id": user_id,
-                    "freeMinutes": user.get("freeMinutes").cloned().unwrap_or(Bson::Null),
-                    "meteredFreeMinutes.callId": { "$ne": call_id },
-                },
-                doc! {
-                    "$set": { "freeMinutes": node_json::number(left.max(0.0)), "updatedAt": bson::DateTime::from_chrono(now) },
-                    "$push": { "meteredFreeMinutes": {
-                        "$each": [ { "callId": call_id, "minutes": take } ],
-                        "$slice": -REMEMBERED_CALLS,
-                    } },
-                },
-            )
-            .await?;
-        if updated.modified_count == 1 {
+        let left = cents(free - take).max(0.0);
+        let read = balance.user.free_minutes;
+        if repo::users::spend_free_minutes(db, user_id, call_id, read, take, left, now).await? {
             return Ok(take);
         }
     }
     Ok(0.0)
-}
-
-/// The free minutes `user` already gave `call_id`, if it did.
-fn taken_for(user: &Document, call_id: ObjectId) -> Option<f64> {
-    user.get_array("meteredFreeMinutes")
-        .ok()?
-        .iter()
-        .filter_map(Bson::as_document)
-        .find(|entry| entry.get_object_id("callId").ok() == Some(call_id))
-        .map(|entry| entry.get_f64("minutes").unwrap_or(0.0))
-}
-
-async fn customer_of(db: &Db, user_id: ObjectId) -> Result<Option<String>> {
-    Ok(db
-        .raw(User::COLLECTION)
-        .find_one(doc! { "_id": user_id })
-        .projection(doc! { "stripeCustomerId": 1 })
-        .await?
-        .and_then(|u| u.get_str("stripeCustomerId").ok().map(str::to_string))
-        .filter(|c| !c.trim().is_empty()))
 }
 
 /// The next reset after `now`: the Stripe period's end when it is ahead,
@@ -322,27 +226,16 @@ async fn customer_of(db: &Db, user_id: ObjectId) -> Result<Option<String>> {
 async fn next_reset(
     db: &Db,
     user_id: ObjectId,
-    old: Option<bson::DateTime>,
+    old: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>> {
-    let period_end = db
-        .raw(Subscription::COLLECTION)
-        .find_one(doc! {
-            "userId": user_id,
-            "stripeSubscriptionId": { "$exists": true },
-            "status": { "$in": ACTIVE_STATUSES.to_vec() },
-        })
+    let period_end = repo::subscriptions::active_stripe_period_end(db, user_id)
         .await?
-        .and_then(|s| {
-            s.get_datetime("currentPeriodEnd")
-                .ok()
-                .map(|d| d.to_chrono())
-        })
         .filter(|end| *end > now);
     if let Some(end) = period_end {
         return Ok(end);
     }
-    let mut next = old.map_or(now, |d| d.to_chrono());
+    let mut next = old.unwrap_or(now);
     for _ in 0..240 {
         if next > now {
             return Ok(next);
@@ -363,61 +256,20 @@ async fn add_usage(
     paid: f64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let usage = db.raw(Usage::COLLECTION);
-    let at = bson::DateTime::from_chrono(now);
-    let current = usage
-        .find_one(doc! { "customerId": customer })
-        .sort(doc! { "resetDate": -1, "_id": -1 })
-        .await?;
-    let Some(current) = current else {
+    let Some(period) = repo::usage::period(db, customer, call_id).await? else {
         let reset = next_reset(db, user_id, None, now).await?;
-        usage
-            .insert_one(doc! {
-                "_id": ObjectId::new(), "customerId": customer, "minutesUsed": node_json::number(paid),
-                "resetDate": bson::DateTime::from_chrono(reset), "createdAt": at, "updatedAt": at,
-                "countedCalls": [call_id],
-            })
-            .await?;
-        return Ok(());
+        return repo::usage::start(db, customer, call_id, paid, reset, now).await;
     };
-    let counted = |document: &Document| {
-        document
-            .get_array("countedCalls")
-            .is_ok_and(|ids| ids.contains(&Bson::ObjectId(call_id)))
-    };
-    if counted(&current) {
+    if period.counts_call {
         return Ok(());
     }
-    let id = current.get_object_id("_id").ok();
-    let reset = current.get_datetime("resetDate").ok().copied();
-    if reset.is_some_and(|r| r.to_chrono() <= now) {
-        let next = next_reset(db, user_id, reset, now).await?;
-        let rolled = usage
-            .update_one(
-                doc! { "_id": id, "resetDate": reset },
-                doc! { "$set": {
-                    "minutesUsed": node_json::number(paid),
-                    "resetDate": bson::DateTime::from_chrono(next),
-                    "updatedAt": at,
-                    "countedCalls": [call_id],
-                } },
-            )
-            .await?;
-        if rolled.modified_count == 1 {
+    if period.reset_date.is_some_and(|reset| reset <= now) {
+        let next = next_reset(db, user_id, period.reset_date, now).await?;
+        if repo::usage::roll_over(db, &period, call_id, paid, next, now).await? {
             return Ok(());
         }
     }
-    usage
-        .update_one(
-            doc! { "_id": id, "countedCalls": { "$ne": call_id } },
-            doc! {
-                "$inc": { "minutesUsed": paid },
-                "$set": { "updatedAt": at },
-                "$push": { "countedCalls": { "$each": [call_id], "$slice": -REMEMBERED_CALLS } },
-            },
-        )
-        .await?;
-    Ok(())
+    repo::usage::add(db, &period, call_id, paid, now).await
 }
 
 /// Sends the call's paid minutes to Stripe unless already sent; answers
@@ -429,42 +281,33 @@ async fn report(
     meter_event_name: &str,
     call_id: ObjectId,
     user_id: ObjectId,
-    call: &Document,
+    call: &CallMetering,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let calls = db.raw(Call::COLLECTION);
-    let Some(current) = calls.find_one(doc! { "_id": call_id }).await? else {
+    let Some(current) = repo::calls::metering(db, call_id).await? else {
         return Ok(true);
     };
-    if current.contains_key("meterReportedAt") {
+    if current.meter_reported {
         return Ok(true);
     }
-    let paid = current.get_f64("billedPaidMinutes").unwrap_or(0.0);
+    let paid = current.billed_paid_minutes.unwrap_or(0.0);
     if paid <= 0.0 {
         return Ok(true);
     }
-    let (Some(stripe), Some(customer)) = (stripe, customer_of(db, user_id).await?) else {
+    let customer = repo::users::stripe_customer(db, user_id).await?;
+    let (Some(stripe), Some(customer)) = (stripe, customer) else {
         return Ok(true);
     };
-    let ended = call
-        .get_datetime("endedAt")
-        .map_or(now, |d| d.to_chrono())
-        .timestamp();
     let event = MeterEvent {
         event_name: meter_event_name,
         customer: &customer,
         value: paid.ceil() as i64,
         identifier: &call_id.to_hex(),
-        timestamp: Some(ended),
+        timestamp: Some(call.ended_at.unwrap_or(now).timestamp()),
     };
     match stripe.create_meter_event(&event).await {
         Ok(()) => {
-            calls
-                .update_one(
-                    doc! { "_id": call_id },
-                    doc! { "$set": { "meterReportedAt": bson::DateTime::from_chrono(now) } },
-                )
-                .await?;
+            repo::calls::mark_reported(db, call_id, now).await?;
             Ok(true)
         }
         // Stripe will not take it (a deleted customer, a meter gone):

@@ -1,18 +1,28 @@
 //! Billing: Stripe subscriptions and their webhook, minutes metering.
 //!
-//! - `Stripe-Signature`, in [`stripe_signature`];
-//! - Stripe's events onto `subscriptions` and `users`, in [`webhook`];
-//! - `POST /webhooks/stripe`, in [`webhook_route`], merged into the
-//!   webhook routes ([`crate::features::webhooks::routes`]);
-//! - Stripe's REST API (customers, Checkout, Billing Portal, meter
-//!   events), in [`stripe_client`];
-//! - `/api/billing/*` and `/api/usage`, in [`routes`] over [`service`];
-//! - a completed call's minutes, counted once, in [`metering`] (run by
-//!   the Twilio status webhook).
+//! - `routes.rs`: `/api/billing/*` and `/api/usage`, thin handlers over
+//!   `service.rs` (read the plan and usage, start Checkout and the
+//!   Billing Portal), answering the shapes of `view.rs`;
+//! - `webhook.rs`: Stripe's events onto `subscriptions` and `users`
+//!   (`POST /webhooks/stripe` itself is a webhook route, in
+//!   [`crate::features::webhooks`], which also checks the signature);
+//! - `metering.rs`: a completed call's minutes, counted once and reported
+//!   to Stripe (run by the Twilio status webhook and swept by the
+//!   evaluator);
+//! - `repo/`: every MongoDB read and write of billing, one file per
+//!   collection.
+//!
+//! Stripe's REST API (customers, Checkout, Billing Portal, meter events)
+//! is [`crate::integrations::stripe`].
 
 pub mod metering;
+pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod view;
 pub mod webhook;
 
 pub use routes::routes;
+
+/// Stripe's subscription statuses that let a user place calls.
+pub const ACTIVE_STATUSES: [&str; 2] = ["active", "trialing"];

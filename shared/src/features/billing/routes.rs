@@ -5,7 +5,8 @@ use axum::Json;
 use chrono::Utc;
 use utoipa_axum::routes;
 
-use super::service::{self, CheckoutInput, RedirectView, SubscriptionView, UsageView};
+use super::service::{self, CheckoutInput};
+use super::view::{RedirectView, SubscriptionView, UsageView};
 use crate::error::{ErrorBody, Result};
 use crate::http::responses::{MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};

@@ -2,66 +2,18 @@
 //! and the Billing Portal.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, oid::ObjectId, Document};
-use serde::{Deserialize, Serialize};
+use mongodb::bson::oid::ObjectId;
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::webhook::ACTIVE_STATUSES;
+use super::repo;
+use super::view::{RedirectView, SubscriptionView, UsageView};
 use crate::error::{Error, Result};
 use crate::infra::config::StripeConfig;
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::integrations::stripe::client::{NewCheckout, StripeClient};
-use crate::model::{Record, Subscription, Usage, User};
-
-/// `GET /api/billing/subscription`.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SubscriptionView {
-    /// The stored plan name (`free`), `paid` for an active subscription
-    /// without one, else `free`.
-    pub plan: String,
-    /// Stripe's or the App Store's status (`active`, `trialing`,
-    /// `past_due`, `canceled`, …); `none` without any subscription.
-    pub status: String,
-    /// Whether the user may place calls by subscription.
-    pub has_active_subscription: bool,
-    /// `stripe`, `app_store` or `none`.
-    pub source: String,
-    pub current_period_start: Option<DateTime<Utc>>,
-    pub current_period_end: Option<DateTime<Utc>>,
-    pub renewal_date: Option<DateTime<Utc>>,
-    pub end_date: Option<DateTime<Utc>>,
-    /// Calls a free plan allows per period; `null` when unlimited.
-    pub call_limit: Option<f64>,
-    pub calls_used_this_period: Option<f64>,
-    pub stripe_customer_id: Option<String>,
-    pub stripe_price_id: Option<String>,
-    pub stripe_subscription_id: Option<String>,
-    /// App Store fields, as stored.
-    pub product_id: Option<String>,
-    pub original_transaction_id: Option<String>,
-    pub validation_status: Option<String>,
-}
-
-/// `GET /api/usage`.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageView {
-    /// Paid minutes used this period.
-    pub minutes_used: f64,
-    /// Free minutes left.
-    pub free_minutes: f64,
-    /// Free calls left.
-    pub free_calls: f64,
-    pub call_limit: Option<f64>,
-    pub calls_used_this_period: Option<f64>,
-    /// Calls left this period on a limited plan; `null` when unlimited.
-    pub calls_left: Option<f64>,
-    /// When the period's usage resets.
-    pub reset_date: Option<DateTime<Utc>>,
-    pub has_active_subscription: bool,
-}
+use crate::model::{non_blank, Subscription, User};
 
 /// `POST /api/billing/checkout`.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -72,38 +24,16 @@ pub struct CheckoutInput {
     pub price_id: Option<String>,
 }
 
-/// A Stripe-hosted page to send the user to.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RedirectView {
-    pub id: String,
-    pub url: String,
-}
-
 async fn user(db: &Db, user_id: ObjectId) -> Result<User> {
     store::find_by_id::<User>(db, user_id)
         .await?
         .ok_or(Error::NotFound { what: "user" })
 }
 
-fn non_blank(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// The user's subscription that matters: an active one first, else the
 /// most recently updated.
 pub async fn current_subscription(db: &Db, user_id: ObjectId) -> Result<Option<Subscription>> {
-    let mut found: Vec<Subscription> = Vec::new();
-    let mut cursor = db
-        .raw(Subscription::COLLECTION)
-        .find(doc! { "userId": user_id })
-        .sort(doc! { "updatedAt": -1, "_id": -1 })
-        .limit(20)
-        .await?;
-    while cursor.advance().await? {
-        let document: Document = cursor.deserialize_current()?;
-        found.push(store::decode(document)?);
-    }
+    let mut found = repo::subscriptions::recent_of(db, user_id).await?;
     let active = found.iter().position(Subscription::is_active);
     Ok(match active {
         Some(i) => Some(found.swap_remove(i)),
@@ -116,80 +46,17 @@ pub async fn subscription(db: &Db, user_id: ObjectId) -> Result<SubscriptionView
     let sub = current_subscription(db, user_id).await?;
     let active = user.has_active_subscription == Some(true)
         || sub.as_ref().is_some_and(Subscription::is_active);
-    let date = |d: Option<mongodb::bson::DateTime>| d.map(|d| d.to_chrono());
-    let Some(sub) = sub else {
-        return Ok(SubscriptionView {
-            plan: if active { "paid" } else { "free" }.to_string(),
-            status: non_blank(&user.subscription_status)
-                .unwrap_or("none")
-                .to_string(),
-            has_active_subscription: active,
-            source: "none".to_string(),
-            current_period_start: None,
-            current_period_end: None,
-            renewal_date: None,
-            end_date: None,
-            call_limit: None,
-            calls_used_this_period: None,
-            stripe_customer_id: non_blank(&user.stripe_customer_id).map(str::to_string),
-            stripe_price_id: non_blank(&user.stripe_price_id).map(str::to_string),
-            stripe_subscription_id: non_blank(&user.stripe_subscription_id).map(str::to_string),
-            product_id: None,
-            original_transaction_id: None,
-            validation_status: None,
-        });
-    };
-    let source = if sub.stripe_subscription_id.is_some() {
-        "stripe"
-    } else if sub.product_id.is_some()
-        || sub.original_transaction_id.is_some()
-        || sub.validation_status.is_some()
-    {
-        "app_store"
-    } else {
-        "none"
-    };
-    Ok(SubscriptionView {
-        plan: non_blank(&sub.plan)
-            .unwrap_or(if sub.is_active() { "paid" } else { "free" })
-            .to_string(),
-        status: sub.status.clone(),
-        has_active_subscription: active,
-        source: source.to_string(),
-        current_period_start: date(sub.current_period_start),
-        current_period_end: date(sub.current_period_end),
-        renewal_date: date(sub.renewal_date),
-        end_date: date(sub.end_date),
-        call_limit: sub.call_limit.map(|n| n.as_f64()),
-        calls_used_this_period: sub.calls_used_this_period.map(|n| n.as_f64()),
-        stripe_customer_id: sub
-            .stripe_customer_id
-            .clone()
-            .or_else(|| non_blank(&user.stripe_customer_id).map(str::to_string)),
-        stripe_price_id: sub.stripe_price_id.clone(),
-        stripe_subscription_id: sub.stripe_subscription_id.clone(),
-        product_id: sub.product_id.clone(),
-        original_transaction_id: sub.original_transaction_id.clone(),
-        validation_status: sub.validation_status.clone(),
+    Ok(match &sub {
+        Some(sub) => SubscriptionView::of_subscription(&user, sub, active),
+        None => SubscriptionView::of_user(&user, active),
     })
-}
-
-/// The `usage` document of the user's Stripe customer for the current
-/// period: the latest by `resetDate`.
-pub async fn usage_doc(db: &Db, customer: &str) -> Result<Option<Usage>> {
-    let found = db
-        .raw(Usage::COLLECTION)
-        .find_one(doc! { "customerId": customer })
-        .sort(doc! { "resetDate": -1, "_id": -1 })
-        .await?;
-    found.map(store::decode).transpose()
 }
 
 pub async fn usage(db: &Db, user_id: ObjectId, now: DateTime<Utc>) -> Result<UsageView> {
     let user = user(db, user_id).await?;
     let sub = current_subscription(db, user_id).await?;
     let usage = match non_blank(&user.stripe_customer_id) {
-        Some(customer) => usage_doc(db, customer).await?,
+        Some(customer) => repo::usage::current(db, customer).await?,
         None => None,
     };
     // A period that has reset counts from zero until the next call rolls
@@ -232,12 +99,7 @@ async fn customer(db: &Db, stripe: &StripeClient, user: &User) -> Result<String>
     let id = stripe
         .create_customer(&user.id.to_hex(), user.email(), non_blank(&user.name))
         .await?;
-    db.raw(User::COLLECTION)
-        .update_one(
-            doc! { "_id": user.id },
-            doc! { "$set": { "stripeCustomerId": &id, "updatedAt": mongodb::bson::DateTime::now() } },
-        )
-        .await?;
+    repo::users::set_stripe_customer(db, user.id, &id).await?;
     Ok(id)
 }
 
@@ -271,15 +133,7 @@ pub async fn checkout(
         .as_deref()
         .ok_or_else(|| not_configured("STRIPE_CANCEL_URL"))?;
     let user = user(db, user_id).await?;
-    let has_stripe_sub = db
-        .raw(Subscription::COLLECTION)
-        .find_one(doc! {
-            "userId": user_id,
-            "stripeSubscriptionId": { "$exists": true },
-            "status": { "$in": ACTIVE_STATUSES.to_vec() },
-        })
-        .await?
-        .is_some();
+    let has_stripe_sub = repo::subscriptions::has_active_stripe(db, user_id).await?;
     if has_stripe_sub {
         return Err(Error::Conflict {
             field: None,

@@ -10,26 +10,24 @@
 //!   `past_due` (the invoice's subscription is at
 //!   `parent.subscription_details.subscription` since basil).
 //!
-//! Each event is applied once: its id is claimed in [`EVENTS_COLLECTION`]
-//! (unique index) before anything is written, and released if applying it
-//! fails, so Stripe's retry applies it then. Stripe does not deliver in
-//! order: the subscription document keeps the `created` time of the last
-//! event applied (`lastStripeEventAt`) and an older event changes nothing.
+//! Each event is applied once: its id is claimed in `stripeevents`
+//! ([`repo::events`], unique index) before anything is written, and
+//! released if applying it fails, so Stripe's retry applies it then.
+//! Stripe does not deliver in order: the subscription document keeps the
+//! `created` time of the last event applied (`lastStripeEventAt`) and an
+//! older event changes nothing.
+//!
+//! This file reads Stripe's objects and decides; [`repo`] writes.
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::repo;
+use super::ACTIVE_STATUSES;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
-use crate::model::{Record, Subscription, User};
-
-/// Ours: the ids of the Stripe events applied (or being applied).
-pub const EVENTS_COLLECTION: &str = crate::model::STRIPE_EVENTS;
-
-/// The statuses that let a user place calls.
-pub const ACTIVE_STATUSES: [&str; 2] = ["active", "trialing"];
 
 /// The envelope of every Stripe event.
 #[derive(Clone, Debug, Deserialize)]
@@ -98,50 +96,16 @@ pub async fn handle(db: &Db, body: &[u8], now: DateTime<Utc>) -> Result<Handled>
     if !HANDLED_TYPES.contains(&event.kind.as_str()) {
         return Ok(Handled::Ignored { kind: event.kind });
     }
-    if !claim(db, &event, now).await? {
+    if !repo::events::claim(db, &event.id, &event.kind, event.created, now).await? {
         return Ok(Handled::Duplicate);
     }
     let outcome = apply(db, &event, now).await;
     match &outcome {
         // Nothing of ours matched yet: a later redelivery may match.
-        Ok(Handled::Unmatched) | Err(_) => release(db, &event.id).await?,
+        Ok(Handled::Unmatched) | Err(_) => repo::events::release(db, &event.id).await?,
         Ok(_) => {}
     }
     outcome
-}
-
-/// Records the event id; `false` when it was already there.
-async fn claim(db: &Db, event: &StripeEvent, now: DateTime<Utc>) -> Result<bool> {
-    let inserted = db
-        .raw(EVENTS_COLLECTION)
-        .insert_one(doc! {
-            "eventId": &event.id,
-            "type": &event.kind,
-            "created": bson::DateTime::from_millis(event.created.saturating_mul(1000)),
-            "receivedAt": bson::DateTime::from_chrono(now),
-        })
-        .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(error) if is_duplicate_key(&error) => Ok(false),
-        Err(error) => Err(error.into()),
-    }
-}
-
-async fn release(db: &Db, event_id: &str) -> Result<()> {
-    db.raw(EVENTS_COLLECTION)
-        .delete_one(doc! { "eventId": event_id })
-        .await?;
-    Ok(())
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    use mongodb::error::{ErrorKind, WriteFailure};
-    match error.kind.as_ref() {
-        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
-        ErrorKind::Command(e) => e.code == 11000,
-        _ => error.to_string().contains("E11000"),
-    }
 }
 
 async fn apply(db: &Db, event: &StripeEvent, now: DateTime<Utc>) -> Result<Handled> {
@@ -189,20 +153,15 @@ async fn find_user(
     explicit: Option<ObjectId>,
     customer: Option<&str>,
 ) -> Result<Option<ObjectId>> {
-    let users = db.raw(User::COLLECTION);
     if let Some(id) = explicit {
-        if users.find_one(doc! { "_id": id }).await?.is_some() {
+        if repo::users::exists(db, id).await? {
             return Ok(Some(id));
         }
     }
-    let Some(customer) = customer else {
-        return Ok(None);
-    };
-    Ok(users
-        .find_one(doc! { "stripeCustomerId": customer })
-        .projection(doc! { "_id": 1 })
-        .await?
-        .and_then(|user| user.get_object_id("_id").ok()))
+    match customer {
+        Some(customer) => repo::users::with_customer(db, customer).await,
+        None => Ok(None),
+    }
 }
 
 async fn checkout_completed(db: &Db, session: &Value, now: DateTime<Utc>) -> Result<Handled> {
@@ -215,14 +174,9 @@ async fn checkout_completed(db: &Db, session: &Value, now: DateTime<Utc>) -> Res
     let Some(user_id) = find_user(db, explicit, customer.as_deref()).await? else {
         return Ok(Handled::Unmatched);
     };
-    let mut user_fields = doc! {};
-    if let Some(customer) = &customer {
-        user_fields.insert("stripeCustomerId", customer);
-    }
     let subscription_id = id_of(session.get("subscription"));
     let mut status = None;
     if let Some(sub_id) = &subscription_id {
-        user_fields.insert("stripeSubscriptionId", sub_id);
         // The session does not say the subscription's status; the
         // subscription events do. A subscription not seen yet starts as
         // Checkout leaves it: paid (or free trial) means active.
@@ -230,32 +184,26 @@ async fn checkout_completed(db: &Db, session: &Value, now: DateTime<Utc>) -> Res
             session.get("payment_status").and_then(Value::as_str),
             Some("paid" | "no_payment_required")
         );
-        let mut set = doc! { "userId": user_id, "updatedAt": bson::DateTime::from_chrono(now) };
-        if let Some(customer) = &customer {
-            set.insert("stripeCustomerId", customer);
-        }
-        db.raw(Subscription::COLLECTION)
-            .update_one(
-                doc! { "stripeSubscriptionId": sub_id },
-                doc! {
-                    "$set": set,
-                    "$setOnInsert": {
-                        "status": if paid { "active" } else { "incomplete" },
-                        "createdAt": bson::DateTime::from_chrono(now),
-                        "__v": 0,
-                    },
-                },
-            )
-            .upsert(true)
-            .await?;
+        let initial_status = if paid { "active" } else { "incomplete" };
+        repo::subscriptions::link_checkout(
+            db,
+            sub_id,
+            user_id,
+            customer.as_deref(),
+            initial_status,
+            now,
+        )
+        .await?;
         status = sync_user(db, user_id, sub_id, now).await?;
     }
-    if !user_fields.is_empty() {
-        user_fields.insert("updatedAt", bson::DateTime::from_chrono(now));
-        db.raw(User::COLLECTION)
-            .update_one(doc! { "_id": user_id }, doc! { "$set": user_fields })
-            .await?;
-    }
+    repo::users::link_checkout(
+        db,
+        user_id,
+        customer.as_deref(),
+        subscription_id.as_deref(),
+        now,
+    )
+    .await?;
     Ok(Handled::Applied {
         user_id,
         subscription_id,
@@ -263,7 +211,8 @@ async fn checkout_completed(db: &Db, session: &Value, now: DateTime<Utc>) -> Res
     })
 }
 
-/// The state a subscription object carries, as stored fields.
+/// The state a subscription object carries, as stored fields (Stripe's
+/// names mapped onto ours), for [`repo::subscriptions::write_if_newer`].
 fn subscription_fields(sub: &Value) -> Document {
     let mut set = doc! {};
     if let Some(status) = sub.get("status").and_then(Value::as_str) {
@@ -315,14 +264,14 @@ async fn subscription_changed(db: &Db, event: &StripeEvent, now: DateTime<Utc>) 
     if event.kind == "customer.subscription.deleted" {
         set.insert("status", "canceled");
     }
-    let existing_user = existing_subscription_user(db, &sub_id).await?;
+    let existing_user = repo::subscriptions::user_of(db, &sub_id).await?;
     let customer = id_of(sub.get("customer"));
     let explicit = metadata_user_id(sub).or(existing_user);
     let Some(user_id) = find_user(db, explicit, customer.as_deref()).await? else {
         return Ok(Handled::Unmatched);
     };
     set.insert("userId", user_id);
-    if !write_if_newer(db, &sub_id, set, event.created, now).await? {
+    if !repo::subscriptions::write_if_newer(db, &sub_id, set, event.created, now).await? {
         return Ok(Handled::Stale {
             subscription_id: sub_id,
         });
@@ -356,118 +305,25 @@ async fn invoice(
             kind: event.kind.clone(),
         });
     };
-    let Some(user_id) = existing_subscription_user(db, &sub_id).await? else {
+    let Some(user_id) = repo::subscriptions::user_of(db, &sub_id).await? else {
         return Ok(Handled::Unmatched);
     };
     let (from, to): (&[&str], &str) = match outcome {
         InvoiceOutcome::Paid => (&["incomplete", "past_due", "unpaid"], "active"),
-        InvoiceOutcome::Failed => (&["active", "trialing"], "past_due"),
+        InvoiceOutcome::Failed => (&ACTIVE_STATUSES, "past_due"),
     };
-    let created = bson::DateTime::from_millis(event.created.saturating_mul(1000));
-    let updated = db
-        .raw(Subscription::COLLECTION)
-        .update_one(
-            doc! {
-                "stripeSubscriptionId": &sub_id,
-                "status": { "$in": from },
-                "$or": [
-                    { "lastStripeEventAt": { "$exists": false } },
-                    { "lastStripeEventAt": { "$lte": created } },
-                ],
-            },
-            doc! { "$set": {
-                "status": to,
-                "lastStripeEventAt": created,
-                "updatedAt": bson::DateTime::from_chrono(now),
-            } },
-        )
-        .await?;
-    if updated.matched_count == 0 {
+    let moved = repo::subscriptions::move_status(db, &sub_id, from, to, event.created, now).await?;
+    let status = if moved {
+        sync_user(db, user_id, &sub_id, now).await?
+    } else {
         // Already in that state, or a newer event decided otherwise.
-        let status = current_status(db, &sub_id).await?;
-        return Ok(Handled::Applied {
-            user_id,
-            subscription_id: Some(sub_id),
-            status,
-        });
-    }
-    let status = sync_user(db, user_id, &sub_id, now).await?;
+        repo::subscriptions::status_of(db, &sub_id).await?
+    };
     Ok(Handled::Applied {
         user_id,
         subscription_id: Some(sub_id),
         status,
     })
-}
-
-async fn existing_subscription_user(db: &Db, sub_id: &str) -> Result<Option<ObjectId>> {
-    Ok(db
-        .raw(Subscription::COLLECTION)
-        .find_one(doc! { "stripeSubscriptionId": sub_id })
-        .projection(doc! { "userId": 1 })
-        .await?
-        .and_then(|d| d.get_object_id("userId").ok()))
-}
-
-async fn current_status(db: &Db, sub_id: &str) -> Result<Option<String>> {
-    Ok(db
-        .raw(Subscription::COLLECTION)
-        .find_one(doc! { "stripeSubscriptionId": sub_id })
-        .projection(doc! { "status": 1 })
-        .await?
-        .and_then(|d| d.get_str("status").ok().map(str::to_string)))
-}
-
-/// Writes `set` onto the subscription unless a newer event was applied;
-/// creates the document when there is none. `false`: stale.
-async fn write_if_newer(
-    db: &Db,
-    sub_id: &str,
-    mut set: Document,
-    created_unix: i64,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let created = bson::DateTime::from_millis(created_unix.saturating_mul(1000));
-    set.insert("lastStripeEventAt", created);
-    set.insert("updatedAt", bson::DateTime::from_chrono(now));
-    let collection = db.raw(Subscription::COLLECTION);
-    let updated = collection
-        .update_one(
-            doc! {
-                "stripeSubscriptionId": sub_id,
-                "$or": [
-                    { "lastStripeEventAt": { "$exists": false } },
-                    { "lastStripeEventAt": { "$lte": created } },
-                ],
-            },
-            doc! { "$set": set.clone() },
-        )
-        .await?;
-    if updated.matched_count > 0 {
-        return Ok(true);
-    }
-    if collection
-        .find_one(doc! { "stripeSubscriptionId": sub_id })
-        .projection(doc! { "_id": 1 })
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    set.insert("stripeSubscriptionId", sub_id);
-    set.insert("createdAt", bson::DateTime::from_chrono(now));
-    set.insert("__v", 0);
-    if !set.contains_key("status") {
-        set.insert("status", "incomplete");
-    }
-    // Upsert keyed on the id, so two first events racing make one document.
-    collection
-        .update_one(
-            doc! { "stripeSubscriptionId": sub_id },
-            doc! { "$setOnInsert": set },
-        )
-        .upsert(true)
-        .await?;
-    Ok(true)
 }
 
 /// Copies the Stripe subscription's state onto its user; answers its
@@ -479,49 +335,16 @@ async fn sync_user(
     sub_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
-    let Some(sub) = db
-        .raw(Subscription::COLLECTION)
-        .find_one(doc! { "stripeSubscriptionId": sub_id })
-        .await?
-    else {
+    let Some(link) = repo::subscriptions::stripe_link(db, sub_id).await? else {
         return Ok(None);
     };
-    let status = sub.get_str("status").ok().map(str::to_string);
-    let active_here = status
+    let active_here = link
+        .status
         .as_deref()
         .is_some_and(|s| ACTIVE_STATUSES.contains(&s));
-    let active_elsewhere = !active_here
-        && db
-            .raw(Subscription::COLLECTION)
-            .find_one(doc! {
-                "userId": user_id,
-                "stripeSubscriptionId": { "$ne": sub_id },
-                "status": { "$in": ACTIVE_STATUSES.to_vec() },
-            })
-            .projection(doc! { "_id": 1 })
-            .await?
-            .is_some();
-    let mut set = doc! {
-        "hasActiveSubscription": active_here || active_elsewhere,
-        "stripeSubscriptionId": sub_id,
-        "updatedAt": bson::DateTime::from_chrono(now),
-    };
-    if let Some(status) = &status {
-        set.insert("subscriptionStatus", status);
-    }
-    for field in [
-        "stripeCustomerId",
-        "stripePriceId",
-        "stripeSubscriptionItemId",
-    ] {
-        if let Ok(value) = sub.get_str(field) {
-            set.insert(field, value);
-        }
-    }
-    db.raw(User::COLLECTION)
-        .update_one(doc! { "_id": user_id }, doc! { "$set": set })
-        .await?;
-    Ok(status)
+    let active = active_here || repo::subscriptions::other_active(db, user_id, sub_id).await?;
+    repo::users::copy_subscription(db, user_id, sub_id, &link, active, now).await?;
+    Ok(link.status)
 }
 
 #[cfg(test)]
