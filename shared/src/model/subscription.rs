@@ -64,8 +64,11 @@ pub struct Subscription {
 record!(Subscription, "subscriptions");
 
 impl Subscription {
+    /// Stripe's statuses of a subscription that gives the plan.
+    pub const ACTIVE_STATUSES: [&'static str; 2] = ["active", "trialing"];
+
     /// Stripe's and the app stores' statuses that let a user place calls.
     pub fn is_active(&self) -> bool {
-        matches!(self.status.as_str(), "active" | "trialing")
+        Self::ACTIVE_STATUSES.contains(&self.status.as_str())
     }
 }

@@ -25,4 +25,4 @@ pub mod webhook;
 pub use routes::routes;
 
 /// Stripe's subscription statuses that let a user place calls.
-pub const ACTIVE_STATUSES: [&str; 2] = ["active", "trialing"];
+pub const ACTIVE_STATUSES: [&str; 2] = crate::model::Subscription::ACTIVE_STATUSES;
