@@ -12,8 +12,8 @@
 //! - `POST /webhooks/twilio/caller-id?userId=…`: a caller ID validation's
 //!   outcome ([`crate::features::caller_ids`]);
 //! - `POST /webhooks/twilio/inbound`: a customer calls a business number
-//!   ([`inbound`]): the call is recorded and answered by the agent, or
-//!   forwarded to the owner;
+//!   ([`inbound`]): the call is recorded (`inbound_record.rs`) and
+//!   answered by the agent, or forwarded to the owner;
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
 //!   [`analysis`]), opt-outs, the "Follow-up Needed" event;
 //! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]).
@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod inbound;
+mod inbound_record;
 pub mod post_call;
 pub mod public_url;
 mod repo;

@@ -96,6 +96,8 @@ async fn find_call(db: &Db, data: &Value) -> Result<(Document, ObjectId)> {
     Ok((call, id))
 }
 
+/// `post_call_transcription`: the transcript and our analysis stored once
+/// on the call, then the opt-out and the "Follow-up Needed" event.
 async fn transcription(
     db: &Db,
     events: &Events,
