@@ -1,12 +1,13 @@
 //! `PATCH /api/calls/{id}`: the owner's follow-up on a call. Only these
-//! fields of `analysis` are ever written, with `$set`, so the rest of the
-//! analysis and any field this backend does not know survive.
+//! fields of `analysis` are ever written ([`super::repo::set_follow_up`]),
+//! so the rest of the analysis and any field this backend does not know
+//! survive.
 //!
 //! The body is read as JSON first (malformed JSON is the extractor's 400);
 //! everything this module refuses is well-formed JSON with values a patch
 //! does not take, so it is a 422 naming the field, as on every route.
 
-use mongodb::bson::{self, doc, Bson, Document};
+use mongodb::bson::{self, Bson, Document};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -104,22 +105,11 @@ impl FollowUpPatch {
     }
 }
 
-/// `fields` as dotted `$set` paths into an existing `analysis`.
-pub(super) fn dotted(fields: Document) -> Document {
-    fields
-        .into_iter()
-        .map(|(key, value)| (format!("analysis.{key}"), value))
-        .collect()
-}
-
-/// `fields` as a whole new `analysis` (none was stored, or it was `null`).
-pub(super) fn whole(fields: Document) -> Document {
-    doc! { "analysis": fields }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::repo::dotted;
     use super::*;
+    use mongodb::bson::doc;
     use serde_json::json;
 
     /// The field a refusal names; every refusal here is a 422.

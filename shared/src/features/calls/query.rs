@@ -1,35 +1,24 @@
-//! The list's and the stats' filters, turned into one MongoDB filter
-//! scoped by `userId`. Nothing is guessed: a value that is not acceptable
-//! (unknown status, bad date or flag, unknown contact) is a 422 naming the
+//! The list's and the stats' query parameters, read into a typed
+//! [`CallFilter`] the repo turns into one MongoDB filter scoped by
+//! `userId`. Nothing is guessed: a value that is not acceptable (unknown
+//! status, bad date or flag, unknown contact) is a 422 naming the
 //! parameter, like every other route's rule breaks; only a malformed id is
 //! a 400, as it is everywhere in the API.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{self, oid::ObjectId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::repo::{self, CallFilter, ContactMatch, CreatedRange, Search, Until};
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::http::input::short_text;
 use crate::infra::db::Db;
-use crate::infra::regex_escape::escape_regex;
 use crate::infra::store::owned;
 use crate::model::phone;
-use crate::model::{Contact, Record, User};
-
-/// Every `status` a call may have (Twilio's words).
-pub const STATUSES: [&str; 8] = [
-    "initiated",
-    "ringing",
-    "in-progress",
-    "completed",
-    "busy",
-    "no-answer",
-    "failed",
-    "canceled",
-];
+use crate::model::{CallStatus, Contact};
 
 const MAX_CATEGORY_CHARS: usize = 100;
 const MAX_SEARCH_CHARS: usize = 100;
@@ -104,42 +93,31 @@ impl<'a> DateRange<'a> {
         Ok(DateRange { from, to, zone })
     }
 
-    /// `{$gte, $lte}` on `createdAt`, or `None` without bounds.
-    pub fn filter(&self) -> Result<Option<Document>> {
-        let mut range = Document::new();
-        if let Some(from) = self.from {
-            range.insert("$gte", bound("from", from, false, self.zone)?);
-        }
-        if let Some(to) = self.to {
-            let (op, at) = match day(to) {
-                // The whole day: before the next one begins.
-                Some(_) => ("$lt", bound("to", to, true, self.zone)?),
-                None => ("$lte", bound("to", to, false, self.zone)?),
-            };
-            range.insert(op, at);
-        }
-        if let (Some(Bson::DateTime(from)), Some(Bson::DateTime(to))) = (
-            range.get("$gte"),
-            range.get("$lte").or_else(|| range.get("$lt")),
-        ) {
-            if from > to {
+    /// The bounds on `createdAt`; `from` after `to` is refused.
+    pub fn resolve(&self) -> Result<CreatedRange> {
+        let from = self
+            .from
+            .map(|from| bound("from", from, false, self.zone))
+            .transpose()?;
+        let to = match self.to {
+            None => None,
+            // The whole day: before the next one begins.
+            Some(to) if day(to).is_some() => Some(Until::Before(bound("to", to, true, self.zone)?)),
+            Some(to) => Some(Until::AtOrBefore(bound("to", to, false, self.zone)?)),
+        };
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to.instant() {
                 return Err(Error::validation("from", "from must not be after to"));
             }
         }
-        Ok((!range.is_empty()).then_some(range))
+        Ok(CreatedRange { from, to })
     }
 }
 
 /// The user's IANA zone (`users.timezone`), UTC when unset or unknown.
 async fn user_zone(db: &Db, user_id: ObjectId) -> Result<Tz> {
-    let user = db
-        .raw(User::COLLECTION)
-        .find_one(doc! { "_id": user_id })
-        .projection(doc! { "timezone": 1 })
-        .await?;
-    Ok(user
-        .as_ref()
-        .and_then(|user| user.get_str("timezone").ok())
+    let zone = repo::user_timezone(db, user_id).await?;
+    Ok(zone
         .and_then(|zone| zone.trim().parse::<Tz>().ok())
         .unwrap_or(Tz::UTC))
 }
@@ -210,88 +188,73 @@ fn values<'a>(field: &str, text: &'a str) -> Result<Vec<&'a str>> {
     Ok(values)
 }
 
-fn one_or_in(values: Vec<&str>) -> Bson {
-    match values.as_slice() {
-        [one] => Bson::String((*one).to_string()),
-        _ => Bson::Document(doc! { "$in": values }),
-    }
-}
-
-/// A flag stored as `true`, or absent/`false`.
-fn flag(wanted: bool) -> Bson {
-    if wanted {
-        Bson::Boolean(true)
-    } else {
-        Bson::Document(doc! { "$ne": true })
-    }
-}
-
 impl CallQuery {
-    /// The filter for `user_id`'s calls matching these parameters.
-    pub async fn filter(&self, db: &Db, user_id: ObjectId) -> Result<Document> {
-        let mut filter = doc! { "userId": user_id };
-        let mut all_of: Vec<Document> = Vec::new();
+    /// The filter for `user_id`'s calls matching these parameters, in the
+    /// order the parameters are checked.
+    pub async fn filter(&self, db: &Db, user_id: ObjectId) -> Result<CallFilter> {
+        let mut filter = CallFilter::default();
         if let Some(text) = &self.status {
-            let wanted = values("status", text)?;
-            if let Some(unknown) = wanted.iter().find(|value| !STATUSES.contains(value)) {
-                return Err(Error::validation(
-                    "status",
-                    format!(
-                        "unknown status {unknown:?}; status must be one of {}",
-                        STATUSES.join(", ")
-                    ),
-                ));
-            }
-            filter.insert("status", one_or_in(wanted));
+            filter.statuses = statuses(text)?;
         }
         if let Some(text) = &self.category {
-            let wanted = values("category", text)?;
-            for value in &wanted {
-                short_text("category", value, MAX_CATEGORY_CHARS)?;
-            }
-            filter.insert("analysis.category", one_or_in(wanted));
+            filter.categories = categories(text)?;
         }
         if let Some(text) = &self.follow_up_needed {
-            filter.insert(
-                "analysis.followUpNeeded",
-                flag(boolean("followUpNeeded", text)?),
-            );
+            filter.follow_up_needed = Some(boolean("followUpNeeded", text)?);
         }
         if let Some(text) = &self.follow_up_done {
-            filter.insert(
-                "analysis.followUpDone",
-                flag(boolean("followUpDone", text)?),
-            );
+            filter.follow_up_done = Some(boolean("followUpDone", text)?);
         }
         if let Some(id) = &self.automation_id {
-            filter.insert("automationId", object_id("automationId", id.trim())?);
+            filter.automation_id = Some(object_id("automationId", id.trim())?);
         }
         if let Some(text) = &self.inbound {
-            filter.insert("isInbound", flag(boolean("inbound", text)?));
+            filter.inbound = Some(boolean("inbound", text)?);
         }
         let range =
             DateRange::for_user(db, user_id, self.from.as_deref(), self.to.as_deref()).await?;
-        if let Some(range) = range.filter()? {
-            filter.insert("createdAt", range);
-        }
+        filter.created = range.resolve()?;
         if let Some(id) = &self.contact_id {
-            all_of.push(contact_filter(db, user_id, object_id("contactId", id.trim())?).await?);
+            let id = object_id("contactId", id.trim())?;
+            filter.contact = Some(contact_match(db, user_id, id).await?);
         }
         if let Some(text) = &self.search {
-            if let Some(search) = search_filter(text)? {
-                all_of.push(search);
-            }
-        }
-        if !all_of.is_empty() {
-            filter.insert("$and", all_of);
+            filter.search = search(text)?;
         }
         Ok(filter)
     }
 }
 
-/// Calls with the contact: by id (newer calls) or by its number among the
-/// participants (the old app's calls only kept the number).
-async fn contact_filter(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Document> {
+/// The statuses in `text`, each one a call may have.
+fn statuses(text: &str) -> Result<Vec<CallStatus>> {
+    values("status", text)?
+        .into_iter()
+        .map(|value| {
+            CallStatus::parse(value).ok_or_else(|| {
+                Error::validation(
+                    "status",
+                    format!(
+                        "unknown status {value:?}; status must be one of {}",
+                        CallStatus::strings(&CallStatus::ALL).join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The categories in `text`, none too long.
+fn categories(text: &str) -> Result<Vec<String>> {
+    let wanted = values("category", text)?;
+    for value in &wanted {
+        short_text("category", value, MAX_CATEGORY_CHARS)?;
+    }
+    Ok(wanted.into_iter().map(str::to_string).collect())
+}
+
+/// The user's contact `id`, and every form its number may be stored in on
+/// a call.
+async fn contact_match(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactMatch> {
     let contact: Contact = owned::find(db, user_id, id, "contact")
         .await
         .map_err(|error| match error {
@@ -312,19 +275,12 @@ async fn contact_filter(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Docu
             }
         }
     }
-    let mut any_of = vec![
-        doc! { "contactId": id },
-        doc! { "participants.contactId": id },
-    ];
-    if !numbers.is_empty() {
-        any_of.push(doc! { "participants.phoneNumber": { "$in": numbers } });
-    }
-    Ok(doc! { "$or": any_of })
+    Ok(ContactMatch { id, numbers })
 }
 
 /// A participant whose name contains `text`, or, when `text` looks like a
-/// phone number, whose number contains its digits.
-fn search_filter(text: &str) -> Result<Option<Document>> {
+/// phone number, whose number contains its digits; `None` for blank text.
+fn search(text: &str) -> Result<Option<Search>> {
     let text = short_text("search", text, MAX_SEARCH_CHARS)?;
     if text.is_empty() {
         return Ok(None);
@@ -335,19 +291,28 @@ fn search_filter(text: &str) -> Result<Option<Document>> {
         && text.chars().any(|c| c.is_ascii_digit());
     if looks_like_number {
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        return Ok(Some(
-            doc! { "participants.phoneNumber": { "$regex": escape_regex(&digits) } },
-        ));
+        return Ok(Some(Search::Digits(digits)));
     }
-    Ok(Some(doc! { "$or": [
-        { "participants.name": { "$regex": escape_regex(&text), "$options": "i" } },
-        { "participants.phoneNumber": { "$regex": escape_regex(&text), "$options": "i" } },
-    ] }))
+    Ok(Some(Search::Text(text)))
 }
 
 #[cfg(test)]
 mod tests {
+    use mongodb::bson::{doc, Document};
+
     use super::*;
+
+    impl DateRange<'_> {
+        /// The `createdAt` filter the repo builds from this range.
+        fn filter(&self) -> Result<Option<Document>> {
+            Ok(repo::created_filter(&self.resolve()?))
+        }
+    }
+
+    /// The participants' filter the repo builds from `text`.
+    fn search_filter(text: &str) -> Result<Option<Document>> {
+        Ok(search(text)?.map(|search| repo::search_filter(&search)))
+    }
 
     #[test]
     fn days_cover_the_whole_day() {

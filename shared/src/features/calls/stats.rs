@@ -1,25 +1,21 @@
 //! `GET /api/calls/stats`: the dashboard's numbers, counted by the
-//! database in one aggregation (`$match` on the `userId_1_createdAt_-1`
-//! index, then one `$facet` of three `$group`s). Both test servers
-//! (secantusd-rs and secantusd-py) run every stage and operator used
-//! here, so there is no client-side fallback to keep in step.
+//! database in one aggregation ([`repo::stats_facet`]) and read here into
+//! [`CallStats`]. Both test servers (secantusd-rs and secantusd-py) run
+//! every stage and operator used, so there is no client-side fallback to
+//! keep in step.
 
 use std::collections::BTreeMap;
 
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{oid::ObjectId, Bson, Document};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::{boolean, DateRange};
+use super::repo::{self, CallFilter};
 use super::transcript::number;
 use crate::error::Result;
 use crate::http::extract::object_id;
 use crate::infra::db::Db;
-use crate::model::{Call, Record};
-
-/// The statuses of a call that was picked up.
-const ANSWERED_STATUSES: [&str; 2] = ["in-progress", "completed"];
 
 /// `GET /api/calls/stats`' query parameters.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
@@ -61,59 +57,22 @@ pub struct CallStats {
 }
 
 impl StatsQuery {
-    async fn filter(&self, db: &Db, user_id: ObjectId) -> Result<Document> {
-        let mut filter = doc! { "userId": user_id };
+    /// The filter for `user_id`'s calls in these parameters' range.
+    async fn filter(&self, db: &Db, user_id: ObjectId) -> Result<CallFilter> {
         let range =
             DateRange::for_user(db, user_id, self.from.as_deref(), self.to.as_deref()).await?;
-        if let Some(range) = range.filter()? {
-            filter.insert("createdAt", range);
-        }
+        let mut filter = CallFilter {
+            created: range.resolve()?,
+            ..CallFilter::default()
+        };
         if let Some(id) = &self.automation_id {
-            filter.insert("automationId", object_id("automationId", id.trim())?);
+            filter.automation_id = Some(object_id("automationId", id.trim())?);
         }
         if let Some(text) = &self.inbound {
-            let inbound = boolean("inbound", text)?;
-            filter.insert(
-                "isInbound",
-                if inbound {
-                    Bson::Boolean(true)
-                } else {
-                    Bson::Document(doc! { "$ne": true })
-                },
-            );
+            filter.inbound = Some(boolean("inbound", text)?);
         }
         Ok(filter)
     }
-}
-
-fn pipeline(filter: Document) -> Vec<Document> {
-    let answered = doc! { "$and": [
-        { "$in": ["$status", ANSWERED_STATUSES.to_vec()] },
-        { "$ne": [
-            { "$substrCP": [{ "$ifNull": ["$answeredBy", ""] }, 0, 7] },
-            "machine",
-        ] },
-    ] };
-    let open = doc! { "$and": [
-        { "$eq": ["$analysis.followUpNeeded", true] },
-        { "$ne": ["$analysis.followUpDone", true] },
-    ] };
-    vec![
-        doc! { "$match": filter },
-        doc! { "$facet": {
-            "byStatus": [{ "$group": { "_id": "$status", "count": { "$sum": 1 } } }],
-            "byCategory": [{ "$group": { "_id": "$analysis.category", "count": { "$sum": 1 } } }],
-            "totals": [{ "$group": {
-                "_id": Bson::Null,
-                "total": { "$sum": 1 },
-                "answered": { "$sum": { "$cond": [answered, 1, 0] } },
-                "followUpsOpen": { "$sum": { "$cond": [open, 1, 0] } },
-                // `$sum` adds int32, int64 and double alike and skips
-                // anything else (a duration stored as text).
-                "seconds": { "$sum": "$metrics.duration" },
-            } }],
-        } },
-    ]
 }
 
 fn count(document: &Document, key: &str) -> u64 {
@@ -144,24 +103,18 @@ fn groups(facet: &Document, key: &str) -> Vec<(Bson, u64)> {
 /// The user's call numbers over `query`'s range.
 pub async fn stats(db: &Db, user_id: ObjectId, query: &StatsQuery) -> Result<CallStats> {
     let filter = query.filter(db, user_id).await?;
-    let facets: Vec<Document> = db
-        .raw(Call::COLLECTION)
-        .aggregate(pipeline(filter))
-        .await?
-        .try_collect()
-        .await?;
     let mut stats = CallStats::default();
-    let Some(facet) = facets.first() else {
+    let Some(facet) = repo::stats_facet(db, user_id, &filter).await? else {
         return Ok(stats);
     };
-    for (status, n) in groups(facet, "byStatus") {
+    for (status, n) in groups(&facet, "byStatus") {
         let key = match status {
             Bson::String(text) => text,
             _ => "unknown".to_string(),
         };
         *stats.by_status.entry(key).or_default() += n;
     }
-    for (category, n) in groups(facet, "byCategory") {
+    for (category, n) in groups(&facet, "byCategory") {
         match category {
             Bson::String(text) if !text.trim().is_empty() => {
                 *stats.by_category.entry(text).or_default() += n;

@@ -28,17 +28,19 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{oid::ObjectId, Bson, Document};
 use serde_json::Value;
 
+use super::inbound_record::record_call;
+use super::repo;
 use super::voice::CALL_ID_VARIABLE;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
+use crate::infra::store;
 use crate::integrations::elevenlabs::{CallDirection, ClientData, ElevenLabsClient, RegisterCall};
 use crate::integrations::twilio::twiml;
 use crate::model::phone;
-use crate::model::{Call, Contact, Record, User, VerifiedNumber};
+use crate::model::{CallStatus, User};
 
 /// What someone calling a number we do not know hears.
 pub const UNKNOWN_NUMBER: &str =
@@ -104,32 +106,18 @@ pub enum Answer {
     Forwarded { call_id: ObjectId },
 }
 
-/// The user the number `e164` belongs to.
+/// The user the number `e164` belongs to: by Twilio number, else by a
+/// verified caller ID.
 pub async fn find_business(db: &Db, e164: &str) -> Result<Option<User>> {
     let forms = phone::stored_forms(e164);
-    if let Some(user) = crate::infra::store::find_one::<User>(
-        db,
-        doc! { "twilioConfig.phoneNumber": { "$in": &forms } },
-    )
-    .await?
-    {
+    if let Some(user) = repo::user_by_twilio_number(db, &forms).await? {
         return Ok(Some(user));
     }
-    if let Some(user) = crate::infra::store::find_one::<User>(
-        db,
-        doc! { "twilioConfig.verifiedCallerIds": { "$elemMatch": { "phoneNumber": { "$in": &forms }, "verified": true } } },
-    )
-    .await?
-    {
+    if let Some(user) = repo::user_by_verified_caller_id(db, &forms).await? {
         return Ok(Some(user));
     }
-    let verified = db
-        .raw(VerifiedNumber::COLLECTION)
-        .find_one(doc! { "phoneNumber": { "$in": &forms }, "verified": true })
-        .sort(doc! { "updatedAt": -1 })
-        .await?;
-    match verified.and_then(|v| v.get_object_id("userId").ok()) {
-        Some(user_id) => crate::infra::store::find_by_id::<User>(db, user_id).await,
+    match repo::verified_number_owner(db, &forms).await? {
+        Some(user_id) => store::find_by_id::<User>(db, user_id).await,
         None => Ok(None),
     }
 }
@@ -156,18 +144,10 @@ pub async fn answer(
     let from = phone::to_e164(&call.from, region).ok();
     let forward_to = forward_number(&user);
 
-    let existing = db
-        .raw(Call::COLLECTION)
-        .find_one(doc! { "userId": user.id, "twilioCallSid": &call.call_sid, "isInbound": true })
-        .await?;
+    let existing = repo::inbound_call_by_sid(db, user.id, &call.call_sid).await?;
     let document = match existing {
         Some(document) => document,
-        None => {
-            let document =
-                build_call(db, &user, call, from.as_deref(), &to, forward_to.is_some()).await?;
-            db.raw(Call::COLLECTION).insert_one(&document).await?;
-            document
-        }
+        None => record_call(db, &user, call, from.as_deref(), &to, forward_to.is_some()).await?,
     };
     let call_id = document
         .get_object_id("_id")
@@ -199,37 +179,17 @@ pub async fn after_forward(
     call_id: ObjectId,
     dial_status: &str,
 ) -> Result<(String, ForwardEnded)> {
-    let calls = db.raw(Call::COLLECTION);
-    let Some(document) = calls
-        .find_one(doc! { "_id": call_id, "isInbound": true })
-        .await?
-    else {
+    let Some(document) = repo::find_inbound_call(db, call_id).await? else {
         return Err(Error::NotFound { what: "call" });
     };
-    let now = DateTime::now();
-    if dial_status == "completed" {
-        calls
-            .update_one(
-                doc! { "_id": call_id },
-                doc! { "$set": { "inboundData.forwardStatus": dial_status, "updatedAt": now } },
-            )
-            .await?;
+    let owner_answered = dial_status == CallStatus::Completed.as_str();
+    repo::record_forward(db, call_id, dial_status, !owner_answered).await?;
+    if owner_answered {
         return Ok((
             twiml::response(twiml::hangup()),
             ForwardEnded::OwnerAnswered,
         ));
     }
-    calls
-        .update_one(
-            doc! { "_id": call_id },
-            doc! { "$set": {
-                "inboundData.forwardStatus": dial_status,
-                "callMode": "ai-only",
-                "aiConfig.useAIResponse": true,
-                "updatedAt": now,
-            } },
-        )
-        .await?;
     let inbound = document.get_document("inboundData").ok();
     let field = |name: &str| {
         inbound
@@ -294,138 +254,6 @@ fn forward_number(user: &User) -> Option<String> {
     }
 }
 
-/// The new `calls` document for the inbound call.
-async fn build_call(
-    db: &Db,
-    user: &User,
-    call: &InboundCall,
-    from: Option<&str>,
-    to: &str,
-    forwarded: bool,
-) -> Result<Document> {
-    let caller = from.unwrap_or(call.from.as_str()).to_string();
-    let contact = match from {
-        Some(e164) => {
-            crate::infra::store::find_one::<Contact>(
-                db,
-                doc! { "userId": user.id, "phoneNumber": { "$in": phone::stored_forms(e164) } },
-            )
-            .await?
-        }
-        None => None,
-    };
-    let last = match from {
-        Some(e164) => last_outbound(db, user.id, e164, contact.as_ref().map(|c| c.id)).await?,
-        None => None,
-    };
-    let last_summary = last
-        .as_ref()
-        .and_then(|c| c.get_document("analysis").ok())
-        .and_then(|a| a.get_str("summary").ok())
-        .map(str::to_string);
-    let last_instructions = last
-        .as_ref()
-        .and_then(|c| c.get_document("aiConfig").ok())
-        .and_then(|a| a.get_str("instructions").ok())
-        .map(str::to_string);
-    let business_name = user
-        .ai_config
-        .as_ref()
-        .and_then(|c| c.get_str("businessName").ok())
-        .or_else(|| {
-            user.profile
-                .as_ref()
-                .and_then(|p| p.get_str("businessName").ok())
-        })
-        .or(user.name.as_deref())
-        .unwrap_or_default()
-        .to_string();
-
-    let id = ObjectId::new();
-    let contact_name = contact.as_ref().map(|c| c.name.clone());
-    let reason = match (&last_summary, &last_instructions) {
-        (Some(summary), _) => format!("We called them before: {summary}"),
-        (None, Some(instructions)) => format!("We called them before to: {instructions}"),
-        (None, None) => String::new(),
-    };
-    let mut variables = doc! {
-        CALL_ID_VARIABLE: id.to_hex(),
-        "customer_name": contact_name.clone().unwrap_or_default(),
-        "caller_number": &caller,
-        "business_name": business_name,
-        "call_reason": reason,
-        "last_call_summary": last_summary.clone().unwrap_or_default(),
-        "last_call_instructions": last_instructions.clone().unwrap_or_default(),
-    };
-    if let Some(Ok(instructions)) = user
-        .ai_config
-        .as_ref()
-        .map(|c| c.get_str("inboundInstructions"))
-    {
-        variables.insert("inbound_instructions", instructions);
-    }
-    let mut participant = doc! { "phoneNumber": &caller, "name": contact_name.clone().unwrap_or_default(), "role": "caller" };
-    if let Some(c) = &contact {
-        participant.insert("contactId", c.id);
-    }
-    let now = DateTime::now();
-    let mut document = doc! {
-        "_id": id,
-        "userId": user.id,
-        "sessionId": format!("inbound-{}", call.call_sid),
-        "status": "initiated",
-        "callMode": if forwarded { FORWARD_MODE } else { "ai-only" },
-        "participants": [participant],
-        "transcription": [],
-        "aiConfig": { "dynamicVariables": variables, "useAIResponse": !forwarded },
-        "startedAt": now,
-        "isInbound": true,
-        "callerNumber": &caller,
-        "from": &caller,
-        "to": to,
-        "twilioCallSid": &call.call_sid,
-        "inboundData": {
-            "from": &caller,
-            "to": to,
-            "contactId": contact.as_ref().map_or(Bson::Null, |c| Bson::ObjectId(c.id)),
-            "contactName": contact_name.map_or(Bson::Null, Bson::String),
-            "lastOutboundCallId": last.as_ref().and_then(|c| c.get_object_id("_id").ok()).map_or(Bson::Null, Bson::ObjectId),
-            "lastOutboundSummary": last_summary.map_or(Bson::Null, Bson::String),
-            "forwardedToOwner": forwarded,
-        },
-        "createdAt": now,
-        "updatedAt": now,
-        "__v": 0_i32,
-    };
-    if let Some(c) = &contact {
-        document.insert("contactId", c.id);
-    }
-    Ok(document)
-}
-
-/// The user's latest outbound call to `e164` (or to the contact).
-async fn last_outbound(
-    db: &Db,
-    user_id: ObjectId,
-    e164: &str,
-    contact: Option<ObjectId>,
-) -> Result<Option<Document>> {
-    let mut either =
-        vec![doc! { "participants.phoneNumber": { "$in": phone::stored_forms(e164) } }];
-    if let Some(contact) = contact {
-        either.push(doc! { "contactId": contact });
-    }
-    let calls: Vec<Document> = db
-        .raw(Call::COLLECTION)
-        .find(doc! { "userId": user_id, "isInbound": { "$ne": true }, "$or": either })
-        .sort(doc! { "createdAt": -1, "_id": -1 })
-        .limit(1)
-        .await?
-        .try_collect()
-        .await?;
-    Ok(calls.into_iter().next())
-}
-
 /// The `register-call` request for the inbound call `call`.
 pub fn register_call(call: &Document, from: &str, to: &str) -> RegisterCall {
     let mut dynamic_variables = BTreeMap::new();
@@ -456,6 +284,7 @@ pub fn register_call(call: &Document, from: &str, to: &str) -> RegisterCall {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mongodb::bson::doc;
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -5,27 +5,32 @@
 //! dialer that hands out these URLs.
 //!
 //! - `POST /webhooks/twilio/status?callId=…`: call progress
-//!   ([`status`]), onto the call and its scheduled call, callbacks and
-//!   the "Call Completed" event;
+//!   ([`status`]), onto the call and its scheduled call
+//!   ([`scheduled_end`]), callbacks and the "Call Completed" event;
 //! - `POST /webhooks/twilio/voice?callId=…`: the TwiML for the call's
 //!   mode ([`voice`]);
 //! - `POST /webhooks/twilio/caller-id?userId=…`: a caller ID validation's
 //!   outcome ([`crate::features::caller_ids`]);
 //! - `POST /webhooks/twilio/inbound`: a customer calls a business number
-//!   ([`inbound`]): the call is recorded and answered by the agent, or
-//!   forwarded to the owner;
+//!   ([`inbound`]): the call is recorded (`inbound_record.rs`) and
+//!   answered by the agent, or forwarded to the owner;
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
 //!   [`analysis`]), opt-outs, the "Follow-up Needed" event;
 //! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]).
+//!
+//! Files: `routes.rs` holds every handler (signature checks, then the
+//! plain functions above); `repo/` every query and write, one file per
+//! concern; `public_url.rs` the URL Twilio signed.
 
 pub mod analysis;
 pub mod inbound;
+mod inbound_record;
 pub mod post_call;
 pub mod public_url;
+mod repo;
 pub mod routes;
 pub mod scheduled_end;
 pub mod status;
-pub mod stripe;
 pub mod voice;
 
 pub use post_call::PostCall;

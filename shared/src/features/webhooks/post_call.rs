@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde_json::Value;
 
-use super::analysis::{self, Turn};
+use super::analysis::{self, Analysis, Turn};
+use super::repo::{self, ConversationRef, PostCallRecord};
 use super::status::{apply_status, StatusCallback};
 use super::voice::CALL_ID_VARIABLE;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::infra::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
-use crate::model::node_json;
-use crate::model::{Call, Contact, Record};
+use crate::model::{node_json, CallStatus};
 
 /// What a webhook did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,71 +61,94 @@ pub async fn handle(db: &Db, events: &Events, body: &[u8], now: DateTime<Utc>) -
 }
 
 /// The call a conversation belongs to: our id in the dynamic variables,
-/// else Twilio's call sid, else the conversation id.
-async fn find_call(db: &Db, data: &Value) -> Result<Option<Document>> {
-    let calls = db.raw(Call::COLLECTION);
-    let ours = data["conversation_initiation_client_data"]["dynamic_variables"][CALL_ID_VARIABLE]
+/// else Twilio's call sid, else the conversation id; `NotFound` when none
+/// is ours. Answers the call as stored and its id.
+async fn find_call(db: &Db, data: &Value) -> Result<(Document, ObjectId)> {
+    let call_id = data["conversation_initiation_client_data"]["dynamic_variables"]
+        [CALL_ID_VARIABLE]
         .as_str()
         .and_then(|id| ObjectId::parse_str(id.trim()).ok());
-    if let Some(id) = ours {
-        if let Some(call) = calls.find_one(doc! { "_id": id }).await? {
-            return Ok(Some(call));
-        }
-    }
     let sids = [
         &data["metadata"]["phone_call"]["call_sid"],
         // call_initiation_failure: Twilio's own answer, as ElevenLabs got it.
         &data["metadata"]["body"]["CallSid"],
         &data["metadata"]["body"]["call_sid"],
     ];
-    for sid in sids
-        .iter()
-        .filter_map(|s| s.as_str())
-        .filter(|s| !s.is_empty())
-    {
-        if let Some(call) = calls.find_one(doc! { "twilioCallSid": sid }).await? {
-            return Ok(Some(call));
-        }
-    }
-    if let Some(conversation) = data["conversation_id"].as_str().filter(|s| !s.is_empty()) {
-        return Ok(calls
-            .find_one(doc! { "elevenLabsData.conversation_id": conversation })
-            .await?);
-    }
-    Ok(None)
+    let reference = ConversationRef {
+        call_id,
+        call_sids: sids
+            .iter()
+            .filter_map(|sid| sid.as_str())
+            .filter(|sid| !sid.is_empty())
+            .map(str::to_string)
+            .collect(),
+        conversation_id: data["conversation_id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(str::to_string),
+    };
+    let call = repo::find_conversation_call(db, &reference)
+        .await?
+        .ok_or(Error::NotFound { what: "call" })?;
+    let id = call
+        .get_object_id("_id")
+        .map_err(|_| Error::Internal("a call without an _id".into()))?;
+    Ok((call, id))
 }
 
+/// `post_call_transcription`: the transcript and our analysis stored once
+/// on the call, then the opt-out and the "Follow-up Needed" event.
 async fn transcription(
     db: &Db,
     events: &Events,
     data: &Value,
     now: DateTime<Utc>,
 ) -> Result<PostCall> {
-    let call = find_call(db, data)
-        .await?
-        .ok_or(Error::NotFound { what: "call" })?;
-    let call_id = call
-        .get_object_id("_id")
-        .map_err(|_| Error::Internal("a call without an _id".into()))?;
+    let (call, call_id) = find_call(db, data).await?;
     let turns = transcript(&data["transcript"]);
-    let plain: Vec<Turn> = turns
+    let analysis = analysis::derive(&data["analysis"], &plain_turns(&turns));
+    let record = post_call_record(&call, data, turns, &analysis);
+    let at = bson::DateTime::from_chrono(now);
+    if !repo::store_post_call(db, call_id, record, at).await? {
+        tracing::info!(call = %call_id, "post-call webhook already stored");
+        return Ok(PostCall::AlreadyStored { call_id });
+    }
+    let opted_out = analysis.opt_out && opt_out_contact(db, &call, at).await?;
+    if analysis.follow_up_needed {
+        if let Some(current) = repo::find_call(db, call_id).await? {
+            if let Some(event) = CallEvent::of(FOLLOW_UP_NEEDED, &current) {
+                events.publish(&event).await;
+            }
+        }
+    }
+    Ok(PostCall::Stored {
+        call_id,
+        follow_up_needed: analysis.follow_up_needed,
+        opted_out,
+    })
+}
+
+/// The stored turns as the analysis reads them.
+fn plain_turns(turns: &[Bson]) -> Vec<Turn> {
+    turns
         .iter()
         .filter_map(Bson::as_document)
         .map(|t| Turn {
             role: t.get_str("role").unwrap_or_default().to_string(),
             message: t.get_str("message").unwrap_or_default().to_string(),
         })
-        .collect();
-    let analysis = analysis::derive(&data["analysis"], &plain);
-    let at = bson::DateTime::from_chrono(now);
-    let metadata = &data["metadata"];
+        .collect()
+}
 
-    let mut set = doc! {
-        "transcription": turns,
-        "analysis": analysis.to_document(),
-        "elevenLabsData.post_call_received_at": at,
-        "updatedAt": at,
-    };
+/// What the webhook `data` stores on the stored `call`.
+fn post_call_record(
+    call: &Document,
+    data: &Value,
+    transcription: Vec<Bson>,
+    analysis: &Analysis,
+) -> PostCallRecord {
+    let metadata = &data["metadata"];
+    let mut eleven_labs_data = Document::new();
     for (key, value) in [
         ("conversation_id", &data["conversation_id"]),
         ("agent_id", &data["agent_id"]),
@@ -142,47 +165,20 @@ async fn transcription(
         ),
     ] {
         if !value.is_null() {
-            set.insert(format!("elevenLabsData.{key}"), node_json::to_bson(value));
+            eleven_labs_data.insert(key, node_json::to_bson(value));
         }
     }
     // Twilio's duration (the whole call, billed) stays when it came first.
     let has_duration = call
         .get_document("metrics")
         .is_ok_and(|m| m.contains_key("duration"));
-    if let (false, Some(duration)) = (has_duration, number(&metadata["call_duration_secs"])) {
-        set.insert("metrics.duration", duration);
+    PostCallRecord {
+        transcription,
+        analysis: analysis.to_document(),
+        eleven_labs_data,
+        duration: number(&metadata["call_duration_secs"]).filter(|_| !has_duration),
+        cost: number(&metadata["cost"]),
     }
-    if let Some(cost) = number(&metadata["cost"]) {
-        set.insert("metrics.cost", cost);
-    }
-    let stored = db
-        .raw(Call::COLLECTION)
-        .update_one(
-            doc! { "_id": call_id, "elevenLabsData.post_call_received_at": { "$exists": false } },
-            doc! { "$set": set },
-        )
-        .await?;
-    if stored.modified_count == 0 {
-        tracing::info!(call = %call_id, "post-call webhook already stored");
-        return Ok(PostCall::AlreadyStored { call_id });
-    }
-    let opted_out = analysis.opt_out && opt_out_contact(db, &call, at).await?;
-    if analysis.follow_up_needed {
-        if let Some(current) = db
-            .raw(Call::COLLECTION)
-            .find_one(doc! { "_id": call_id })
-            .await?
-        {
-            if let Some(event) = CallEvent::of(FOLLOW_UP_NEEDED, &current) {
-                events.publish(&event).await;
-            }
-        }
-    }
-    Ok(PostCall::Stored {
-        call_id,
-        follow_up_needed: analysis.follow_up_needed,
-        opted_out,
-    })
 }
 
 /// Marks the call's contact `optedOut` (the dialer's preflight refuses
@@ -198,17 +194,11 @@ async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result
         tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
         return Ok(false);
     };
-    let result = db
-        .raw(Contact::COLLECTION)
-        .update_one(
-            doc! { "_id": contact, "userId": user, "optedOut": { "$ne": true } },
-            doc! { "$set": { "optedOut": true, "optedOutAt": at, "updatedAt": at } },
-        )
-        .await?;
-    if result.modified_count == 1 {
+    let opted_out = repo::opt_out_contact(db, contact, user, at).await?;
+    if opted_out {
         tracing::info!(%contact, "contact opted out on the call");
     }
-    Ok(result.modified_count == 1)
+    Ok(opted_out)
 }
 
 /// The turns as stored: ElevenLabs' `role`, `message`,
@@ -254,22 +244,12 @@ async fn initiation_failure(
     data: &Value,
     now: DateTime<Utc>,
 ) -> Result<PostCall> {
-    let call = find_call(db, data)
-        .await?
-        .ok_or(Error::NotFound { what: "call" })?;
-    let call_id = call
-        .get_object_id("_id")
-        .map_err(|_| Error::Internal("a call without an _id".into()))?;
+    let (_, call_id) = find_call(db, data).await?;
     let reason = data["failure_reason"].as_str().unwrap_or("unknown");
-    let status = crate::schedule::call_status::normalize(reason)
-        .filter(|status| matches!(*status, "busy" | "no-answer"))
-        .unwrap_or("failed");
-    db.raw(Call::COLLECTION)
-        .update_one(
-            doc! { "_id": call_id, "elevenLabsData.failure_reason": { "$exists": false } },
-            doc! { "$set": { "elevenLabsData.failure_reason": reason } },
-        )
-        .await?;
+    let status = CallStatus::normalize(reason)
+        .filter(|status| matches!(status, CallStatus::Busy | CallStatus::NoAnswer))
+        .unwrap_or(CallStatus::Failed);
+    repo::record_failure_reason(db, call_id, reason).await?;
     let callback = StatusCallback {
         call_status: Some(status),
         timestamp: Some(now),

@@ -13,27 +13,40 @@
 //!   store it.
 //! - 204 for a status callback applied (or a repeat that changed nothing),
 //!   TwiML for the voice webhook, 200 JSON for ElevenLabs.
+//!
+//! Stripe's events (`POST /webhooks/stripe`) are answered 403 for a
+//! missing, wrong or stale `Stripe-Signature` (or no
+//! `STRIPE_WEBHOOK_SECRET`), before anything is read or written; 400 for a
+//! body that is not an event; 200 JSON otherwise, unknown types included
+//! (`{"status":"ignored"}`), so Stripe does not retry them. A database
+//! failure answers 500 and Stripe retries; the event's claim is released
+//! first, so the retry applies it.
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
-use serde_json::json;
+use mongodb::bson::oid::ObjectId;
+use serde_json::{json, Value};
 
 use super::inbound::{self, InboundCall};
 use super::post_call::{self, PostCall};
 use super::public_url::public_url;
+use super::repo;
 use super::status::{apply_status, call_id_from_query, StatusCallback};
 use super::voice::voice_twiml;
 use crate::error::{Error, Result};
+use crate::features::billing::webhook::{self as stripe_webhook, Handled};
 use crate::http::AppState;
 use crate::integrations::elevenlabs::signature as elevenlabs_signature;
 use crate::integrations::elevenlabs::ElevenLabsClient;
+use crate::integrations::stripe::signature as stripe_signature;
 use crate::integrations::twilio::signature as twilio_signature;
+use crate::model::CallStatus;
 
 /// Twilio's forms are small; ElevenLabs' transcripts can be long.
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -42,7 +55,7 @@ pub const TWILIO_STATUS_PATH: &str = "/webhooks/twilio/status";
 pub const TWILIO_VOICE_PATH: &str = "/webhooks/twilio/voice";
 pub const ELEVENLABS_PATH: &str = "/webhooks/elevenlabs";
 pub const TWILIO_CALLER_ID_PATH: &str = crate::features::caller_ids::CALLBACK_PATH;
-pub use super::stripe::STRIPE_PATH;
+pub const STRIPE_PATH: &str = "/webhooks/stripe";
 pub const TWILIO_INBOUND_PATH: &str = "/webhooks/twilio/inbound";
 
 /// The webhook routes, to merge into an app.
@@ -54,7 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route(TWILIO_CALLER_ID_PATH, post(twilio_caller_id))
         .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
         .route(inbound::FORWARDED_PATH, post(twilio_inbound_forwarded))
-        .route(STRIPE_PATH, post(super::stripe::stripe_webhook))
+        .route(STRIPE_PATH, post(stripe))
 }
 
 async fn read(request: Request) -> Result<(Parts, Bytes)> {
@@ -103,7 +116,7 @@ async fn twilio_status(State(state): State<AppState>, request: Request) -> Resul
     let callback = StatusCallback::from_form(&params)?;
     let now = Utc::now();
     let applied = apply_status(&state.db, &state.events, call_id, &callback, now).await?;
-    if applied.status == "completed" {
+    if applied.status == CallStatus::Completed.as_str() {
         let stripe = crate::integrations::stripe::StripeClient::from_config(
             state.http.clone(),
             &state.config.stripe,
@@ -130,20 +143,11 @@ async fn twilio_status(State(state): State<AppState>, request: Request) -> Resul
 }
 
 /// The inbound call Twilio's `CallSid` names, if we recorded one.
-async fn call_id_by_sid(
-    state: &AppState,
-    params: &[(String, String)],
-) -> Result<Option<mongodb::bson::oid::ObjectId>> {
-    let Some(sid) = crate::integrations::twilio::form::field(params, "CallSid") else {
-        return Ok(None);
-    };
-    let call = state
-        .db
-        .raw(<crate::model::Call as crate::model::Record>::COLLECTION)
-        .find_one(mongodb::bson::doc! { "twilioCallSid": sid, "isInbound": true })
-        .projection(mongodb::bson::doc! { "_id": 1 })
-        .await?;
-    Ok(call.and_then(|c| c.get_object_id("_id").ok()))
+async fn call_id_by_sid(state: &AppState, params: &[(String, String)]) -> Result<Option<ObjectId>> {
+    match crate::integrations::twilio::form::field(params, "CallSid") {
+        Some(sid) => repo::inbound_call_id_by_sid(&state.db, sid).await,
+        None => Ok(None),
+    }
 }
 
 /// Twilio's outcome of a caller ID validation call.
@@ -252,4 +256,50 @@ async fn elevenlabs(State(state): State<AppState>, request: Request) -> Result<R
         PostCall::Ignored { kind } => json!({ "status": "ignored", "type": kind }),
     };
     Ok(Json(body).into_response())
+}
+
+/// Stripe's events, served by the Webhooks Lambda's function URL like
+/// Twilio's and ElevenLabs'.
+async fn stripe(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>> {
+    let Some(secret) = state.config.stripe.webhook_secret.as_deref() else {
+        tracing::error!("STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks are refused");
+        return Err(Error::BadSignature("webhook signing key is not configured"));
+    };
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::BadSignature("Stripe-Signature is missing"))?;
+    let now = Utc::now();
+    stripe_signature::verify(
+        secret,
+        header,
+        &body,
+        now.timestamp(),
+        stripe_signature::DEFAULT_TOLERANCE_SECS,
+    )
+    .map_err(|error| {
+        tracing::warn!(%error, "Stripe webhook refused");
+        Error::BadSignature(error.describe())
+    })?;
+    let handled = stripe_webhook::handle(&state.db, &body, now).await?;
+    tracing::info!(?handled, "Stripe webhook");
+    let mut answer = json!({ "status": handled.label() });
+    match handled {
+        Handled::Applied {
+            subscription_id,
+            status,
+            ..
+        } => {
+            answer["subscriptionId"] = json!(subscription_id);
+            answer["subscriptionStatus"] = json!(status);
+        }
+        Handled::Stale { subscription_id } => answer["subscriptionId"] = json!(subscription_id),
+        Handled::Ignored { kind } => answer["type"] = json!(kind),
+        Handled::Duplicate | Handled::Unmatched => {}
+    }
+    Ok(Json(answer))
 }

@@ -17,15 +17,14 @@
 //! exists (even cancelled since) does not get another.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson};
+use mongodb::bson::oid::ObjectId;
 
+use super::repo;
 use crate::error::Result;
 use crate::features::scheduled_calls::{schedule_callback, Callback};
 use crate::infra::db::Db;
 use crate::infra::store;
-use crate::model::scheduled_call::status as scheduled;
-use crate::model::{Record, ScheduledCall};
-use crate::schedule::call_status::scheduled_outcome;
+use crate::model::{ScheduledCall, ScheduledCallStatus};
 use crate::schedule::CallOutcome;
 
 /// Ends the scheduled call `id` of the call `call_id`, which ended at
@@ -40,37 +39,21 @@ pub async fn end_scheduled_call(
     outcome: CallOutcome,
     ended_at: DateTime<Utc>,
 ) -> Result<(Option<String>, Option<Callback>)> {
-    let (final_status, message) = scheduled_outcome(outcome);
-    let set = doc! {
-        "status": final_status,
-        "errorMessage": message.map_or(Bson::Null, |m| Bson::String(m.to_string())),
-        "updatedAt": bson::DateTime::now(),
-    };
-    let collection = db.raw(ScheduledCall::COLLECTION);
-    collection
-        .update_one(
-            doc! { "_id": id, "status": scheduled::PROCESSING },
-            doc! { "$set": set.clone(), "$unset": { "leaseUntil": "" } },
-        )
-        .await?;
-    if final_status == scheduled::FAILED {
+    let (final_status, message) = outcome.scheduled_end();
+    repo::end_processing(db, id, final_status, message).await?;
+    if final_status == ScheduledCallStatus::Failed {
         // Ended as answered by this very call, which has since turned out
         // unanswered (a machine reported after `completed`). `completed`
         // is only ever left this way, so this happens at most once.
-        let corrected = collection
-            .update_one(
-                doc! { "_id": id, "status": scheduled::COMPLETED, "callId": call_id },
-                doc! { "$set": set },
-            )
-            .await?;
-        if corrected.modified_count == 1 {
+        if repo::correct_answered_end(db, id, call_id, final_status, message).await? {
             tracing::info!(scheduled_call = %id, call = %call_id, ?outcome, "late outcome: scheduled call no longer answered");
         }
     }
     let Some(ended) = store::find_by_id::<ScheduledCall>(db, id).await? else {
         return Ok((None, None));
     };
-    let callback = if outcome.wants_callback() && ended.status == scheduled::FAILED {
+    let failed = ended.status == ScheduledCallStatus::Failed.as_str();
+    let callback = if outcome.wants_callback() && failed {
         schedule_callback(db, &ended, outcome, ended_at).await?
     } else {
         None

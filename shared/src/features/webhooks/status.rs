@@ -1,25 +1,25 @@
 //! Twilio's call status callbacks onto the call and its scheduled call.
 //!
-//! Each callback is applied with conditional updates, so callbacks that
-//! arrive repeated, out of order or at once leave one answer: a status
-//! only moves forward ([`crate::schedule::call_status`]), the first final status
-//! and the first `answeredBy` stay, the scheduled call ends once with the
-//! call's outcome, even when the answering machine is reported after
-//! `completed` ([`super::scheduled_end`]), "Call Completed" is published
-//! by the one callback whose update made the call final, and the next
-//! attempt is recorded once (one per contact, due time and attempt
-//! number, by the `dedupeKey` index).
+//! Each callback is applied with conditional updates ([`super::repo`]), so
+//! callbacks that arrive repeated, out of order or at once leave one
+//! answer: a status only moves forward ([`CallStatus::replaceable`]), the
+//! first final status and the first `answeredBy` stay, the scheduled call
+//! ends once with the call's outcome, even when the answering machine is
+//! reported after `completed` ([`super::scheduled_end`]), "Call Completed"
+//! is published by the one callback whose update made the call final, and
+//! the next attempt is recorded once (one per contact, due time and
+//! attempt number, by the `dedupeKey` index).
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId};
+use mongodb::bson::{oid::ObjectId, Document};
 
+use super::repo::{self, Ending};
 use super::scheduled_end::end_scheduled_call;
 use crate::error::{Error, Result};
 use crate::features::scheduled_calls::Callback;
 use crate::infra::db::Db;
 use crate::infra::events::{CallEvent, Events, CALL_COMPLETED};
-use crate::model::{Call, Record};
-use crate::schedule::call_status::{self, is_final, replaceable_by};
+use crate::model::CallStatus;
 use crate::schedule::CallOutcome;
 
 /// The fields of a status callback we use (Twilio sends more).
@@ -28,7 +28,7 @@ pub struct StatusCallback {
     pub call_sid: Option<String>,
     /// Normalized `CallStatus`; `None` for an answering-machine detection
     /// callback (`AsyncAmdStatusCallback`), which only says `AnsweredBy`.
-    pub call_status: Option<&'static str>,
+    pub call_status: Option<CallStatus>,
     /// `human`, `machine_start`, `machine_end_beep`, …, `fax`, `unknown`.
     pub answered_by: Option<String>,
     /// `CallDuration`, seconds.
@@ -44,7 +44,7 @@ impl StatusCallback {
             |name: &str| crate::integrations::twilio::form::field(params, name).map(str::to_string);
         let call_status = match get("CallStatus") {
             None => None,
-            Some(raw) => Some(call_status::normalize(&raw).ok_or_else(|| {
+            Some(raw) => Some(CallStatus::normalize(&raw).ok_or_else(|| {
                 Error::bad_request(Some("CallStatus"), format!("unknown CallStatus {raw:?}"))
             })?),
         };
@@ -99,88 +99,33 @@ pub async fn apply_status(
     callback: &StatusCallback,
     now: DateTime<Utc>,
 ) -> Result<StatusApplied> {
-    let calls = db.raw(Call::COLLECTION);
-    let stored = calls
-        .find_one(doc! { "_id": call_id })
-        .await?
-        .ok_or(Error::NotFound { what: "call" })?;
-    let at = bson::DateTime::from_chrono(now);
+    let stored = find_call(db, call_id).await?;
     if let Some(sid) = &callback.call_sid {
-        match stored.get_str("twilioCallSid") {
-            Ok(known) if known != sid => {
-                tracing::warn!(call = %call_id, known, sid, "status callback for another CallSid");
-            }
-            Ok(_) => {}
-            // Twilio can call back before the dialer has stored the sid.
-            Err(_) => {
-                calls
-                    .update_one(
-                        doc! { "_id": call_id, "twilioCallSid": { "$exists": false } },
-                        doc! { "$set": { "twilioCallSid": sid } },
-                    )
-                    .await?;
-            }
-        }
+        record_sid(db, call_id, &stored, sid).await?;
     }
     if let Some(answered_by) = &callback.answered_by {
         // The first answer stays: a repeat cannot change the outcome. It
         // may come after the final status (AMD's own callback is not
         // ordered with the others); the outcome below then reads it.
-        calls
-            .update_one(
-                doc! { "_id": call_id, "answeredBy": { "$exists": false } },
-                doc! { "$set": { "answeredBy": answered_by, "updatedAt": at } },
-            )
-            .await?;
+        repo::record_answered_by(db, call_id, answered_by, now).await?;
     }
-    let mut finalized = false;
-    if let Some(status) = callback.call_status {
-        let mut set = doc! { "status": status, "updatedAt": at };
-        if is_final(status) {
-            let ended_at = callback.timestamp.unwrap_or(now);
-            set.insert("endedAt", bson::DateTime::from_chrono(ended_at));
-            if let Some(duration) = callback.duration_secs {
-                // Whole seconds, well inside int32: stored as Node would.
-                #[allow(clippy::cast_precision_loss)]
-                set.insert(
-                    "metrics.duration",
-                    crate::model::node_json::number(duration as f64),
-                );
-            }
-        }
-        let result = calls
-            .update_one(
-                doc! { "_id": call_id, "status": { "$in": replaceable_by(status) } },
-                doc! { "$set": set },
-            )
-            .await?;
-        finalized = is_final(status) && result.modified_count == 1;
-    }
-    let current = calls
-        .find_one(doc! { "_id": call_id })
-        .await?
-        .ok_or(Error::NotFound { what: "call" })?;
-    let status = current.get_str("status").unwrap_or_default().to_string();
+    let finalized = match callback.call_status {
+        Some(status) => advance_status(db, call_id, status, callback, now).await?,
+        None => false,
+    };
+    let current = find_call(db, call_id).await?;
     let mut applied = StatusApplied {
-        status: status.clone(),
+        status: current.get_str("status").unwrap_or_default().to_string(),
         finalized,
         scheduled_status: None,
         callback: None,
     };
     // Also for a callback that only brings `answeredBy` to a final call:
     // a machine answer then turns an answered end into an unanswered one.
-    if is_final(&status) {
-        let answered_by = current.get_str("answeredBy").ok();
-        let outcome = CallOutcome::from_twilio(&status, answered_by);
-        let ended_at = current
-            .get_datetime("endedAt")
-            .map_or(now, |t| t.to_chrono());
-        if let Ok(scheduled_id) = current.get_object_id("scheduledCallId") {
-            let (scheduled_status, callback) =
-                end_scheduled_call(db, scheduled_id, call_id, outcome, ended_at).await?;
-            applied.scheduled_status = scheduled_status;
-            applied.callback = callback;
-        }
+    if CallStatus::parse(&applied.status).is_some_and(CallStatus::is_final) {
+        let (scheduled_status, callback) = end_of_call(db, call_id, &current, now).await?;
+        applied.scheduled_status = scheduled_status;
+        applied.callback = callback;
     }
     if finalized {
         if let Some(event) = CallEvent::of(CALL_COMPLETED, &current) {
@@ -188,6 +133,64 @@ pub async fn apply_status(
         }
     }
     Ok(applied)
+}
+
+/// The call `call_id` as stored; `NotFound` when there is none.
+async fn find_call(db: &Db, call_id: ObjectId) -> Result<Document> {
+    repo::find_call(db, call_id)
+        .await?
+        .ok_or(Error::NotFound { what: "call" })
+}
+
+/// Records the callback's `sid` on the `stored` call when the dialer had
+/// not yet; a different sid is only logged.
+async fn record_sid(db: &Db, call_id: ObjectId, stored: &Document, sid: &str) -> Result<()> {
+    match stored.get_str("twilioCallSid") {
+        Ok(known) if known != sid => {
+            tracing::warn!(call = %call_id, known, sid, "status callback for another CallSid");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        // Twilio can call back before the dialer has stored the sid.
+        Err(_) => repo::record_sid(db, call_id, sid).await,
+    }
+}
+
+/// Moves the call forward to `status`, with its end when `status` is
+/// final; `true` when this callback made the call final.
+async fn advance_status(
+    db: &Db,
+    call_id: ObjectId,
+    status: CallStatus,
+    callback: &StatusCallback,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let ending = status.is_final().then(|| Ending {
+        ended_at: callback.timestamp.unwrap_or(now),
+        duration_secs: callback.duration_secs,
+    });
+    let moved = repo::advance_status(db, call_id, status, ending, now).await?;
+    Ok(status.is_final() && moved)
+}
+
+/// Ends the scheduled call of the final call `current`, if it has one,
+/// with the call's outcome: the scheduled call's status afterwards and
+/// the next attempt.
+async fn end_of_call(
+    db: &Db,
+    call_id: ObjectId,
+    current: &Document,
+    now: DateTime<Utc>,
+) -> Result<(Option<String>, Option<Callback>)> {
+    let Ok(scheduled_id) = current.get_object_id("scheduledCallId") else {
+        return Ok((None, None));
+    };
+    let status = current.get_str("status").unwrap_or_default();
+    let outcome = CallOutcome::from_twilio(status, current.get_str("answeredBy").ok());
+    let ended_at = current
+        .get_datetime("endedAt")
+        .map_or(now, |t| t.to_chrono());
+    end_scheduled_call(db, scheduled_id, call_id, outcome, ended_at).await
 }
 
 /// The call a request names in `callId`: 24 hex digits.
@@ -231,7 +234,7 @@ mod tests {
             ("Timestamp", "Sun, 29 Nov 2026 23:05:00 +0000"),
         ]))
         .unwrap();
-        assert_eq!(callback.call_status, Some("completed"));
+        assert_eq!(callback.call_status, Some(CallStatus::Completed));
         assert_eq!(callback.duration_secs, Some(42));
         assert_eq!(callback.answered_by.as_deref(), Some("human"));
         assert_eq!(

@@ -12,8 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{oid::ObjectId, Bson, Document};
 
+use super::repo;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::integrations::elevenlabs::{
@@ -21,7 +22,6 @@ use crate::integrations::elevenlabs::{
     RegisterCall, TtsOverride,
 };
 use crate::integrations::twilio::twiml;
-use crate::model::{Call, Record};
 
 /// The dynamic variable that names our call, so the post-call webhook
 /// finds it again.
@@ -139,9 +139,7 @@ pub async fn voice_twiml(
     elevenlabs: Option<&ElevenLabsClient>,
     call_id: ObjectId,
 ) -> Result<String> {
-    let call = db
-        .raw(Call::COLLECTION)
-        .find_one(doc! { "_id": call_id })
+    let call = repo::find_call(db, call_id)
         .await?
         .ok_or(Error::NotFound { what: "call" })?;
     let plan = plan(&call);
@@ -175,6 +173,7 @@ pub async fn voice_twiml(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mongodb::bson::doc;
     use serde_json::json;
 
     fn call(mode: &str, ai_config: Document) -> Document {

@@ -1,0 +1,128 @@
+//! ElevenLabs' post-call webhooks: the call a conversation belongs to,
+//! the transcript and analysis stored once, a failed start's reason, and
+//! the contact's opt-out.
+
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+
+use crate::error::Result;
+use crate::infra::db::Db;
+use crate::infra::store::Update;
+use crate::model::{Call, Contact, Record};
+
+/// What a conversation says about the call it belongs to, most certain
+/// first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationRef {
+    /// Our id, from the conversation's dynamic variables.
+    pub call_id: Option<ObjectId>,
+    /// Twilio's call sids, as ElevenLabs reported them.
+    pub call_sids: Vec<String>,
+    /// ElevenLabs' `conversation_id`.
+    pub conversation_id: Option<String>,
+}
+
+/// The call `reference` names: by our id, else by Twilio's call sid, else
+/// by the conversation id stored on it.
+pub async fn find_conversation_call(
+    db: &Db,
+    reference: &ConversationRef,
+) -> Result<Option<Document>> {
+    let calls = db.raw(Call::COLLECTION);
+    if let Some(id) = reference.call_id {
+        if let Some(call) = calls.find_one(doc! { "_id": id }).await? {
+            return Ok(Some(call));
+        }
+    }
+    for sid in &reference.call_sids {
+        if let Some(call) = calls.find_one(doc! { "twilioCallSid": sid }).await? {
+            return Ok(Some(call));
+        }
+    }
+    match &reference.conversation_id {
+        Some(conversation) => Ok(calls
+            .find_one(doc! { "elevenLabsData.conversation_id": conversation })
+            .await?),
+        None => Ok(None),
+    }
+}
+
+/// The post-call webhook's fields for a call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PostCallRecord {
+    /// The turns, as stored in `transcription`.
+    pub transcription: Vec<Bson>,
+    /// Our `analysis` of the call.
+    pub analysis: Document,
+    /// What ElevenLabs sent about the conversation, under its own keys,
+    /// for `elevenLabsData`.
+    pub eleven_labs_data: Document,
+    /// `metrics.duration`, seconds; `None` leaves it (Twilio's stays).
+    pub duration: Option<Bson>,
+    /// `metrics.cost`.
+    pub cost: Option<Bson>,
+}
+
+/// Stores `record` on the call `id`, stamped `received_at`, unless a
+/// post-call webhook was stored before; `true` when this one was.
+pub async fn store_post_call(
+    db: &Db,
+    id: ObjectId,
+    record: PostCallRecord,
+    received_at: DateTime,
+) -> Result<bool> {
+    let mut update = Update::new()
+        .set("transcription", record.transcription)
+        .set("analysis", record.analysis)
+        .set("elevenLabsData.post_call_received_at", received_at);
+    for (key, value) in record.eleven_labs_data {
+        update = update.set(format!("elevenLabsData.{key}"), value);
+    }
+    if let Some(duration) = record.duration {
+        update = update.set("metrics.duration", duration);
+    }
+    if let Some(cost) = record.cost {
+        update = update.set("metrics.cost", cost);
+    }
+    let stored = db
+        .raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": id, "elevenLabsData.post_call_received_at": { "$exists": false } },
+            update.stamped_at(received_at).build(),
+        )
+        .await?;
+    Ok(stored.modified_count == 1)
+}
+
+/// Records why ElevenLabs could not start the call `id`, the first reason
+/// only. `updatedAt` is left to the status this failure then applies.
+pub async fn record_failure_reason(db: &Db, id: ObjectId, reason: &str) -> Result<()> {
+    db.raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": id, "elevenLabsData.failure_reason": { "$exists": false } },
+            doc! { "$set": { "elevenLabsData.failure_reason": reason } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks `user_id`'s contact `contact` `optedOut` at `at`; `true` when
+/// this changed it.
+pub async fn opt_out_contact(
+    db: &Db,
+    contact: ObjectId,
+    user_id: ObjectId,
+    at: DateTime,
+) -> Result<bool> {
+    let update = Update::new()
+        .set("optedOut", true)
+        .set("optedOutAt", at)
+        .stamped_at(at);
+    let result = db
+        .raw(Contact::COLLECTION)
+        .update_one(
+            doc! { "_id": contact, "userId": user_id, "optedOut": { "$ne": true } },
+            update.build(),
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}
