@@ -4,8 +4,8 @@
 //!
 //! - `service`: the [`Holder`] trait and the checks made before anything
 //!   is written ([`to_add`], [`to_remove`], [`ensure_owned`]);
-//! - `routes`: the `POST` (add) and `DELETE` (remove) handlers of a
-//!   holder's members ([`Members`], [`add`], [`remove`]) and
+//! - `routes`: the one handler of a holder's `POST` (add) and `DELETE`
+//!   (remove) member routes ([`Members`], [`change`]) and
 //!   [`member_routes!`], which gives them each holder's path and OpenAPI
 //!   annotations.
 //!
@@ -16,5 +16,5 @@ mod routes;
 mod service;
 
 pub(crate) use routes::member_routes;
-pub use routes::{add, remove, Members};
+pub use routes::{change, Change, Members};
 pub use service::{ensure_owned, to_add, to_remove, Holder};

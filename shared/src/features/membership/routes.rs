@@ -1,10 +1,11 @@
 //! The two member routes of a holder, written once: `POST` adds members
 //! and `DELETE` removes them, on `/api/{holders}/{id}/{members}`.
 //!
-//! The handlers are generic over [`Members`]. utoipa documents an
-//! operation through a named function, so [`member_routes!`] writes, for
-//! one holder, the two named handlers with their annotations (which differ
-//! only in the method and the summary) and has them call these.
+//! One handler, [`change`], generic over [`Members`], serves both. utoipa
+//! documents an operation through a named function, so [`member_routes!`]
+//! writes, for one holder, the two named handlers with their annotations
+//! (which differ only in the method and the summary), each calling
+//! [`change`].
 
 use std::future::Future;
 
@@ -47,31 +48,31 @@ pub trait Members: Holder {
     ) -> impl Future<Output = Result<Self::View>> + Send;
 }
 
-/// `POST`: adds members to the caller's holder; answers it as changed.
-pub async fn add<H: Members>(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<H::Ids>,
-) -> Result<Json<H::View>> {
-    let id = object_id("id", &id)?;
-    H::add(&state.db, auth.user_id, id, H::ids(&body))
-        .await
-        .map(Json)
+/// What a member route does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `POST`: adds members.
+    Add,
+    /// `DELETE`: removes members.
+    Remove,
 }
 
-/// `DELETE`: removes members from the caller's holder; answers it as
-/// changed.
-pub async fn remove<H: Members>(
+/// The handler of both member routes: adds or removes the members the
+/// body names on the caller's holder `{id}`, and answers it as changed.
+pub async fn change<H: Members>(
+    change: Change,
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<H::Ids>,
 ) -> Result<Json<H::View>> {
     let id = object_id("id", &id)?;
-    H::remove(&state.db, auth.user_id, id, H::ids(&body))
-        .await
-        .map(Json)
+    let ids = H::ids(&body);
+    let view = match change {
+        Change::Add => H::add(&state.db, auth.user_id, id, ids).await?,
+        Change::Remove => H::remove(&state.db, auth.user_id, id, ids).await?,
+    };
+    Ok(Json(view))
 }
 
 /// Writes a holder's two member handlers, `$add` (`POST`) and `$remove`
@@ -93,16 +94,16 @@ macro_rules! member_routes {
         responses: $responses:tt $(,)?
     ) => {
         $crate::features::membership::member_routes!(
-            @handler post, add, $(#[$add_doc])* $add,
+            @handler post, Add, $(#[$add_doc])* $add,
             $holder, $path, $tag, $id, $body, $responses
         );
         $crate::features::membership::member_routes!(
-            @handler delete, remove, $(#[$remove_doc])* $remove,
+            @handler delete, Remove, $(#[$remove_doc])* $remove,
             $holder, $path, $tag, $id, $body, $responses
         );
     };
     (
-        @handler $method:ident, $generic:ident, $(#[$doc:meta])* $name:ident,
+        @handler $method:ident, $change:ident, $(#[$doc:meta])* $name:ident,
         $holder:ty, $path:literal, $tag:literal, $id:literal, $body:ident,
         ($($responses:tt)*)
     ) => {
@@ -124,7 +125,8 @@ macro_rules! member_routes {
         ) -> $crate::error::Result<
             ::axum::Json<<$holder as $crate::features::membership::Members>::View>,
         > {
-            $crate::features::membership::$generic::<$holder>(state, auth, id, body).await
+            use $crate::features::membership::{change, Change};
+            change::<$holder>(Change::$change, state, auth, id, body).await
         }
     };
 }
