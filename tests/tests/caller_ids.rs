@@ -487,7 +487,7 @@ async fn the_sandbox_verifies_and_forgets_caller_ids() {
 /// the callback settles it, and the late answer does not reopen it.
 #[tokio::test]
 async fn a_callback_before_twilios_answer_is_kept() {
-    use heyway::features::caller_ids::{apply_callback, stores, CallbackOutcome};
+    use heyway::features::caller_ids::{apply_callback, repo as stores, CallbackOutcome};
     let app = TestApp::new().await;
     let user = app.user("Quick Callback").await;
     let form = |to: &str, status: &str, call_sid: &str| -> Vec<(String, String)> {

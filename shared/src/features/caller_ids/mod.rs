@@ -13,10 +13,23 @@
 //!   source of truth) whether the pending number is verified now;
 //! - `DELETE /api/caller-ids/{phone}`: gone from both stores, from Twilio,
 //!   and from `preferredCallerID`.
+//!
+//! Files:
+//! - `routes`: the thin HTTP layer, with the OpenAPI annotations;
+//! - `service`: what the routes and the callback do, and what other
+//!   features ask ([`is_verified`]);
+//! - `entry`: one caller ID, both stores merged; `twilio_config`: the
+//!   store inside the user's document, read and rewritten in memory;
+//! - `repo`: every MongoDB read and write of both stores;
+//! - `view`: what the API shows.
 
+mod entry;
+pub mod repo;
 mod routes;
 pub mod service;
-pub mod stores;
+mod twilio_config;
+mod view;
 
 pub use routes::routes;
-pub use service::{apply_callback, CallbackOutcome, CALLBACK_PATH};
+pub use service::{apply_callback, is_verified, CallbackOutcome, NewCallerId, CALLBACK_PATH};
+pub use view::{CallerIdList, CallerIdView, ValidationStarted};

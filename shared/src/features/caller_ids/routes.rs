@@ -1,11 +1,13 @@
-//! `/api/caller-ids`: thin handlers over the caller ID service.
+//! `/api/caller-ids`: thin handlers over the caller ID service, with
+//! their OpenAPI annotations.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::routes;
 
-use super::service::{self, CallerIdList, CallerIdView, NewCallerId, ValidationStarted};
+use super::service::{self, NewCallerId};
+use super::view::{CallerIdList, CallerIdView, ValidationStarted};
 use crate::error::{ErrorBody, Result};
 use crate::http::responses::{MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiRouter, AppState, AuthUser};

@@ -1,18 +1,21 @@
-//! What the caller ID routes and Twilio's validation callback do.
+//! What the caller ID routes and Twilio's validation callback do, over
+//! both places the old app kept caller IDs (see `entry`).
 
-use chrono::{DateTime, Utc};
-use mongodb::bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
+use mongodb::bson::{oid::ObjectId, DateTime, Document};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::stores::{self, Entry};
+use super::entry::{self, Entry};
+use super::repo;
+use super::twilio_config;
+use super::view::{view, CallerIdList, CallerIdView, ValidationStarted};
 use crate::error::{Error, Result};
 use crate::http::input::short_text;
 use crate::infra::db::Db;
 use crate::integrations::twilio::caller_ids::{
     CallerIdError, CallerIdsClient, ValidationRequest, ALREADY_VERIFIED,
 };
-use crate::model::phone;
+use crate::model::{phone, User};
 
 /// Where Twilio reports a validation's outcome.
 pub const CALLBACK_PATH: &str = "/webhooks/twilio/caller-id";
@@ -20,32 +23,6 @@ pub const CALLBACK_PATH: &str = "/webhooks/twilio/caller-id";
 pub const MAX_FRIENDLY_NAME: usize = 64;
 /// Seconds Twilio waits before calling, so the user can read the code.
 pub const CALL_DELAY_SECS: u32 = 5;
-
-/// One caller ID as the frontend sees it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CallerIdView {
-    /// E.164.
-    pub phone_number: String,
-    pub friendly_name: Option<String>,
-    pub verified: bool,
-    /// `verified`, `pending` (waiting for the validation call) or `failed`
-    /// (the last validation call did not succeed).
-    pub status: String,
-    /// Whether it is the user's `preferredCallerID`.
-    pub preferred: bool,
-    pub created_at: Option<DateTime<Utc>>,
-}
-
-/// `GET /api/caller-ids`.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CallerIdList {
-    pub caller_ids: Vec<CallerIdView>,
-    /// The caller ID calls leave from; `null` when none is picked.
-    #[serde(rename = "preferredCallerID")]
-    pub preferred_caller_id: Option<String>,
-}
 
 /// `POST /api/caller-ids`.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -58,39 +35,18 @@ pub struct NewCallerId {
     pub friendly_name: Option<String>,
 }
 
-/// The validation started.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ValidationStarted {
-    pub phone_number: String,
-    pub friendly_name: Option<String>,
-    /// The digits the user types when Twilio calls.
-    pub validation_code: String,
-    pub status: String,
-    pub verified: bool,
-}
-
-fn view(entry: &Entry, preferred: Option<&str>) -> CallerIdView {
-    CallerIdView {
-        phone_number: entry.phone_number.clone(),
-        friendly_name: entry.friendly_name.clone(),
-        verified: entry.verified,
-        status: entry.status.to_string(),
-        preferred: preferred.is_some_and(|p| p == entry.phone_number),
-        created_at: entry.created_at.map(|d| d.to_chrono()),
-    }
-}
-
-fn preferred_of(user: &mongodb::bson::Document) -> Option<String> {
+/// The user's preferred caller ID in E.164 (as stored when it does not
+/// parse), if they picked one.
+fn preferred_of(user: &Document) -> Option<String> {
     let raw = user.get_str("preferredCallerID").ok()?.trim();
     (!raw.is_empty()).then(|| phone::to_e164(raw, None).unwrap_or_else(|_| raw.to_string()))
 }
 
 /// The user's caller IDs, from both stores.
 pub async fn list(db: &Db, user_id: ObjectId) -> Result<CallerIdList> {
-    let user = stores::user_document(db, user_id).await?;
+    let user = repo::user_document(db, user_id).await?;
     let preferred = preferred_of(&user);
-    let entries = stores::entries(db, &user, user_id).await?;
+    let entries = entries(db, &user, user_id).await?;
     Ok(CallerIdList {
         caller_ids: entries
             .iter()
@@ -165,16 +121,16 @@ pub async fn add(
         }
         None => None,
     };
-    let user: crate::model::User = crate::infra::store::find_by_id(db, user_id)
+    let user: User = crate::infra::store::find_by_id(db, user_id)
         .await?
         .ok_or(Error::NotFound { what: "user" })?;
-    if stores::is_verified(db, &user, &e164).await? {
+    if is_verified(db, &user, &e164).await? {
         return Err(Error::Conflict {
             field: Some("phoneNumber".into()),
             message: "This number is already one of your verified caller IDs.".into(),
         });
     }
-    if stores::verified_by_another(db, user_id, &e164).await? {
+    if repo::verified_by_another(db, user_id, &e164).await? {
         return Err(Error::Conflict {
             field: Some("phoneNumber".into()),
             message: "This number is already verified by another account.".into(),
@@ -189,8 +145,8 @@ pub async fn add(
     }
     // Pending before Twilio is asked: its callback can come back before
     // its answer does, and must find the record.
-    let before = stores::find_number(db, user_id, &e164).await?;
-    stores::record_pending(db, user_id, &e164, friendly_name.as_deref()).await?;
+    let before = repo::find_number(db, user_id, &e164).await?;
+    repo::record_pending(db, user_id, &e164, friendly_name.as_deref()).await?;
     let requested = twilio
         .request_validation(&ValidationRequest {
             phone_number: e164.clone(),
@@ -202,12 +158,12 @@ pub async fn add(
     let validation = match requested {
         Ok(validation) => validation,
         Err(error) => {
-            stores::undo_pending(db, user_id, &e164, before.as_ref()).await?;
+            repo::undo_pending(db, user_id, &e164, before.as_ref()).await?;
             return Err(refusal(error));
         }
     };
     if let Some(sid) = validation.call_sid.as_deref() {
-        stores::note_validation_call(db, user_id, &e164, sid).await?;
+        repo::note_validation_call(db, user_id, &e164, sid).await?;
     }
     Ok(ValidationStarted {
         phone_number: e164,
@@ -220,9 +176,9 @@ pub async fn add(
 
 /// The user's entry for `e164`, or `NotFound`.
 async fn entry(db: &Db, user_id: ObjectId, e164: &str) -> Result<(Entry, Option<String>)> {
-    let user = stores::user_document(db, user_id).await?;
+    let user = repo::user_document(db, user_id).await?;
     let preferred = preferred_of(&user);
-    stores::entries(db, &user, user_id)
+    entries(db, &user, user_id)
         .await?
         .into_iter()
         .find(|e| e.phone_number == e164)
@@ -241,7 +197,7 @@ pub async fn delete(
     let e164 = parse_phone("phone", raw)?;
     let (entry, _) = entry(db, user_id, &e164).await?;
     if let Some(twilio) = twilio {
-        if !stores::verified_by_another(db, user_id, &e164).await? {
+        if !repo::verified_by_another(db, user_id, &e164).await? {
             let sids = match entry.twilio_sid.clone() {
                 Some(sid) => vec![sid],
                 None => match twilio.list(&e164).await {
@@ -261,7 +217,7 @@ pub async fn delete(
             }
         }
     }
-    stores::remove(db, user_id, &e164).await?;
+    remove(db, user_id, &e164).await?;
     Ok(())
 }
 
@@ -280,7 +236,7 @@ pub async fn refresh(
     }
     // Only a validation this user started counts: Twilio's list is the
     // whole account's.
-    if stores::find_number(db, user_id, &e164).await?.is_none() {
+    if repo::find_number(db, user_id, &e164).await?.is_none() {
         return Ok(view(&found, preferred.as_deref()));
     }
     let twilio = twilio.ok_or_else(|| {
@@ -288,16 +244,64 @@ pub async fn refresh(
     })?;
     let listed = twilio.list(&e164).await.map_err(refusal)?;
     if let Some(id) = listed.into_iter().find(|id| id.phone_number == e164) {
-        if stores::verified_by_another(db, user_id, &e164).await? {
+        if repo::verified_by_another(db, user_id, &e164).await? {
             return Err(Error::Conflict {
                 field: Some("phone".into()),
                 message: "This number is already verified by another account.".into(),
             });
         }
-        stores::mark_verified(db, user_id, &e164, Some(&id.sid)).await?;
+        mark_verified(db, user_id, &e164, Some(&id.sid)).await?;
     }
     let (found, preferred) = entry(db, user_id, &e164).await?;
     Ok(view(&found, preferred.as_deref()))
+}
+
+/// Every caller ID of the user (whose raw document is `user`), verified
+/// or not, oldest first.
+async fn entries(db: &Db, user: &Document, user_id: ObjectId) -> Result<Vec<Entry>> {
+    let numbers = repo::numbers(db, user_id).await?;
+    Ok(entry::merged(&numbers, user))
+}
+
+/// Whether `e164` is verified for `user` in either store; what
+/// `PATCH /api/me` and the dialer accept as a caller ID.
+pub async fn is_verified(db: &Db, user: &User, e164: &str) -> Result<bool> {
+    if twilio_config::holds_verified(user.twilio_config.as_ref(), e164) {
+        return Ok(true);
+    }
+    repo::is_verified_number(db, user.id, e164).await
+}
+
+/// Marks `e164` verified for the user in both stores, and makes it the
+/// preferred caller ID when the user has none.
+pub async fn mark_verified(
+    db: &Db,
+    user_id: ObjectId,
+    e164: &str,
+    twilio_sid: Option<&str>,
+) -> Result<()> {
+    let user = repo::user_document(db, user_id).await?;
+    let now = DateTime::now();
+    repo::mark_number_verified(db, user_id, e164, twilio_sid, now).await?;
+    let config = twilio_config::with_verified(&user, e164, twilio_sid, now);
+    let preferred = preferred_of(&user).is_none().then_some(e164);
+    repo::set_twilio_config(db, user_id, config, preferred, now).await
+}
+
+/// Removes `e164` from both of the user's stores and clears
+/// `preferredCallerID` when it was that number. Answers whether anything
+/// was there.
+pub async fn remove(db: &Db, user_id: ObjectId, e164: &str) -> Result<bool> {
+    let user = repo::user_document(db, user_id).await?;
+    let deleted = repo::delete_numbers(db, user_id, e164).await?;
+    let kept = twilio_config::without(&user, e164);
+    let in_config = kept.is_some();
+    let forms = phone::stored_forms(e164);
+    let preferred = user.get_str("preferredCallerID").unwrap_or_default().trim();
+    let was_preferred = !preferred.is_empty()
+        && (forms.iter().any(|f| f == preferred) || entry::normalized(preferred) == e164);
+    repo::forget_on_user(db, user_id, kept, was_preferred).await?;
+    Ok(deleted > 0 || in_config)
 }
 
 /// What a validation callback did.
@@ -323,19 +327,19 @@ pub async fn apply_callback(
         .ok_or_else(|| Error::bad_request(Some("To"), "To is missing"))?;
     let e164 =
         phone::to_e164(raw, None).map_err(|e| Error::bad_request(Some("To"), format!("To {e}")))?;
-    stores::user_document(db, user_id).await?;
+    repo::user_document(db, user_id).await?;
     let status = field("VerificationStatus").unwrap_or_default();
     match status {
         "success" => {
-            if stores::verified_by_another(db, user_id, &e164).await? {
+            if repo::verified_by_another(db, user_id, &e164).await? {
                 tracing::warn!(user = %user_id, "validated a number another user holds; ignored");
                 return Ok(CallbackOutcome::Ignored);
             }
             let sid = field("OutgoingCallerIdSid");
-            stores::mark_verified(db, user_id, &e164, sid).await?;
+            mark_verified(db, user_id, &e164, sid).await?;
             Ok(CallbackOutcome::Verified)
         }
-        "failed" => Ok(if stores::record_failed(db, user_id, &e164).await? {
+        "failed" => Ok(if repo::record_failed(db, user_id, &e164).await? {
             CallbackOutcome::Failed
         } else {
             CallbackOutcome::Ignored

@@ -1,13 +1,14 @@
-//! Contact lists: plain async functions over the database, each scoped by
-//! the owner's `userId`, so another tenant's list is simply not found.
+//! Contact lists: plain async functions over the repo, each scoped by the
+//! owner's `userId`, so another tenant's list is simply not found.
 
 use std::collections::HashSet;
 
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::repo::{self, count, entry, ListChanges, WHAT};
 use super::view::ContactListView;
 use crate::error::{Error, Result};
 use crate::features::membership::{self, Holder};
@@ -19,7 +20,6 @@ use crate::infra::store;
 use crate::infra::store::owned;
 use crate::model::{Contact, ContactList, Number, Record};
 
-const WHAT: &str = "contact list";
 const MAX_COLOR: usize = 32;
 /// The Node app's colour for a new list.
 const DEFAULT_COLOR: &str = "blue";
@@ -75,10 +75,6 @@ impl Holder for ContactList {
     }
 }
 
-fn collection(db: &Db) -> mongodb::Collection<Document> {
-    db.raw(ContactList::COLLECTION)
-}
-
 fn not_found() -> Error {
     Error::NotFound { what: WHAT }
 }
@@ -95,22 +91,20 @@ pub async fn list(
     filter: ListFilter,
     page: PageRequest,
 ) -> Result<Paged<ContactListView>> {
-    let mut query = doc! { "userId": user_id };
-    if let Some(search) = filter.search.as_deref() {
-        if let Some(regex) = input::search_filter(search)? {
-            query.insert("name", regex);
-        }
-    }
-    if !filter.include_system {
-        query.insert("isSystem", doc! { "$ne": true });
-    }
-    let sort = doc! { "metadata.lastUsed": -1, "name": 1, "_id": 1 };
-    let found = store::find_page(db, query, sort, page.skip(), page.limit).await?;
+    let name = match filter.search.as_deref() {
+        Some(search) => input::search_filter(search)?,
+        None => None,
+    };
+    let found = repo::page(
+        db,
+        user_id,
+        name,
+        filter.include_system,
+        page.skip(),
+        page.limit,
+    )
+    .await?;
     Ok(page.paged(found, |list: ContactList| ContactListView::from(&list)))
-}
-
-fn entry(contact_id: ObjectId, at: DateTime) -> Document {
-    doc! { "contactId": contact_id, "addedAt": at }
 }
 
 /// Creates a list of the caller's, optionally with contacts.
@@ -143,19 +137,6 @@ pub async fn create(db: &Db, user_id: ObjectId, new: NewContactList) -> Result<C
     Ok(ContactListView::from(&stored))
 }
 
-fn count(n: usize) -> Number {
-    Number::node(n as f64)
-}
-
-/// A count as BSON, typed the way the Node driver writes it.
-fn count_bson(n: usize) -> Bson {
-    match count(n) {
-        Number::Int32(i) => Bson::Int32(i),
-        Number::Int64(i) => Bson::Int64(i),
-        Number::Double(d) => Bson::Double(d),
-    }
-}
-
 /// Changes the fields `patch` gives with one targeted `$set`; every other
 /// field, known or not, is left as stored.
 pub async fn update(
@@ -164,17 +145,23 @@ pub async fn update(
     id: ObjectId,
     patch: ContactListPatch,
 ) -> Result<ContactListView> {
-    let mut fields =
-        input::name_and_description_fields(patch.name.as_deref(), patch.description.as_deref())?;
-    if let Some(color) = patch.color.as_deref() {
-        fields.insert("color", input::name("color", color, MAX_COLOR)?);
-    }
-    if let Some(settings) = patch.settings.as_ref() {
-        fields.insert("settings", input::free_object("settings", settings)?);
-    }
-    if !fields.is_empty() {
-        owned::set_fields::<ContactList>(db, user_id, id, fields, WHAT).await?;
-    }
+    let changes = ListChanges {
+        name_and_description: input::name_and_description_fields(
+            patch.name.as_deref(),
+            patch.description.as_deref(),
+        )?,
+        color: patch
+            .color
+            .as_deref()
+            .map(|color| input::name("color", color, MAX_COLOR))
+            .transpose()?,
+        settings: patch
+            .settings
+            .as_ref()
+            .map(|settings| input::free_object("settings", settings))
+            .transpose()?,
+    };
+    repo::update(db, user_id, id, &changes).await?;
     find(db, user_id, id)
         .await
         .map(|l| ContactListView::from(&l))
@@ -189,10 +176,7 @@ pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
             message: "system list is managed by its automation".to_string(),
         });
     }
-    let mut filter = owned::scoped(user_id, id);
-    filter.insert("isSystem", doc! { "$ne": true });
-    let result = collection(db).delete_one(filter).await?;
-    if result.deleted_count == 0 {
+    if !repo::delete_unless_system(db, user_id, id).await? {
         return Err(not_found());
     }
     Ok(())
@@ -214,26 +198,8 @@ pub async fn add_contacts(
         if missing.is_empty() {
             return sync_count(db, user_id, id).await;
         }
-        let entries: Vec<Document> = missing.iter().map(|id| entry(*id, now)).collect();
         let size = list.contacts.len();
-        let mut filter = owned::scoped(user_id, id);
-        // Unchanged length and none of `missing` listed: the count below
-        // is exact and no contact is listed twice.
-        filter.insert("contacts", doc! { "$size": size as i64 });
-        filter.insert("contacts.contactId", doc! { "$nin": &missing });
-        let result = collection(db)
-            .update_one(
-                filter,
-                doc! {
-                    "$push": { "contacts": { "$each": entries } },
-                    "$set": {
-                        "contactsCount": count_bson(size + missing.len()),
-                        "updatedAt": now,
-                    },
-                },
-            )
-            .await?;
-        if result.matched_count == 1 {
+        if repo::push_entries(db, user_id, id, size, &missing, now).await? {
             return find(db, user_id, id)
                 .await
                 .map(|l| ContactListView::from(&l));
@@ -260,15 +226,7 @@ pub async fn remove_contacts(
 ) -> Result<ContactListView> {
     let (_, to_pull) = membership::to_remove::<ContactList>(db, user_id, id, contact_ids).await?;
     if !to_pull.is_empty() {
-        collection(db)
-            .update_one(
-                owned::scoped(user_id, id),
-                doc! {
-                    "$pull": { "contacts": { "contactId": { "$in": &to_pull } } },
-                    "$set": { "updatedAt": DateTime::now() },
-                },
-            )
-            .await?;
+        repo::pull_entries(db, user_id, id, &to_pull).await?;
     }
     sync_count(db, user_id, id).await
 }
@@ -283,15 +241,7 @@ async fn sync_count(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactL
         if stored == Some(size as f64) {
             return Ok(ContactListView::from(&list));
         }
-        let mut filter = owned::scoped(user_id, id);
-        filter.insert("contacts", doc! { "$size": size as i64 });
-        let result = collection(db)
-            .update_one(
-                filter,
-                doc! { "$set": { "contactsCount": count_bson(size) } },
-            )
-            .await?;
-        if result.matched_count == 1 {
+        if repo::set_count(db, user_id, id, size).await? {
             list.contacts_count = Some(count(size));
             return Ok(ContactListView::from(&list));
         }
@@ -302,16 +252,5 @@ async fn sync_count(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ContactL
 /// Records that an automation or a call used the list now: sets
 /// `metadata.lastUsed` alone, so other metadata keys survive.
 pub async fn mark_used(db: &Db, user_id: ObjectId, list_id: ObjectId) -> Result<()> {
-    let stored = collection(db)
-        .find_one(owned::scoped(user_id, list_id))
-        .projection(doc! { "metadata": 1 })
-        .await?
-        .ok_or_else(not_found)?;
-    let now = DateTime::now();
-    let fields = match stored.get("metadata") {
-        Some(Bson::Document(_)) => doc! { "metadata.lastUsed": now },
-        // Absent or null: a dotted `$set` would fail on null.
-        _ => doc! { "metadata": { "lastUsed": now } },
-    };
-    owned::set_fields::<ContactList>(db, user_id, list_id, fields, WHAT).await
+    repo::mark_used(db, user_id, list_id).await
 }

@@ -7,25 +7,25 @@
 
 use std::collections::HashMap;
 
-use futures_util::{stream, StreamExt, TryStreamExt};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{self, oid::ObjectId, Bson, DateTime, Document};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::columns::{self, Column};
 use super::import_body::Table;
-use super::write;
+use super::input;
+use super::repo::{self, ContactChanges};
+use super::service::user_region;
 use crate::error::{Error, Result};
 use crate::http::json::from_json;
 use crate::infra::db::Db;
+use crate::infra::store;
 use crate::model::phone;
-use crate::model::{Contact, Record};
+use crate::model::Contact;
 
 /// Documents per `insert_many`, and ids per `$in` read of updated contacts.
 const BATCH: usize = 1000;
-/// Updates in flight at once; the pool is small (4 connections).
-const UPDATE_CONCURRENCY: usize = 4;
 
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
@@ -89,7 +89,7 @@ impl Row {
             };
             slot.get_or_insert(text);
         }
-        row.tags = write::tags(row.tags);
+        row.tags = input::tags(row.tags);
         row
     }
 
@@ -163,7 +163,7 @@ struct Merge {
 pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportReport> {
     check_columns(&table.headers)?;
     let existing = existing_numbers(db, user_id).await?;
-    let region = super::crud::user_region(db, user_id).await?;
+    let region = user_region(db, user_id).await?;
     let mut report = ImportReport::default();
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
     let mut inserts: Vec<Document> = Vec::new();
@@ -200,11 +200,7 @@ pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportRe
     }
 
     for batch in inserts.chunks(BATCH) {
-        let result = db
-            .raw(Contact::COLLECTION)
-            .insert_many(batch.to_vec())
-            .await?;
-        report.created += result.inserted_ids.len() as u64;
+        report.created += repo::insert_many(db, batch.to_vec()).await?;
     }
     report.updated = apply_merges(db, user_id, merges).await?;
     Ok(report)
@@ -232,14 +228,14 @@ fn plan(
     let e164 = phone::to_e164(raw_phone, region)
         .map_err(|reason| ("phoneNumber", format!("{raw_phone:?} {reason}")))?;
     let email = match row.email.as_deref() {
-        Some(email) if !write::is_email(email) => {
+        Some(email) if !input::is_email(email) => {
             return Err(("email", format!("{email:?} is not an email address")))
         }
         email => email.map(str::to_string),
     };
     let name = row
         .full_name()
-        .map(|name| write::name(&name))
+        .map(|name| input::name(&name))
         .transpose()
         .map_err(|error| ("name", error.body().error.message))?;
     if let Some(first) = first_row_of.get(&e164) {
@@ -275,9 +271,7 @@ fn plan(
     let mut document = bson::to_document(&contact)
         .map_err(|error| ("row", format!("cannot be stored: {error}")))?;
     // The stamps `store::insert` gives a single contact.
-    document.insert("createdAt", now);
-    document.insert("updatedAt", now);
-    document.insert("__v", 0_i32);
+    store::stamp_new(&mut document, now);
     Ok(Planned::Insert(document))
 }
 
@@ -306,23 +300,10 @@ fn check_columns(headers: &[String]) -> Result<()> {
 /// number that does not parse is kept as stored). With repeats, which
 /// production may hold, the oldest contact is the one updated.
 async fn existing_numbers(db: &Db, user_id: ObjectId) -> Result<HashMap<String, ObjectId>> {
-    let documents: Vec<Document> = db
-        .raw(Contact::COLLECTION)
-        .find(doc! { "userId": user_id })
-        .projection(doc! { "_id": 1, "phoneNumber": 1 })
-        .sort(doc! { "_id": 1 })
-        .await?
-        .try_collect()
-        .await?;
-    let mut numbers = HashMap::with_capacity(documents.len());
-    for document in documents {
-        let (Ok(id), Ok(stored)) = (
-            document.get_object_id("_id"),
-            document.get_str("phoneNumber"),
-        ) else {
-            continue;
-        };
-        let key = phone::to_e164(stored, None).unwrap_or_else(|_| stored.trim().to_string());
+    let stored = repo::numbers(db, user_id).await?;
+    let mut numbers = HashMap::with_capacity(stored.len());
+    for (id, stored) in stored {
+        let key = phone::to_e164(&stored, None).unwrap_or_else(|_| stored.trim().to_string());
         numbers.entry(key).or_insert(id);
     }
     Ok(numbers)
@@ -332,56 +313,27 @@ async fn existing_numbers(db: &Db, user_id: ObjectId) -> Result<HashMap<String, 
 /// `$set`s the union of tags and the merged metadata (plus name and email
 /// when the row has them). Returns how many contacts were updated.
 async fn apply_merges(db: &Db, user_id: ObjectId, merges: Vec<Merge>) -> Result<u64> {
-    let contacts = db.raw(Contact::COLLECTION);
-    let mut updates: Vec<(ObjectId, Document)> = Vec::with_capacity(merges.len());
+    let mut updates: Vec<(ObjectId, ContactChanges)> = Vec::with_capacity(merges.len());
     for batch in merges.chunks(BATCH) {
         let ids: Vec<ObjectId> = batch.iter().map(|merge| merge.id).collect();
-        let stored: HashMap<ObjectId, Document> = contacts
-            .find(doc! { "_id": { "$in": ids }, "userId": user_id })
-            .projection(doc! { "tags": 1, "metadata": 1 })
-            .await?
-            .try_collect::<Vec<Document>>()
-            .await?
-            .into_iter()
-            .filter_map(|document| Some((document.get_object_id("_id").ok()?, document)))
-            .collect();
+        let stored = repo::tags_and_metadata(db, user_id, ids).await?;
         for merge in batch {
             let Some(current) = stored.get(&merge.id) else {
                 continue;
             };
-            updates.push((merge.id, merged_fields(current, merge)));
+            updates.push((merge.id, merged(current, merge)));
         }
     }
-    let now = DateTime::now();
-    let counts: Vec<u64> = stream::iter(updates)
-        .map(|(id, mut fields)| {
-            let contacts = contacts.clone();
-            fields.insert("updatedAt", now);
-            async move {
-                let result = contacts
-                    .update_one(
-                        doc! { "_id": id, "userId": user_id },
-                        doc! { "$set": fields },
-                    )
-                    .await?;
-                Ok::<_, Error>(result.matched_count)
-            }
-        })
-        .buffer_unordered(UPDATE_CONCURRENCY)
-        .try_collect()
-        .await?;
-    Ok(counts.into_iter().sum())
+    repo::update_each(db, user_id, updates, DateTime::now()).await
 }
 
-/// The `$set` fields merging `merge` into the stored `current`.
-fn merged_fields(current: &Document, merge: &Merge) -> Document {
-    let mut fields = Document::new();
-    if let Some(name) = &merge.name {
-        fields.insert("name", name.clone());
-    }
-    if let Some(email) = &merge.email {
-        fields.insert("email", email.clone());
-    }
+/// The changes merging `merge` into the stored `current`.
+fn merged(current: &Document, merge: &Merge) -> ContactChanges {
+    let mut changes = ContactChanges {
+        name: merge.name.clone(),
+        email: merge.email.clone(),
+        ..ContactChanges::default()
+    };
     if !merge.tags.is_empty() {
         let stored = current
             .get_array("tags")
@@ -392,8 +344,8 @@ fn merged_fields(current: &Document, merge: &Merge) -> Document {
                     .collect()
             })
             .unwrap_or_else(|_| Vec::<String>::new());
-        let tags = write::tags(stored.into_iter().chain(merge.tags.iter().cloned()));
-        fields.insert("tags", tags);
+        let tags = input::tags(stored.into_iter().chain(merge.tags.iter().cloned()));
+        changes.tags = Some(tags);
     }
     if !merge.metadata.is_empty() {
         let mut metadata = current
@@ -403,13 +355,15 @@ fn merged_fields(current: &Document, merge: &Merge) -> Document {
         for (key, value) in &merge.metadata {
             metadata.insert(key.clone(), value.clone());
         }
-        fields.insert("metadata", metadata);
+        changes.metadata = Some(metadata);
     }
-    fields
+    changes
 }
 
 #[cfg(test)]
 mod tests {
+    use mongodb::bson::doc;
+
     use super::*;
 
     #[test]
@@ -437,7 +391,7 @@ mod tests {
             metadata: doc! { "b": 3 },
         };
         assert_eq!(
-            merged_fields(&current, &merge),
+            merged(&current, &merge).fields(),
             doc! { "tags": ["vip", "new"], "metadata": { "a": 1, "b": 3 } }
         );
     }

@@ -152,7 +152,7 @@ async fn verified_caller_id(db: &Db, user: &User) -> Result<Option<String>> {
     let Ok(e164) = phone::to_e164(raw, user.phone_region()) else {
         return Ok(None);
     };
-    let verified = crate::features::caller_ids::stores::is_verified(db, user, &e164).await?;
+    let verified = crate::features::caller_ids::is_verified(db, user, &e164).await?;
     Ok(verified.then_some(e164))
 }
 

@@ -1,31 +1,21 @@
 //! Groups (`groups`): named sets of a user's calls.
 //!
-//! - `view`: what the API shows;
+//! - `routes`: the thin HTTP layer, with the OpenAPI annotations; adding
+//!   and removing calls are the member routes of
+//!   [`membership`](crate::features::membership);
 //! - `service`: the logic, plain async functions taking `&Db` and the
 //!   owner's id;
-//! - `handlers`: the thin HTTP layer.
+//! - `repo`: every MongoDB read and write of the groups;
+//! - `view`: what the API shows.
 
-mod handlers;
+mod repo;
+mod routes;
 mod service;
 mod view;
 
-use utoipa_axum::routes;
-
-use crate::http::ApiRouter;
-
+pub use routes::routes;
 pub use service::{
     add_calls, color, create, delete, find, list, remove_calls, update, CallIds, GroupPatch,
     NewGroup, DEFAULT_COLOR,
 };
 pub use view::GroupView;
-
-pub fn routes() -> ApiRouter {
-    ApiRouter::new()
-        .routes(routes!(handlers::list_groups, handlers::create_group))
-        .routes(routes!(
-            handlers::get_group,
-            handlers::update_group,
-            handlers::delete_group
-        ))
-        .routes(routes!(handlers::add_calls, handlers::remove_calls))
-}

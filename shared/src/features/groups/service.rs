@@ -1,12 +1,13 @@
-//! Groups of calls: plain async functions over the database, each scoped
-//! by the owner's `userId`, so another tenant's group is simply not found.
+//! Groups of calls: plain async functions over the repo, each scoped by
+//! the owner's `userId`, so another tenant's group is simply not found.
 
 use std::collections::HashSet;
 
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{doc, oid::ObjectId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::repo::{self, GroupChanges, WHAT};
 use super::view::GroupView;
 use crate::error::{Error, Result};
 use crate::features::membership::{self, Holder};
@@ -17,7 +18,6 @@ use crate::infra::store;
 use crate::infra::store::owned;
 use crate::model::{Call, Group, IdRef, Record};
 
-const WHAT: &str = "group";
 /// The Node app's colour for a new group.
 pub const DEFAULT_COLOR: &str = "#3b82f6";
 
@@ -60,10 +60,6 @@ impl Holder for Group {
     }
 }
 
-fn collection(db: &Db) -> mongodb::Collection<Document> {
-    db.raw(Group::COLLECTION)
-}
-
 fn not_found() -> Error {
     Error::NotFound { what: WHAT }
 }
@@ -87,9 +83,7 @@ pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Group> {
 
 /// One page of the caller's groups, newest first.
 pub async fn list(db: &Db, user_id: ObjectId, page: PageRequest) -> Result<Paged<GroupView>> {
-    let query = doc! { "userId": user_id };
-    let sort = doc! { "createdAt": -1, "_id": -1 };
-    let found = store::find_page(db, query, sort, page.skip(), page.limit).await?;
+    let found = repo::page(db, user_id, page.skip(), page.limit).await?;
     Ok(page.paged(found, |group: Group| GroupView::from(&group)))
 }
 
@@ -121,36 +115,24 @@ pub async fn update(
     id: ObjectId,
     patch: GroupPatch,
 ) -> Result<GroupView> {
-    let mut fields =
-        input::name_and_description_fields(patch.name.as_deref(), patch.description.as_deref())?;
-    if let Some(text) = patch.color.as_deref() {
-        fields.insert("color", color(text)?);
-    }
-    if let Some(active) = patch.is_active {
-        fields.insert("isActive", active);
-    }
-    if !fields.is_empty() {
-        owned::set_fields::<Group>(db, user_id, id, fields, WHAT).await?;
-    }
+    let changes = GroupChanges {
+        name_and_description: input::name_and_description_fields(
+            patch.name.as_deref(),
+            patch.description.as_deref(),
+        )?,
+        color: patch.color.as_deref().map(color).transpose()?,
+        is_active: patch.is_active,
+    };
+    repo::update(db, user_id, id, &changes).await?;
     find(db, user_id, id).await.map(|g| GroupView::from(&g))
 }
 
 /// Deletes the caller's group (its calls stay).
 pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
-    let result = collection(db)
-        .delete_one(owned::scoped(user_id, id))
-        .await?;
-    if result.deleted_count == 0 {
+    if !repo::delete(db, user_id, id).await? {
         return Err(not_found());
     }
     Ok(())
-}
-
-/// Both stored forms of each id: the Node app may have kept text.
-fn stored_forms(ids: &[ObjectId]) -> Vec<Bson> {
-    ids.iter()
-        .flat_map(|id| [Bson::ObjectId(*id), Bson::String(id.to_hex())])
-        .collect()
 }
 
 /// Adds the caller's calls to the group, skipping those already in it.
@@ -163,21 +145,9 @@ pub async fn add_calls(
 ) -> Result<GroupView> {
     let (group, ids) = membership::to_add::<Group>(db, user_id, id, call_ids).await?;
     let missing = ids.not_in(&group.member_ids());
-    if !missing.is_empty() {
-        // Ids already present in either stored form were skipped above;
-        // `$addToSet` keeps a concurrent add of the same call single.
-        let result = collection(db)
-            .update_one(
-                owned::scoped(user_id, id),
-                doc! {
-                    "$addToSet": { "calls": { "$each": &missing } },
-                    "$set": { "updatedAt": DateTime::now() },
-                },
-            )
-            .await?;
-        if result.matched_count == 0 {
-            return Err(not_found());
-        }
+    // Ids already present in either stored form are skipped here.
+    if !missing.is_empty() && !repo::add_calls(db, user_id, id, &missing).await? {
+        return Err(not_found());
     }
     find(db, user_id, id).await.map(|g| GroupView::from(&g))
 }
@@ -192,15 +162,7 @@ pub async fn remove_calls(
 ) -> Result<GroupView> {
     let (_, to_pull) = membership::to_remove::<Group>(db, user_id, id, call_ids).await?;
     if !to_pull.is_empty() {
-        collection(db)
-            .update_one(
-                owned::scoped(user_id, id),
-                doc! {
-                    "$pull": { "calls": { "$in": stored_forms(&to_pull) } },
-                    "$set": { "updatedAt": DateTime::now() },
-                },
-            )
-            .await?;
+        repo::pull_calls(db, user_id, id, &to_pull).await?;
     }
     find(db, user_id, id).await.map(|g| GroupView::from(&g))
 }

@@ -78,7 +78,7 @@ pub async fn update_profile(db: &Db, user_id: ObjectId, patch: ProfilePatch) -> 
 async fn verified_caller_id(db: &Db, user: &User, raw: &str) -> Result<String> {
     let e164 = phone::to_e164(raw, None)
         .map_err(|e| Error::validation("preferredCallerID", format!("preferredCallerID {e}")))?;
-    if crate::features::caller_ids::stores::is_verified(db, user, &e164).await? {
+    if crate::features::caller_ids::is_verified(db, user, &e164).await? {
         Ok(e164)
     } else {
         Err(Error::validation(

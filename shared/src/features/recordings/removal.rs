@@ -14,12 +14,12 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use mongodb::bson::{doc, oid::ObjectId};
 
+use super::repo;
 use super::service::user_prefix;
 use crate::infra::db::Db;
 use crate::infra::storage::{valid_key, Location, Storage};
-use crate::model::{Record, Recording};
+use crate::model::Recording;
 
 /// How long the signed DELETE URL we send at once stays valid.
 const REMOVE_TTL: Duration = Duration::from_secs(60);
@@ -96,7 +96,7 @@ pub(super) async fn remove_audio(
 ) {
     for object in owned_objects(storage, recording) {
         let key = object.location.key().unwrap_or_default();
-        match still_named(db, recording.user_id, recording.id, &object.names).await {
+        match repo::another_names(db, recording.user_id, recording.id, &object.names).await {
             Ok(false) => {}
             Ok(true) => {
                 tracing::debug!(key, "another recording still plays this audio; kept");
@@ -111,28 +111,6 @@ pub(super) async fn remove_audio(
             tracing::warn!(%error, key, "could not remove a deleted recording's audio");
         }
     }
-}
-
-/// Whether a recording of `user_id` other than `id` stores one of `names`.
-async fn still_named(
-    db: &Db,
-    user_id: ObjectId,
-    id: ObjectId,
-    names: &[String],
-) -> crate::error::Result<bool> {
-    let other = db
-        .raw(Recording::COLLECTION)
-        .find_one(doc! {
-            "userId": user_id,
-            "_id": { "$ne": id },
-            "$or": [
-                { "filePath": { "$in": names } },
-                { "signedUrl": { "$in": names } },
-            ],
-        })
-        .projection(doc! { "_id": 1 })
-        .await?;
-    Ok(other.is_some())
 }
 
 /// Deletes one object of the configured store: a file of the local
@@ -163,6 +141,8 @@ async fn remove_object(
 
 #[cfg(test)]
 mod tests {
+    use mongodb::bson::oid::ObjectId;
+
     use super::*;
     use crate::features::recordings::service::blank;
     use crate::infra::config::Config;

@@ -1,13 +1,14 @@
-//! Recordings: plain async functions over the database and the store, each
-//! scoped by the owner's `userId`, so another tenant's recording is simply
-//! not found.
+//! Recordings: plain async functions over the repo and the object store,
+//! each scoped by the owner's `userId`, so another tenant's recording is
+//! simply not found.
 
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::prompt::professional_prompt;
 use super::removal;
+use super::repo;
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
 use crate::error::{Error, Result};
 use crate::http::input;
@@ -16,7 +17,7 @@ use crate::infra::db::Db;
 use crate::infra::storage::{valid_key, Location, Playback, Storage, StoreKind, KEY_PREFIX};
 use crate::infra::store;
 use crate::infra::store::owned;
-use crate::model::{Automation, Number, Record, Recording, User};
+use crate::model::{Number, Recording, User};
 
 const WHAT: &str = "recording";
 pub const MAX_NAME: usize = 100;
@@ -74,14 +75,7 @@ pub async fn find(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Recording>
 
 /// One page of the caller's recordings, newest first.
 pub async fn list(db: &Db, user_id: ObjectId, page: PageRequest) -> Result<Paged<RecordingView>> {
-    let found = store::find_page(
-        db,
-        doc! { "userId": user_id },
-        doc! { "createdAt": -1, "_id": -1 },
-        page.skip(),
-        page.limit,
-    )
-    .await?;
+    let found = repo::page(db, user_id, page.skip(), page.limit).await?;
     Ok(page.paged(found, |r: Recording| RecordingView::from(&r)))
 }
 
@@ -227,7 +221,7 @@ pub async fn create(
     let file_path = own_file(storage, user_id, path).await?;
     let mut recording = blank(user_id, name, file_path, duration);
     if let Some(message) = message {
-        let user = store::find_one::<User>(db, doc! { "_id": user_id })
+        let user = store::find_by_id::<User>(db, user_id)
             .await?
             .ok_or(Error::Unauthorized)?;
         recording.professional_prompt = Some(professional_prompt(&message, &user));
@@ -273,17 +267,7 @@ pub async fn delete(
     id: ObjectId,
 ) -> Result<()> {
     let recording = find(db, user_id, id).await?;
-    let using = db
-        .raw(Automation::COLLECTION)
-        .find_one(doc! {
-            "userId": user_id,
-            "isActive": true,
-            "audioMessage": { "$in": [id.to_hex(), id] },
-        })
-        .projection(doc! { "name": 1 })
-        .await?;
-    if let Some(automation) = using {
-        let name = automation.get_str("name").unwrap_or("(unnamed)");
+    if let Some(name) = repo::active_automation_playing(db, user_id, id).await? {
         return Err(Error::Conflict {
             field: None,
             message: format!(
@@ -291,11 +275,7 @@ pub async fn delete(
             ),
         });
     }
-    let result = db
-        .raw(Recording::COLLECTION)
-        .delete_one(owned::scoped(user_id, id))
-        .await?;
-    if result.deleted_count == 0 {
+    if !repo::delete(db, user_id, id).await? {
         return Err(not_found());
     }
     removal::remove_audio(db, storage, http, &recording).await;

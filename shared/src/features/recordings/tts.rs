@@ -113,12 +113,42 @@ pub async fn create(
         Some(name) => input::name("name", name, MAX_NAME)?,
         None => default_name(&text),
     };
-    let user = store::find_one::<User>(db, mongodb::bson::doc! { "_id": user_id })
+    let user = store::find_by_id::<User>(db, user_id)
         .await?
         .ok_or(Error::Unauthorized)?;
-    let voice_id = match request.voice_id.as_deref() {
+    let voice_id = voice_id(request.voice_id.as_deref(), &user)?;
+    let given = request
+        .voice_settings
+        .unwrap_or_else(|| default_settings(&user));
+    let (stored_settings, wire_settings) = voice_settings(&given)?;
+
+    let audio = speak(http, elevenlabs, &voice_id, &text, wire_settings).await?;
+    let seconds = duration(&audio)?;
+    let key = new_key(user_id, "mp3");
+    put(storage, http, &key, audio).await?;
+
+    let mut recording = service::blank(
+        user_id,
+        name,
+        storage.file_path(&key),
+        Number::node((seconds * 100.0).round() / 100.0),
+    );
+    recording.is_ai_voice = Some(true);
+    recording.professional_prompt = Some(professional_prompt(&text, &user));
+    recording.original_text = Some(text);
+    let mut settings = stored_settings;
+    settings.insert("voiceId", voice_id);
+    recording.voice_settings = Some(settings);
+    let stored = store::insert(db, &recording).await?;
+    Ok(service::detail(storage, &stored).await)
+}
+
+/// The voice asked for, else the one in the user's `aiConfig`; 422 naming
+/// `voiceId` when there is none or it is not an ElevenLabs voice id.
+fn voice_id(requested: Option<&str>, user: &User) -> Result<String> {
+    let voice_id = match requested {
         Some(voice) => input::name("voiceId", voice, 100)?,
-        None => match ai_config(&user, "voiceId") {
+        None => match ai_config(user, "voiceId") {
             Some(Bson::String(v)) if !v.trim().is_empty() => v.trim().to_string(),
             _ => {
                 return Err(Error::validation(
@@ -137,20 +167,24 @@ pub async fn create(
             "voiceId is not an ElevenLabs voice id",
         ));
     }
-    let given = match request.voice_settings {
-        Some(settings) => settings,
-        None => match ai_config(&user, "voiceSettings") {
-            Some(Bson::Document(d)) => match Bson::Document(d.clone()).into_relaxed_extjson() {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
+    Ok(voice_id)
+}
+
+/// The user's `aiConfig.voiceSettings` as JSON, or none.
+fn default_settings(user: &User) -> Map<String, Value> {
+    match ai_config(user, "voiceSettings") {
+        Some(Bson::Document(d)) => match Bson::Document(d.clone()).into_relaxed_extjson() {
+            Value::Object(map) => map,
             _ => Map::new(),
         },
-    };
-    let (stored_settings, wire_settings) = voice_settings(&given)?;
+        _ => Map::new(),
+    }
+}
 
-    let audio = speak(http, elevenlabs, &voice_id, &text, wire_settings).await?;
-    let seconds = mp3::duration(&audio).map_err(|e| {
+/// The length of ElevenLabs' `audio` in seconds; 422 naming `text` when
+/// it is longer than a call plays.
+fn duration(audio: &[u8]) -> Result<f64> {
+    let seconds = mp3::duration(audio).map_err(|e| {
         tracing::warn!(error = %e, "ElevenLabs audio unreadable");
         Error::Unavailable("ElevenLabs answered audio that is not MP3".into())
     })?;
@@ -160,23 +194,7 @@ pub async fn create(
             format!("the spoken message would last {seconds:.0} s; at most {MAX_DURATION} s"),
         ));
     }
-    let key = new_key(user_id, "mp3");
-    put(storage, http, &key, audio).await?;
-
-    let mut recording = service::blank(
-        user_id,
-        name,
-        storage.file_path(&key),
-        Number::node((seconds * 100.0).round() / 100.0),
-    );
-    recording.is_ai_voice = Some(true);
-    recording.professional_prompt = Some(professional_prompt(&text, &user));
-    recording.original_text = Some(text);
-    let mut settings = stored_settings;
-    settings.insert("voiceId", voice_id);
-    recording.voice_settings = Some(settings);
-    let stored = store::insert(db, &recording).await?;
-    Ok(service::detail(storage, &stored).await)
+    Ok(seconds)
 }
 
 /// ElevenLabs' MP3 of `text` in `voice_id`.

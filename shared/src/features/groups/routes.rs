@@ -1,16 +1,30 @@
-//! HTTP handlers of `/api/groups`: extract, call the service, answer.
+//! HTTP handlers of `/api/groups`, with their OpenAPI annotations:
+//! extract, call the service, answer. Adding and removing calls are the
+//! shared member routes of [`membership`](crate::features::membership).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use mongodb::bson::oid::ObjectId;
+use utoipa_axum::routes;
 
 use super::service::{self, CallIds, GroupPatch, NewGroup};
 use super::view::GroupView;
 use crate::error::{ErrorBody, Result};
+use crate::features::membership::{member_routes, Members};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
 use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
-use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
+use crate::infra::db::Db;
+use crate::model::Group;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, update_group, delete_group))
+        .routes(routes!(add_calls, remove_calls))
+}
 
 /// The caller's groups, newest first.
 #[utoipa::path(
@@ -25,7 +39,7 @@ use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
         (status = 422, description = "Bad page or limit", body = ErrorBody),
     )
 )]
-pub(super) async fn list_groups(
+async fn list_groups(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<PageQuery>,
@@ -48,7 +62,7 @@ pub(super) async fn list_groups(
         (status = 422, description = "Invalid field (`name`, `color`)", body = ErrorBody),
     )
 )]
-pub(super) async fn create_group(
+async fn create_group(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<NewGroup>,
@@ -71,7 +85,7 @@ pub(super) async fn create_group(
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
     )
 )]
-pub(super) async fn get_group(
+async fn get_group(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -97,7 +111,7 @@ pub(super) async fn get_group(
         (status = 422, description = "Invalid field", body = ErrorBody),
     )
 )]
-pub(super) async fn update_group(
+async fn update_group(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -123,7 +137,7 @@ pub(super) async fn update_group(
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
     )
 )]
-pub(super) async fn delete_group(
+async fn delete_group(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -133,58 +147,38 @@ pub(super) async fn delete_group(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Adds calls of the caller's to a group; ones already in it are skipped.
-#[utoipa::path(
-    post,
-    path = "/api/groups/{id}/calls",
-    tag = "groups",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The group's 24-hex id")),
-    request_body = CallIds,
-    responses(
+member_routes! {
+    holder: Group,
+    path: "/api/groups/{id}/calls",
+    tag: "groups",
+    id: "The group's 24-hex id",
+    body: CallIds,
+    /// Adds calls of the caller's to a group; ones already in it are skipped.
+    add: add_calls,
+    /// Removes calls from a group.
+    remove: remove_calls,
+    responses: (
         (status = 200, description = "The group as changed", body = GroupView),
         (status = 400, description = "Malformed JSON or id (`callIds[i]`)", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "No such group of the caller's", body = ErrorBody),
         (status = 422, description = "`callIds[i]`: no such call; nothing was written", body = ErrorBody),
-    )
-)]
-pub(super) async fn add_calls(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<CallIds>,
-) -> Result<Json<GroupView>> {
-    let id = object_id("id", &id)?;
-    service::add_calls(&state.db, auth.user_id, id, &body.call_ids)
-        .await
-        .map(Json)
+    ),
 }
 
-/// Removes calls from a group.
-#[utoipa::path(
-    delete,
-    path = "/api/groups/{id}/calls",
-    tag = "groups",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The group's 24-hex id")),
-    request_body = CallIds,
-    responses(
-        (status = 200, description = "The group as changed", body = GroupView),
-        (status = 400, description = "Malformed JSON or id (`callIds[i]`)", body = ErrorBody),
-        Unauthorized,
-        (status = 404, description = "No such group of the caller's", body = ErrorBody),
-        (status = 422, description = "`callIds[i]`: no such call; nothing was written", body = ErrorBody),
-    )
-)]
-pub(super) async fn remove_calls(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<CallIds>,
-) -> Result<Json<GroupView>> {
-    let id = object_id("id", &id)?;
-    service::remove_calls(&state.db, auth.user_id, id, &body.call_ids)
-        .await
-        .map(Json)
+impl Members for Group {
+    type Ids = CallIds;
+    type View = GroupView;
+
+    fn ids(body: &CallIds) -> &[String] {
+        &body.call_ids
+    }
+
+    async fn add(db: &Db, user_id: ObjectId, id: ObjectId, ids: &[String]) -> Result<GroupView> {
+        service::add_calls(db, user_id, id, ids).await
+    }
+
+    async fn remove(db: &Db, user_id: ObjectId, id: ObjectId, ids: &[String]) -> Result<GroupView> {
+        service::remove_calls(db, user_id, id, ids).await
+    }
 }

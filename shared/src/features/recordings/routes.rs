@@ -1,9 +1,13 @@
-//! HTTP handlers of `/api/recordings`: extract, call the service, answer.
+//! HTTP handlers of `/api/recordings`, with their OpenAPI annotations:
+//! extract, call the service, answer. The local store's file route is
+//! `files`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use utoipa_axum::routes;
 
+use super::files;
 use super::service::{self, NewRecording, UploadRequest};
 use super::tts::{self, TtsRequest};
 use super::view::{RecordingDetail, RecordingView, UploadUrl};
@@ -11,8 +15,17 @@ use crate::error::{ErrorBody, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
 use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
-use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 use crate::infra::storage::Storage;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_recordings, create_recording))
+        .routes(routes!(upload_url))
+        .routes(routes!(text_to_speech))
+        .routes(routes!(get_recording, delete_recording))
+        .route("/api/recordings/files/{*key}", files::route())
+}
 
 /// The caller's recordings, newest first.
 #[utoipa::path(
@@ -27,7 +40,7 @@ use crate::infra::storage::Storage;
         (status = 422, description = "Bad page or limit", body = ErrorBody),
     )
 )]
-pub(super) async fn list_recordings(
+async fn list_recordings(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<PageQuery>,
@@ -50,7 +63,7 @@ pub(super) async fn list_recordings(
         (status = 422, description = "Invalid `name`, `filePath` or `duration`; nothing was written", body = ErrorBody),
     )
 )]
-pub(super) async fn create_recording(
+async fn create_recording(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<NewRecording>,
@@ -74,7 +87,7 @@ pub(super) async fn create_recording(
         (status = 404, description = "No such recording of the caller's", body = ErrorBody),
     )
 )]
-pub(super) async fn get_recording(
+async fn get_recording(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -101,7 +114,7 @@ pub(super) async fn get_recording(
         (status = 409, description = "An active automation plays it; the message names it", body = ErrorBody),
     )
 )]
-pub(super) async fn delete_recording(
+async fn delete_recording(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -127,7 +140,7 @@ pub(super) async fn delete_recording(
         (status = 503, description = "Storage not configured", body = ErrorBody),
     )
 )]
-pub(super) async fn upload_url(
+async fn upload_url(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<UploadRequest>,
@@ -153,7 +166,7 @@ pub(super) async fn upload_url(
         (status = 503, description = "ElevenLabs or storage unavailable", body = ErrorBody),
     )
 )]
-pub(super) async fn text_to_speech(
+async fn text_to_speech(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<TtsRequest>,

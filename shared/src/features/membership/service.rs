@@ -1,7 +1,6 @@
-//! A user's documents that hold ids of other documents of theirs: a
-//! contact list holds contacts, a group holds calls. Adding or removing
-//! members checks, before anything is written, that every id named is the
-//! caller's.
+//! The checks of adding and removing members: before anything is
+//! written, every id named parses, the holder is the caller's, and every
+//! member named is theirs.
 
 use std::collections::HashSet;
 

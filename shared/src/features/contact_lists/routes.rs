@@ -1,18 +1,33 @@
-//! HTTP handlers of `/api/contact-lists`: extract, call the service, answer.
+//! HTTP handlers of `/api/contact-lists`, with their OpenAPI annotations:
+//! extract, call the service, answer. Adding and removing contacts are
+//! the shared member routes of
+//! [`membership`](crate::features::membership).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 use super::service::{self, ContactIds, ContactListPatch, ListFilter, NewContactList};
 use super::view::ContactListView;
 use crate::error::{ErrorBody, Result};
+use crate::features::membership::{member_routes, Members};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
 use crate::http::responses::{MalformedId, Unauthorized};
-use crate::http::{ApiJson, ApiQuery, AppState, AuthUser};
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
+use crate::infra::db::Db;
+use crate::model::ContactList;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_lists, create_list))
+        .routes(routes!(get_list, update_list, delete_list))
+        .routes(routes!(add_contacts, remove_contacts))
+}
 
 /// `GET /api/contact-lists` query.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
@@ -42,7 +57,7 @@ pub struct ListQuery {
         (status = 422, description = "Bad page, limit or search", body = ErrorBody),
     )
 )]
-pub(super) async fn list_lists(
+async fn list_lists(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -75,7 +90,7 @@ pub(super) async fn list_lists(
         (status = 422, description = "Invalid field, or a contact that is not the caller's", body = ErrorBody),
     )
 )]
-pub(super) async fn create_list(
+async fn create_list(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<NewContactList>,
@@ -98,7 +113,7 @@ pub(super) async fn create_list(
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
     )
 )]
-pub(super) async fn get_list(
+async fn get_list(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -124,7 +139,7 @@ pub(super) async fn get_list(
         (status = 422, description = "Invalid field", body = ErrorBody),
     )
 )]
-pub(super) async fn update_list(
+async fn update_list(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -151,7 +166,7 @@ pub(super) async fn update_list(
         (status = 409, description = "A system list, managed by its automation", body = ErrorBody),
     )
 )]
-pub(super) async fn delete_list(
+async fn delete_list(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
@@ -161,60 +176,49 @@ pub(super) async fn delete_list(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Adds contacts of the caller's to a list; ones already listed are skipped.
-#[utoipa::path(
-    post,
-    path = "/api/contact-lists/{id}/contacts",
-    tag = "contact-lists",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The list's 24-hex id")),
-    request_body = ContactIds,
-    responses(
+member_routes! {
+    holder: ContactList,
+    path: "/api/contact-lists/{id}/contacts",
+    tag: "contact-lists",
+    id: "The list's 24-hex id",
+    body: ContactIds,
+    /// Adds contacts of the caller's to a list; ones already listed are skipped.
+    add: add_contacts,
+    /// Removes contacts from a list.
+    remove: remove_contacts,
+    responses: (
         (status = 200, description = "The list as changed", body = ContactListView),
         (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "No such list of the caller's", body = ErrorBody),
         (status = 409, description = "The list kept changing; try again", body = ErrorBody),
         (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),
-    )
-)]
-pub(super) async fn add_contacts(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<ContactIds>,
-) -> Result<Json<ContactListView>> {
-    let id = object_id("id", &id)?;
-    service::add_contacts(&state.db, auth.user_id, id, &body.contact_ids)
-        .await
-        .map(Json)
+    ),
 }
 
-/// Removes contacts from a list.
-#[utoipa::path(
-    delete,
-    path = "/api/contact-lists/{id}/contacts",
-    tag = "contact-lists",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The list's 24-hex id")),
-    request_body = ContactIds,
-    responses(
-        (status = 200, description = "The list as changed", body = ContactListView),
-        (status = 400, description = "Malformed JSON or id (`contactIds[i]`)", body = ErrorBody),
-        Unauthorized,
-        (status = 404, description = "No such list of the caller's", body = ErrorBody),
-        (status = 409, description = "The list kept changing; try again", body = ErrorBody),
-        (status = 422, description = "`contactIds[i]`: no such contact; nothing was written", body = ErrorBody),
-    )
-)]
-pub(super) async fn remove_contacts(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<ContactIds>,
-) -> Result<Json<ContactListView>> {
-    let id = object_id("id", &id)?;
-    service::remove_contacts(&state.db, auth.user_id, id, &body.contact_ids)
-        .await
-        .map(Json)
+impl Members for ContactList {
+    type Ids = ContactIds;
+    type View = ContactListView;
+
+    fn ids(body: &ContactIds) -> &[String] {
+        &body.contact_ids
+    }
+
+    async fn add(
+        db: &Db,
+        user_id: ObjectId,
+        id: ObjectId,
+        ids: &[String],
+    ) -> Result<ContactListView> {
+        service::add_contacts(db, user_id, id, ids).await
+    }
+
+    async fn remove(
+        db: &Db,
+        user_id: ObjectId,
+        id: ObjectId,
+        ids: &[String],
+    ) -> Result<ContactListView> {
+        service::remove_contacts(db, user_id, id, ids).await
+    }
 }
