@@ -16,7 +16,11 @@ use crate::model::{Automation, Record};
 /// out of other passes' reach: its `nextRun` moves to `now + lease`.
 /// Answers it as it was before. `updatedAt` stays: nothing the owner set
 /// changed.
-pub async fn claim_next(db: &Db, now: DateTime<Utc>, lease: Duration) -> Result<Option<Automation>> {
+pub async fn claim_next(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<Automation>> {
     let at = bson::DateTime::from_chrono(now);
     let claimed = db
         .raw(Automation::COLLECTION)

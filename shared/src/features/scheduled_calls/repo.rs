@@ -55,7 +55,9 @@ fn due_document(call: &NewScheduledCall, now: bson::DateTime) -> Document {
     let reference_date = call
         .reference_date
         .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map_or(Bson::Null, |midnight| Bson::DateTime(at(midnight.and_utc())));
+        .map_or(Bson::Null, |midnight| {
+            Bson::DateTime(at(midnight.and_utc()))
+        });
     let mut document = doc! {
         "_id": ObjectId::new(),
         "userId": call.user_id,
@@ -349,7 +351,9 @@ pub async fn end_processing(
     message: Option<&str>,
 ) -> Result<bool> {
     let message = message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
-    let update = Update::new().set("status", end).set("errorMessage", message);
+    let update = Update::new()
+        .set("status", end)
+        .set("errorMessage", message);
     let result = db
         .raw(ScheduledCall::COLLECTION)
         .update_one(

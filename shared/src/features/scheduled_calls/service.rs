@@ -86,8 +86,16 @@ pub async fn list(
             .as_deref()
             .map(|id| object_id("automationId", id.trim()))
             .transpose()?,
-        from: query.from.as_deref().map(|from| instant("from", from)).transpose()?,
-        to: query.to.as_deref().map(|to| instant("to", to)).transpose()?,
+        from: query
+            .from
+            .as_deref()
+            .map(|from| instant("from", from))
+            .transpose()?,
+        to: query
+            .to
+            .as_deref()
+            .map(|to| instant("to", to))
+            .transpose()?,
     };
     let found = repo::page(db, user_id, &filter, page.skip(), page.limit).await?;
     Ok(page.paged(found, |c: ScheduledCall| ScheduledCallView::from(c)))

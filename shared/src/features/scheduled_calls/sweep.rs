@@ -20,7 +20,8 @@ pub const STALE_CLAIM: Duration = Duration::minutes(5);
 /// Jobs sent, and marked queued, per round.
 const BATCH: usize = 1000;
 /// The owner-facing reason a call was missed.
-pub const MISSED_MESSAGE: &str = "The call was not placed in time: its scheduled time passed while the service was unavailable.";
+pub const MISSED_MESSAGE: &str =
+    "The call was not placed in time: its scheduled time passed while the service was unavailable.";
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
