@@ -7,7 +7,7 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use mongodb::options::ReturnDocument;
 
 use crate::error::Result;
-use crate::features::scheduled_calls::repo::AutomationCounts;
+use crate::features::scheduled_calls::repo::counts::AutomationCounts;
 use crate::infra::db::Db;
 use crate::infra::store::{self, Update};
 use crate::model::{Automation, Record};

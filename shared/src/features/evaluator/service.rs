@@ -145,7 +145,7 @@ async fn finish(
         at: now,
         next_run,
         contacts: automation.contact_ids().len(),
-        calls: scheduled_calls::repo::automation_counts(db, automation.id).await?,
+        calls: scheduled_calls::repo::counts::automation_counts(db, automation.id).await?,
         entry,
         history_cap: settings.history_cap,
     };

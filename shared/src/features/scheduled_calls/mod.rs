@@ -9,7 +9,7 @@
 //! - `sweep.rs`: handing due calls to the dial queue;
 //! - `reconcile.rs`: settling calls stuck in `processing`;
 //! - `callback.rs`: the next attempt of an unanswered call;
-//! - `repo.rs`: every query and update of the `scheduledcalls` collection;
+//! - `repo/`: every query and update of scheduled calls, one file per job;
 //! - `view.rs`: the JSON shape the API answers with.
 
 pub mod callback;

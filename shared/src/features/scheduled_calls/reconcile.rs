@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::callback::schedule_callback;
-use super::repo;
+use super::repo::reconcile as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::{CallStatus, ScheduledCall, ScheduledCallStatus};

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use super::repo;
+use super::repo::inserts as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::{NewScheduledCall, ScheduledCallStatus};

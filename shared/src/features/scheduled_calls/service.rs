@@ -7,7 +7,8 @@ use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::repo::{self, CheckedCall, ListFilter};
+use super::repo::api::{self, ListFilter};
+use super::repo::inserts::{self, CheckedCall};
 use super::view::ScheduledCallView;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
@@ -97,7 +98,7 @@ pub async fn list(
             .map(|to| instant("to", to))
             .transpose()?,
     };
-    let found = repo::page(db, user_id, &filter, page.skip(), page.limit).await?;
+    let found = api::page(db, user_id, &filter, page.skip(), page.limit).await?;
     Ok(page.paged(found, |c: ScheduledCall| ScheduledCallView::from(c)))
 }
 
@@ -185,7 +186,7 @@ pub async fn record_manual(
         automation_id: call.automation.map(|(id, _)| id),
         claim,
     };
-    repo::insert_manual(db, &checked).await
+    inserts::insert_manual(db, &checked).await
 }
 
 /// `callMode`, one of [`CALL_MODES`]; `default` when blank.
@@ -273,7 +274,7 @@ fn number_callee(phone_number: Option<&str>, name: Option<&str>) -> Result<Calle
 /// the update's filter, so a dialer that claimed it meanwhile wins. A call
 /// already cancelled answers as it is; one that started is a conflict.
 pub async fn cancel(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ScheduledCall> {
-    let cancelled = repo::cancel_not_started(db, user_id, id).await?;
+    let cancelled = api::cancel_not_started(db, user_id, id).await?;
     let call = get(db, user_id, id).await?;
     if !cancelled && call.status != ScheduledCallStatus::Cancelled.as_str() {
         return Err(Error::Conflict {

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use mongodb::bson::oid::ObjectId;
 
-use super::repo;
+use super::repo::sweep as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::queue::{DialJob, DialQueue};
