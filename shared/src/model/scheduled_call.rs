@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use mongodb::bson::{oid::ObjectId, DateTime, Document};
 use serde::{Deserialize, Serialize};
 
-use super::{record, Contact, Number};
+use super::{record, Contact, Number, ScheduledCallStatus};
 
 /// `scheduledcalls`: one call due at `scheduledTime`, manual or created by
 /// an automation, from `pending` through `processing` to an end state.
@@ -98,7 +98,7 @@ pub struct NewScheduledCall {
     pub reference_date: Option<NaiveDate>,
     pub call_mode: &'static str,
     /// `pending`, or `missed` when found too late.
-    pub status: &'static str,
+    pub status: ScheduledCallStatus,
     /// 0 for the first attempt, then one more per callback.
     pub attempt: u32,
     pub notes: String,

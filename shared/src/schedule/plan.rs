@@ -5,9 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use mongodb::bson::oid::ObjectId;
 
-use crate::model::scheduled_call::status;
-use crate::model::NewScheduledCall;
-use crate::model::{Automation, Contact, Timing};
+use crate::model::{Automation, Contact, NewScheduledCall, ScheduledCallStatus, Timing};
 use crate::schedule::{self, QuietHours};
 
 /// The calls due in `(since, now]`, and the next call time after `now`.
@@ -127,7 +125,11 @@ pub fn due_calls(
             due_at: occurrence.due_at,
             reference_date: occurrence.reference_date,
             call_mode: automation.call_mode(),
-            status: if late { status::MISSED } else { status::PENDING },
+            status: if late {
+                ScheduledCallStatus::Missed
+            } else {
+                ScheduledCallStatus::Pending
+            },
             attempt: 0,
             notes: String::new(),
             error_message: if late {

@@ -10,13 +10,12 @@
 //! when Twilio did not place the call.
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 
+use super::repo::allowance as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
-use crate::infra::store;
-use crate::model::{Record, Subscription, User};
+use crate::model::{Subscription, User};
 
 /// A free plan's period, when the stored one has ended.
 pub const FREE_PLAN_PERIOD: Duration = Duration::days(30);
@@ -45,15 +44,7 @@ pub enum Denied {
 
 /// What pays for `user`'s next call at `now`, if anything.
 pub async fn check(db: &Db, user: &User, now: DateTime<Utc>) -> Result<Result<Allowance, Denied>> {
-    let subscriptions: Vec<Subscription> = db
-        .raw(Subscription::COLLECTION)
-        .find(doc! { "userId": user.id, "status": { "$in": ["active", "trialing"] } })
-        .await?
-        .try_collect::<Vec<_>>()
-        .await?
-        .into_iter()
-        .filter_map(|document| store::decode(document).ok())
-        .collect();
+    let subscriptions = repo::live_subscriptions(db, user.id).await?;
     let (free_plans, paid): (Vec<&Subscription>, Vec<&Subscription>) =
         subscriptions.iter().partition(|s| is_free_plan(s));
     if !paid.is_empty() || user.has_active_subscription == Some(true) {
@@ -112,75 +103,29 @@ pub async fn spend(
     allowance: &Allowance,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let at = bson::DateTime::from_chrono(now);
     match allowance {
         Allowance::Paid | Allowance::FreeMinutes => Ok(true),
-        Allowance::FreeCall => {
-            let result = db
-                .raw(User::COLLECTION)
-                .update_one(
-                    doc! { "_id": user, "freeCalls": { "$gte": 1 } },
-                    doc! { "$inc": { "freeCalls": -1 }, "$set": { "updatedAt": at } },
-                )
-                .await?;
-            Ok(result.modified_count == 1)
-        }
+        Allowance::FreeCall => repo::spend_free_call(db, user, now).await,
         Allowance::FreePlan {
             subscription,
             limit,
         } => {
-            let collection = db.raw(Subscription::COLLECTION);
             // A period that ended starts again with this call.
-            let renewed = collection
-                .update_one(
-                    doc! { "_id": subscription, "currentPeriodEnd": { "$lte": at } },
-                    doc! { "$set": {
-                        "callsUsedThisPeriod": 1,
-                        "currentPeriodStart": at,
-                        "currentPeriodEnd": bson::DateTime::from_chrono(now + FREE_PLAN_PERIOD),
-                        "updatedAt": at,
-                    } },
-                )
-                .await?;
-            if renewed.modified_count == 1 {
+            if repo::renew_free_plan(db, *subscription, now, FREE_PLAN_PERIOD).await? {
                 return Ok(true);
             }
-            let spent = collection
-                .update_one(
-                    doc! { "_id": subscription, "$or": [
-                        { "callsUsedThisPeriod": { "$lt": limit } },
-                        { "callsUsedThisPeriod": { "$exists": false } },
-                        { "callsUsedThisPeriod": null },
-                    ] },
-                    doc! { "$inc": { "callsUsedThisPeriod": 1 }, "$set": { "updatedAt": at } },
-                )
-                .await?;
-            Ok(spent.modified_count == 1)
+            repo::spend_free_plan_call(db, *subscription, *limit, now).await
         }
     }
 }
 
 /// Gives back what [`spend`] took for a call Twilio did not place.
 pub async fn give_back(db: &Db, user: ObjectId, allowance: &Allowance) -> Result<()> {
-    let at = bson::DateTime::now();
     match allowance {
-        Allowance::Paid | Allowance::FreeMinutes => {}
-        Allowance::FreeCall => {
-            db.raw(User::COLLECTION)
-                .update_one(
-                    doc! { "_id": user },
-                    doc! { "$inc": { "freeCalls": 1 }, "$set": { "updatedAt": at } },
-                )
-                .await?;
-        }
+        Allowance::Paid | Allowance::FreeMinutes => Ok(()),
+        Allowance::FreeCall => repo::give_back_free_call(db, user).await,
         Allowance::FreePlan { subscription, .. } => {
-            db.raw(Subscription::COLLECTION)
-                .update_one(
-                    doc! { "_id": subscription, "callsUsedThisPeriod": { "$gte": 1 } },
-                    doc! { "$inc": { "callsUsedThisPeriod": -1 }, "$set": { "updatedAt": at } },
-                )
-                .await?;
+            repo::give_back_free_plan_call(db, *subscription).await
         }
     }
-    Ok(())
 }

@@ -1,20 +1,16 @@
-//! The `calls` document of a placed call, in the Node app's shape
-//! (docs/dialing.md), written before Twilio is asked to dial.
+//! The `calls` document of a placed call: its identity, fixed before it is
+//! written, and what it says about whom the call rings
+//! ([`super::repo::calls`] writes it).
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{self, oid::ObjectId};
 
-use super::script::{insert_id, Script};
+use super::repo::calls::{self, CallRecord};
+use super::script::Script;
 use super::Ready;
 use crate::error::Result;
 use crate::infra::db::Db;
-use crate::infra::store;
-use crate::model::{Call, Record, ScheduledCall};
-
-/// `calls.status` before Twilio's first callback.
-pub const INITIATED: &str = "initiated";
-/// `calls.status` of a call Twilio refused or never confirmed.
-pub const FAILED: &str = "failed";
+use crate::model::ScheduledCall;
 
 /// The new call's identity, fixed before it is written.
 #[derive(Clone, Debug)]
@@ -47,8 +43,24 @@ pub async fn insert(
     script: &Script,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let contact_id = ready.contact.as_ref().map(|c| c.id);
-    let name = ready
+    let record = CallRecord {
+        new,
+        user_id: scheduled.user_id,
+        scheduled_call_id: scheduled.id,
+        automation_id: scheduled.automation_id,
+        contact_id: ready.contact.as_ref().map(|c| c.id),
+        callee_name: callee_name(scheduled, ready),
+        to: &ready.to,
+        from: &ready.from,
+        script,
+        started_at: now,
+    };
+    calls::insert(db, &record).await
+}
+
+/// The contact's name, else the name the call was scheduled with.
+fn callee_name(scheduled: &ScheduledCall, ready: &Ready) -> String {
+    ready
         .contact
         .as_ref()
         .map(|c| c.name.clone())
@@ -59,71 +71,5 @@ pub async fn insert(
                 .and_then(|r| r.get_str("name").ok())
                 .map(str::to_string)
         })
-        .unwrap_or_default();
-    let mut participant = doc! { "phoneNumber": &ready.to, "name": name, "role": "callee" };
-    insert_id(&mut participant, "contactId", contact_id);
-    let mut document = doc! {
-        "_id": new.id,
-        "userId": scheduled.user_id,
-        "sessionId": &new.session_id,
-        "status": INITIATED,
-        "callMode": script.call_mode,
-        "participants": [participant],
-        "transcription": [],
-        "aiConfig": script.ai_config.clone(),
-        "startedAt": bson::DateTime::from_chrono(now),
-        "isInbound": false,
-        "inboundData": {},
-        "from": &ready.from,
-        "scheduledCallId": scheduled.id,
-    };
-    insert_id(&mut document, "automationId", scheduled.automation_id);
-    insert_id(&mut document, "contactId", contact_id);
-    store::insert_raw(db, Call::COLLECTION, document).await
-}
-
-/// Twilio accepted the call.
-pub async fn set_sid(db: &Db, id: ObjectId, sid: &str) -> Result<()> {
-    set(db, id, doc! { "twilioCallSid": sid }).await
-}
-
-/// Twilio refused the call, or never confirmed it: the record stays, so
-/// the owner sees the attempt and why.
-pub async fn mark_failed(db: &Db, id: ObjectId, reason: &str) -> Result<()> {
-    set(
-        db,
-        id,
-        doc! { "status": FAILED, "errorMessage": reason, "endedAt": bson::DateTime::now() },
-    )
-    .await
-}
-
-/// Removes the record of a call Twilio certainly did not place (a
-/// transient refusal); the retry writes a new one.
-pub async fn discard(db: &Db, id: ObjectId) -> Result<()> {
-    db.raw(Call::COLLECTION)
-        .delete_one(doc! { "_id": id, "twilioCallSid": { "$exists": false } })
-        .await?;
-    Ok(())
-}
-
-/// The call a previous delivery linked, if it holds a Twilio sid.
-pub async fn placed_sid(db: &Db, id: ObjectId) -> Result<Option<String>> {
-    let found = db
-        .raw(Call::COLLECTION)
-        .find_one(doc! { "_id": id })
-        .projection(doc! { "twilioCallSid": 1 })
-        .await?;
-    Ok(found.and_then(|d| match d.get("twilioCallSid") {
-        Some(Bson::String(sid)) if !sid.is_empty() => Some(sid.clone()),
-        _ => None,
-    }))
-}
-
-async fn set(db: &Db, id: ObjectId, mut fields: Document) -> Result<()> {
-    fields.insert("updatedAt", bson::DateTime::now());
-    db.raw(Call::COLLECTION)
-        .update_one(doc! { "_id": id }, doc! { "$set": fields })
-        .await?;
-    Ok(())
+        .unwrap_or_default()
 }

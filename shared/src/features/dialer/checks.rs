@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{oid::ObjectId, Bson};
 
 use super::allowance::{self, Allowance, Denied};
+use super::repo::lookups;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::infra::store;
@@ -93,7 +94,7 @@ pub async fn preflight(
 
     let recipient = call.recipients.first();
     let contact = match contact_id(call) {
-        Some(id) => load_contact(db, call.user_id, id).await?,
+        Some(id) => lookups::contact_with_opt_out(db, call.user_id, id).await?,
         None => None,
     };
     if contact
@@ -118,7 +119,7 @@ pub async fn preflight(
     };
 
     let fallback_zone = match call.automation_id {
-        Some(id) => automation_zone(db, id).await?,
+        Some(id) => lookups::automation_zone(db, id).await?,
         None => None,
     }
     .or_else(|| user.time_zone())
@@ -164,32 +165,4 @@ fn contact_id(call: &ScheduledCall) -> Option<ObjectId> {
             Bson::String(hex) => hex.parse().ok(),
             _ => None,
         })
-}
-
-/// The user's contact `id` and whether it opted out (`optedOut`, a field
-/// the model does not hold).
-async fn load_contact(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<Option<(Contact, bool)>> {
-    let Some(document) = db
-        .raw(Contact::COLLECTION)
-        .find_one(doc! { "_id": id, "userId": user_id })
-        .await?
-    else {
-        return Ok(None);
-    };
-    let opted_out = document.get_bool("optedOut").unwrap_or(false);
-    let contact: Contact = store::decode(document)?;
-    Ok(Some((contact, opted_out)))
-}
-
-/// The automation's zone, when it names a valid one.
-async fn automation_zone(db: &Db, id: ObjectId) -> Result<Option<Tz>> {
-    let document: Option<Document> = db
-        .raw(crate::model::Automation::COLLECTION)
-        .find_one(doc! { "_id": id })
-        .projection(doc! { "timezone": 1 })
-        .await?;
-    Ok(document
-        .as_ref()
-        .and_then(|d| d.get_str("timezone").ok())
-        .and_then(|zone| zone.trim().parse().ok()))
 }

@@ -3,22 +3,22 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
 
 use super::allowance::{self, Allowance};
 use super::call_record::{self, NewCall};
 use super::claim::{self, Claim};
 use super::pacing::{Pace, Pacer};
-use super::script::{self, ScriptInputs};
-use super::{checks, Refusal};
+use super::repo::{calls, claims};
+use super::script::{self, Script, ScriptError, ScriptInputs};
+use super::{checks, Ready, Refusal};
 use crate::error::Result;
 use crate::infra::config::{Config, ConfigError};
 use crate::infra::db::Db;
 use crate::infra::queue::DialJob;
-use crate::infra::store;
+use crate::infra::store::{self, owned};
 use crate::integrations::twilio::calls::{CallError, CallScript, CallsClient, PlaceCall};
-use crate::model::scheduled_call::status;
-use crate::model::{Automation, Recording, ScheduledCall};
+use crate::model::{Automation, Recording, ScheduledCall, ScheduledCallStatus};
 
 /// How long a claim holds before another delivery may take the call over:
 /// longer than a pacing wait plus Twilio's answer.
@@ -110,30 +110,65 @@ impl Dialer {
         }
         let ready = match checks::preflight(&self.db, &call, now).await? {
             Ok(ready) => ready,
-            Err(Refusal::TooEarlyOrLate { retry_at }) => {
-                tracing::info!(scheduled_call = %call.id, %retry_at, "outside calling hours: deferred");
-                claim::defer(&self.db, call.id, retry_at).await?;
-                return Ok(Disposition::Done);
-            }
-            Err(refusal) => {
-                let message = refusal.message().unwrap_or("The call was not placed.");
-                tracing::info!(scheduled_call = %call.id, message, "call refused before dialing");
-                claim::finish(&self.db, call.id, status::FAILED, Some(message)).await?;
+            Err(refusal) => return self.refuse(&call, refusal).await,
+        };
+        let new = NewCall::new();
+        let script = match self.script(&call, &ready, new.id).await? {
+            Ok(script) => script,
+            Err(error) => {
+                self.fail(call.id, Some(error.message())).await?;
                 return Ok(Disposition::Done);
             }
         };
+        match self.pacer.reserve(&self.db, Utc::now()).await? {
+            Pace::After(wait) => tokio::time::sleep(wait).await,
+            Pace::Later(after) => {
+                claims::release(&self.db, call.id).await?;
+                return Ok(Disposition::Requeue { after });
+            }
+        }
+        if !allowance::spend(&self.db, call.user_id, &ready.allowance, now).await? {
+            let refusal = match ready.allowance {
+                Allowance::FreePlan { .. } => Refusal::PlanLimit,
+                _ => Refusal::NoMinutes,
+            };
+            self.fail(call.id, refusal.message()).await?;
+            return Ok(Disposition::Done);
+        }
+        self.place(&call, &ready, &new, &script, attempt).await
+    }
 
+    /// Not now (deferred to the recipient's next allowed instant) or not at
+    /// all (failed with the owner-facing reason).
+    async fn refuse(&self, call: &ScheduledCall, refusal: Refusal) -> Result<Disposition> {
+        if let Refusal::TooEarlyOrLate { retry_at } = refusal {
+            tracing::info!(scheduled_call = %call.id, %retry_at, "outside calling hours: deferred");
+            claims::defer(&self.db, call.id, retry_at).await?;
+        } else {
+            let message = refusal.message().unwrap_or("The call was not placed.");
+            tracing::info!(scheduled_call = %call.id, message, "call refused before dialing");
+            self.fail(call.id, Some(message)).await?;
+        }
+        Ok(Disposition::Done)
+    }
+
+    /// What the call says: from its automation (the user's) and that
+    /// automation's recording, played from a signed URL.
+    async fn script(
+        &self,
+        call: &ScheduledCall,
+        ready: &Ready,
+        call_id: ObjectId,
+    ) -> Result<Result<Script, ScriptError>> {
         let automation = match call.automation_id {
             Some(id) => {
-                store::find_one::<Automation>(&self.db, doc! { "_id": id, "userId": call.user_id })
-                    .await?
+                store::find_one::<Automation>(&self.db, owned::scoped(call.user_id, id)).await?
             }
             None => None,
         };
         let recording = match automation.as_ref().and_then(script::recording_id) {
             Some(id) => {
-                store::find_one::<Recording>(&self.db, doc! { "_id": id, "userId": call.user_id })
-                    .await?
+                store::find_one::<Recording>(&self.db, owned::scoped(call.user_id, id)).await?
             }
             None => None,
         };
@@ -141,41 +176,30 @@ impl Dialer {
             Some(r) => crate::features::recordings::play_url(&self.storage, r).await,
             None => None,
         };
-        let new = NewCall::new();
-        let script = match script::build(&ScriptInputs {
-            call: &call,
+        Ok(script::build(&ScriptInputs {
+            call,
             automation: automation.as_ref(),
             recording: recording.as_ref(),
             recording_url: recording_url.as_deref(),
             user: &ready.user,
             contact: ready.contact.as_ref(),
-            call_id: new.id,
-        }) {
-            Ok(script) => script,
-            Err(error) => {
-                claim::finish(&self.db, call.id, status::FAILED, Some(error.message())).await?;
-                return Ok(Disposition::Done);
-            }
-        };
+            call_id,
+        }))
+    }
 
-        match self.pacer.reserve(&self.db, Utc::now()).await? {
-            Pace::After(wait) => tokio::time::sleep(wait).await,
-            Pace::Later(after) => {
-                claim::release(&self.db, call.id).await?;
-                return Ok(Disposition::Requeue { after });
-            }
-        }
-
-        if !allowance::spend(&self.db, call.user_id, &ready.allowance, now).await? {
-            let refusal = match ready.allowance {
-                Allowance::FreePlan { .. } => Refusal::PlanLimit,
-                _ => Refusal::NoMinutes,
-            };
-            claim::finish(&self.db, call.id, status::FAILED, refusal.message()).await?;
-            return Ok(Disposition::Done);
-        }
-        call_record::insert(&self.db, &new, &call, &ready, &script, Utc::now()).await?;
-        claim::link_call(&self.db, call.id, new.id, &new.session_id).await?;
+    /// Writes and links the call record, then asks Twilio to place the
+    /// call: placed, refused for good (failed, the allowance given back),
+    /// or refused for now (everything undone, retried).
+    async fn place(
+        &self,
+        call: &ScheduledCall,
+        ready: &Ready,
+        new: &NewCall,
+        script: &Script,
+        attempt: u32,
+    ) -> Result<Disposition> {
+        call_record::insert(&self.db, new, call, ready, script, Utc::now()).await?;
+        claims::link_call(&self.db, call.id, new.id, &new.session_id).await?;
         let request = PlaceCall {
             to: ready.to.clone(),
             from: ready.from.clone(),
@@ -186,44 +210,46 @@ impl Dialer {
         };
         match self.calls.place_call(&request).await {
             Ok(placed) => {
-                call_record::set_sid(&self.db, new.id, &placed.sid).await?;
-                claim::mark_placed(&self.db, call.id, &placed.sid).await?;
+                calls::set_sid(&self.db, new.id, &placed.sid).await?;
+                claims::mark_placed(&self.db, call.id, &placed.sid).await?;
                 tracing::info!(scheduled_call = %call.id, call = %new.id, sid = %placed.sid, "call placed");
                 Ok(Disposition::Done)
             }
             Err(error) if error.is_transient() => {
                 allowance::give_back(&self.db, call.user_id, &ready.allowance).await?;
-                call_record::discard(&self.db, new.id).await?;
-                claim::unlink_call(&self.db, call.id).await?;
-                self.after_transient(&call, &error, attempt).await
+                calls::discard(&self.db, new.id).await?;
+                claims::unlink_call(&self.db, call.id).await?;
+                self.after_transient(call, &error, attempt).await
             }
             Err(error) => {
                 let message = error.owner_message();
                 tracing::warn!(scheduled_call = %call.id, %error, "Twilio did not place the call");
                 allowance::give_back(&self.db, call.user_id, &ready.allowance).await?;
-                call_record::mark_failed(&self.db, new.id, &message).await?;
-                claim::finish(&self.db, call.id, status::FAILED, Some(&message)).await?;
+                calls::mark_failed(&self.db, new.id, &message).await?;
+                self.fail(call.id, Some(&message)).await?;
                 Ok(Disposition::Done)
             }
         }
+    }
+
+    /// Ends the claimed call `id` failed, with the owner-facing `message`.
+    async fn fail(&self, id: ObjectId, message: Option<&str>) -> Result<()> {
+        let failed = ScheduledCallStatus::Failed.as_str();
+        claims::finish(&self.db, id, failed, message).await
     }
 
     /// A call an earlier delivery linked before dying: placed if its
     /// record holds Twilio's sid; otherwise nobody knows whether Twilio
     /// dialed, and dialing again could ring the person twice, so the call
     /// ends failed with a word to check the history.
-    async fn resume(
-        &self,
-        call: &ScheduledCall,
-        call_id: mongodb::bson::oid::ObjectId,
-    ) -> Result<Disposition> {
-        if let Some(sid) = call_record::placed_sid(&self.db, call_id).await? {
-            claim::mark_placed(&self.db, call.id, &sid).await?;
+    async fn resume(&self, call: &ScheduledCall, call_id: ObjectId) -> Result<Disposition> {
+        if let Some(sid) = calls::placed_sid(&self.db, call_id).await? {
+            claims::mark_placed(&self.db, call.id, &sid).await?;
             return Ok(Disposition::Done);
         }
         let message = CallError::Unconfirmed(String::new()).owner_message();
-        call_record::mark_failed(&self.db, call_id, &message).await?;
-        claim::finish(&self.db, call.id, status::FAILED, Some(&message)).await?;
+        calls::mark_failed(&self.db, call_id, &message).await?;
+        self.fail(call.id, Some(&message)).await?;
         Ok(Disposition::Done)
     }
 
@@ -244,15 +270,15 @@ impl Dialer {
                     .trim_end_matches(" We will try again shortly.")
             );
             tracing::error!(scheduled_call = %call.id, %error, attempt, "giving up on the call");
-            claim::finish(&self.db, call.id, status::FAILED, Some(&message)).await?;
+            self.fail(call.id, Some(&message)).await?;
         } else {
             tracing::warn!(scheduled_call = %call.id, %error, attempt, ?after, "call not placed: will retry");
-            claim::release(&self.db, call.id).await?;
+            claims::release(&self.db, call.id).await?;
         }
         Ok(Disposition::Retry { after })
     }
 
-    fn webhook_url(&self, path: &str, call_id: mongodb::bson::oid::ObjectId) -> String {
+    fn webhook_url(&self, path: &str, call_id: ObjectId) -> String {
         format!("{}{path}?callId={}", self.webhook_base, call_id.to_hex())
     }
 }

@@ -21,6 +21,12 @@
 //! 6. The outcome: placed (the lease is dropped; the status webhook ends
 //!    the call), refused (failed with the reason), or transient trouble
 //!    (back to the queue with backoff, failed after the last attempt).
+//!
+//! The files: `dial.rs` (the flow above), `consumer.rs` (feeding it jobs
+//! from SQS or in process), `claim.rs`, `checks.rs`, `allowance.rs` (what
+//! pays for the call), `script.rs`, `pacing.rs`, `call_record.rs`, and
+//! `repo/`, every query and update the dialer makes, one file per
+//! collection.
 
 pub mod allowance;
 pub mod call_record;
@@ -29,9 +35,11 @@ pub mod claim;
 pub mod consumer;
 pub mod dial;
 pub mod pacing;
+pub mod repo;
 pub mod script;
 
 pub use checks::{preflight, Ready, Refusal};
-pub use claim::{claim, finish, release, Claim};
+pub use claim::{claim, Claim};
 pub use consumer::{run_in_process, sqs_batch, QueuedJob};
 pub use dial::{Dialer, Disposition};
+pub use repo::claims::{finish, release};

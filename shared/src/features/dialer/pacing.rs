@@ -9,13 +9,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, Bson};
+use mongodb::bson;
 
+use super::repo::pacing as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
-
-/// The collection of pacing slots, one document per account.
-pub const COLLECTION: &str = "dialerpacing";
 
 /// What the pacer decided for one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,14 +56,10 @@ impl Pacer {
         let Some(interval) = self.interval else {
             return Ok(Pace::After(Duration::ZERO));
         };
-        let collection = db.raw(COLLECTION);
         // A handful of rounds: each lost race means another dialer took a
         // slot, and the next read sees it.
         for _ in 0..50 {
-            let current = collection
-                .find_one(doc! { "_id": &self.account })
-                .await?
-                .and_then(|d| d.get_datetime("nextSlotAt").ok().copied());
+            let current = repo::next_slot(db, &self.account).await?;
             let previous = current.map(bson::DateTime::to_chrono);
             let slot = previous.map_or(now, |p| p.max(now));
             let wait = slot - now;
@@ -73,21 +67,10 @@ impl Pacer {
                 return Ok(Pace::Later(wait.to_std().unwrap_or_default()));
             }
             let next = bson::DateTime::from_chrono(slot + interval);
-            let won =
-                match current {
-                    None => collection
-                        .insert_one(doc! { "_id": &self.account, "nextSlotAt": next })
-                        .await
-                        .is_ok(),
-                    Some(previous) => collection
-                        .update_one(
-                            doc! { "_id": &self.account, "nextSlotAt": Bson::DateTime(previous) },
-                            doc! { "$set": { "nextSlotAt": next } },
-                        )
-                        .await?
-                        .modified_count
-                        == 1,
-                };
+            let won = match current {
+                None => repo::take_first_slot(db, &self.account, next).await?,
+                Some(previous) => repo::take_slot(db, &self.account, previous, next).await?,
+            };
             if won {
                 return Ok(Pace::After(wait.to_std().unwrap_or_default()));
             }

@@ -1,7 +1,7 @@
 //! What a call says: its mode and the `aiConfig` the voice webhook answers
 //! TwiML from (docs/dialing.md), decided once when the call is placed.
 
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 
 use crate::model::{Automation, Contact, Recording, ScheduledCall, User};
 
@@ -178,15 +178,10 @@ pub fn recording_id(automation: &Automation) -> Option<ObjectId> {
     automation.audio_message.as_ref()?.object_id()
 }
 
-/// `Bson` for an optional id, for documents that spell absence as absent.
-pub(crate) fn insert_id(document: &mut Document, key: &str, id: Option<ObjectId>) {
-    if let Some(id) = id {
-        document.insert(key, Bson::ObjectId(id));
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use mongodb::bson::Bson;
+
     use super::*;
 
     fn scheduled(mode: Option<&str>) -> ScheduledCall {

@@ -8,57 +8,21 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
-use mongodb::options::ReturnDocument;
+use chrono::{DateTime, Utc};
+use mongodb::bson::oid::ObjectId;
 use serde::Serialize;
 
+use super::repo::{self, HistoryEntry, Run};
+use super::settings::EvaluatorSettings;
 use crate::error::Result;
 use crate::features::automations::repo::active_contacts;
 use crate::features::scheduled_calls::{self, record_all, SweepReport};
 use crate::infra::db::Db;
 use crate::infra::queue::DialQueue;
 use crate::infra::store;
-use crate::model::scheduled_call::status;
-use crate::model::{Automation, Record, ScheduledCall, User};
+use crate::model::{Automation, User};
 use crate::schedule::plan::{self, Window};
 use crate::schedule::QuietHours;
-
-/// How the evaluator behaves; from the environment in production.
-#[derive(Clone, Copy, Debug)]
-pub struct EvaluatorSettings {
-    /// A call found later than this is recorded as missed, not placed.
-    pub max_lateness: Duration,
-    /// Entries kept in `executionHistory`.
-    pub history_cap: i32,
-    /// An automation with nothing upcoming is looked at again after this,
-    /// so edits made by other writers are picked up.
-    pub recheck_after: Duration,
-    /// How long a claimed automation stays out of other passes.
-    pub lease: Duration,
-}
-
-impl Default for EvaluatorSettings {
-    fn default() -> Self {
-        Self {
-            max_lateness: Duration::hours(3),
-            history_cap: 50,
-            recheck_after: Duration::hours(24),
-            lease: Duration::minutes(5),
-        }
-    }
-}
-
-impl EvaluatorSettings {
-    pub fn from_config(config: &crate::Config) -> Self {
-        Self {
-            max_lateness: Duration::minutes(
-                i64::try_from(config.max_call_lateness_minutes).unwrap_or(i64::MAX / 60_000),
-            ),
-            ..Self::default()
-        }
-    }
-}
 
 /// What a pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -94,7 +58,7 @@ pub async fn run_pass(
     // the sweep sends them without rewriting each one first.
     let sweep_token = ObjectId::new();
     let started = Instant::now();
-    while let Some(automation) = claim_next(db, now, settings).await? {
+    while let Some(automation) = repo::claim_next(db, now, settings.lease).await? {
         report.automations += 1;
         evaluate(db, &automation, now, settings, sweep_token, &mut report).await?;
     }
@@ -116,24 +80,7 @@ fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Takes one due automation out of other passes' reach for the lease.
-async fn claim_next(
-    db: &Db,
-    now: DateTime<Utc>,
-    settings: EvaluatorSettings,
-) -> Result<Option<Automation>> {
-    let at = bson::DateTime::from_chrono(now);
-    let claimed = db
-        .raw(Automation::COLLECTION)
-        .find_one_and_update(
-            doc! { "isActive": true, "$or": [ { "nextRun": { "$lte": at } }, { "nextRun": null } ] },
-            doc! { "$set": { "nextRun": bson::DateTime::from_chrono(now + settings.lease) } },
-        )
-        .return_document(ReturnDocument::Before)
-        .await?;
-    claimed.map(store::decode).transpose()
-}
-
+/// Records `automation`'s due calls and when to look at it again.
 async fn evaluate(
     db: &Db,
     automation: &Automation,
@@ -147,16 +94,9 @@ async fn evaluate(
         Err(error) => {
             tracing::warn!(automation = %automation.id, %error, "automation timing unreadable");
             report.errors += 1;
-            let entry = doc! { "executedAt": bson::DateTime::from_chrono(now), "contactsProcessed": 0, "status": "error", "error": error.to_string() };
-            return finish(
-                db,
-                automation,
-                now,
-                now + settings.recheck_after,
-                entry,
-                settings,
-            )
-            .await;
+            let entry = HistoryEntry::Error(error.to_string());
+            let next_run = now + settings.recheck_after;
+            return finish(db, automation, now, next_run, entry, settings).await;
         }
     };
     let owner: Option<User> = store::find_by_id(db, automation.user_id).await?;
@@ -183,59 +123,31 @@ async fn evaluate(
     let next_run = plan.next_call.map_or(now + settings.recheck_after, |next| {
         next.min(now + settings.recheck_after)
     });
-    let entry = doc! {
-        "executedAt": bson::DateTime::from_chrono(now),
-        "contactsProcessed": i32::try_from(contacts.len()).unwrap_or(i32::MAX),
-        "callsScheduled": i32::try_from(recorded.recorded).unwrap_or(i32::MAX),
-        "callsMissed": i32::try_from(recorded.missed).unwrap_or(i32::MAX),
-        "status": "success",
+    let entry = HistoryEntry::Success {
+        contacts_processed: contacts.len(),
+        calls_scheduled: recorded.recorded,
+        calls_missed: recorded.missed,
     };
     finish(db, automation, now, next_run, entry, settings).await
 }
 
-/// Writes `nextRun`, `lastRun`, the counters and a history entry in the
-/// fields the Node app used.
+/// Records the pass on `automation`: when to look again, the counters and
+/// a history entry.
 async fn finish(
     db: &Db,
     automation: &Automation,
     now: DateTime<Utc>,
     next_run: DateTime<Utc>,
-    entry: Document,
+    entry: HistoryEntry,
     settings: EvaluatorSettings,
 ) -> Result<()> {
-    let calls = db.raw(ScheduledCall::COLLECTION);
-    let pending = calls
-        .count_documents(
-            doc! { "automationId": automation.id, "status": { "$in": status::OPEN.to_vec() } },
-        )
-        .await?;
-    let completed = calls
-        .count_documents(doc! { "automationId": automation.id, "status": status::COMPLETED })
-        .await?;
-    let count = |n: u64| Bson::Int32(i32::try_from(n).unwrap_or(i32::MAX));
-    let automations = db.raw(Automation::COLLECTION);
-    // `$push` refuses a `null` history, which some documents hold.
-    automations
-        .update_one(
-            doc! { "_id": automation.id, "executionHistory": null },
-            doc! { "$set": { "executionHistory": [] } },
-        )
-        .await?;
-    automations
-        .update_one(
-            doc! { "_id": automation.id },
-            doc! {
-                "$set": {
-                    "nextRun": bson::DateTime::from_chrono(next_run),
-                    "lastRun": bson::DateTime::from_chrono(now),
-                    "contactsCount": count(automation.contact_ids().len() as u64),
-                    "pendingCount": count(pending),
-                    "completedCount": count(completed),
-                    "updatedAt": bson::DateTime::now(),
-                },
-                "$push": { "executionHistory": { "$each": [entry], "$slice": -settings.history_cap } },
-            },
-        )
-        .await?;
-    Ok(())
+    let run = Run {
+        at: now,
+        next_run,
+        contacts: automation.contact_ids().len(),
+        calls: scheduled_calls::repo::counts::automation_counts(db, automation.id).await?,
+        entry,
+        history_cap: settings.history_cap,
+    };
+    repo::record_run(db, automation.id, &run).await
 }

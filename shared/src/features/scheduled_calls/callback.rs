@@ -3,15 +3,15 @@
 //! scheduled call that ended and how it ended.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::doc;
 
 use super::record::record_all;
 use crate::error::Result;
 use crate::infra::db::Db;
-use crate::infra::store;
-use crate::model::scheduled_call::status;
-use crate::model::NewScheduledCall;
-use crate::model::{Automation, Contact, ScheduledCall, User};
+use crate::infra::store::{self, owned};
+use crate::model::{
+    Automation, CallbackPolicy, Contact, NewScheduledCall, ScheduledCall, ScheduledCallStatus,
+    Timing, User,
+};
 use crate::schedule::plan;
 use crate::schedule::{self, CallOutcome, QuietHours, DEFAULT_MAX_ATTEMPTS};
 
@@ -32,83 +32,128 @@ pub async fn schedule_callback(
     outcome: CallOutcome,
     ended_at: DateTime<Utc>,
 ) -> Result<Option<Callback>> {
-    let (Some(automation_id), Some(contact_id)) = (ended.automation_id, ended.contact_id) else {
+    let Some(source) = Source::load(db, ended).await? else {
         return Ok(None);
     };
-    let Some(automation) =
-        store::find_one::<Automation>(db, doc! { "_id": automation_id, "userId": ended.user_id })
-            .await?
-    else {
+    let Some(next) = source.next_attempt(ended, outcome, ended_at) else {
         return Ok(None);
     };
-    let Ok(timing) = automation.timing() else {
-        return Ok(None);
+    let callback = Callback {
+        scheduled_time: next.scheduled_time,
+        attempt: next.attempt,
     };
-    let Some(policy) = timing.callback.clone() else {
-        return Ok(None);
-    };
-    let Some(contact) =
-        store::find_one::<Contact>(db, doc! { "_id": contact_id, "userId": ended.user_id }).await?
-    else {
-        return Ok(None);
-    };
-    if !contact.is_active() {
-        return Ok(None);
+    record_all(db, &[next]).await?;
+    Ok(Some(callback))
+}
+
+/// What a callback is planned from: the automation that wants callbacks,
+/// its timing, the contact, still active, and the owner's quiet hours.
+struct Source {
+    automation: Automation,
+    timing: Timing,
+    policy: CallbackPolicy,
+    contact: Contact,
+    quiet: QuietHours,
+}
+
+impl Source {
+    /// `None` when the call has no automation or contact (any more), the
+    /// automation's timing is unreadable or its callbacks are off, or the
+    /// contact was deactivated.
+    async fn load(db: &Db, ended: &ScheduledCall) -> Result<Option<Self>> {
+        let (Some(automation_id), Some(contact_id)) = (ended.automation_id, ended.contact_id)
+        else {
+            return Ok(None);
+        };
+        let scoped = |id| owned::scoped(ended.user_id, id);
+        let Some(automation) = store::find_one::<Automation>(db, scoped(automation_id)).await?
+        else {
+            return Ok(None);
+        };
+        let Ok(timing) = automation.timing() else {
+            return Ok(None);
+        };
+        let Some(policy) = timing.callback.clone() else {
+            return Ok(None);
+        };
+        let Some(contact) = store::find_one::<Contact>(db, scoped(contact_id)).await? else {
+            return Ok(None);
+        };
+        if !contact.is_active() {
+            return Ok(None);
+        }
+        let owner: Option<User> = store::find_by_id(db, ended.user_id).await?;
+        let preferences = owner.as_ref().and_then(|u| u.preferences.as_ref());
+        Ok(Some(Self {
+            automation,
+            timing,
+            policy,
+            contact,
+            quiet: QuietHours::from_preferences(preferences),
+        }))
     }
-    let owner: Option<User> = store::find_by_id(db, ended.user_id).await?;
-    let quiet = QuietHours::from_preferences(owner.as_ref().and_then(|u| u.preferences.as_ref()));
-    let Some(occurrence) = plan::occurrence(&automation, &timing, &contact, quiet) else {
-        return Ok(None);
-    };
-    let attempt = ended
-        .retry_count
-        .map_or(0, |n| u32::try_from(n.as_i64()).unwrap_or(0));
-    let max_attempts = automation
+
+    /// The attempt after `ended`, `pending`, if the policy wants one.
+    fn next_attempt(
+        self,
+        ended: &ScheduledCall,
+        outcome: CallOutcome,
+        ended_at: DateTime<Utc>,
+    ) -> Option<NewScheduledCall> {
+        let Self {
+            automation,
+            timing,
+            policy,
+            contact,
+            quiet,
+        } = self;
+        let occurrence = plan::occurrence(&automation, &timing, &contact, quiet)?;
+        let attempt = ended
+            .retry_count
+            .map_or(0, |n| u32::try_from(n.as_i64()).unwrap_or(0));
+        // The occurrence this call belongs to, as recorded: the contact's
+        // date may have changed since.
+        let due_at = ended
+            .dedupe_key
+            .as_deref()
+            .and_then(due_of_key)
+            .unwrap_or(occurrence.due_at);
+        let zone = occurrence.zones.first().copied().unwrap_or(timing.timezone);
+        let next = schedule::next_attempt(
+            &policy,
+            outcome,
+            ended_at,
+            due_at,
+            attempt + 1,
+            max_attempts(&automation),
+            zone,
+            quiet,
+        )?;
+        Some(NewScheduledCall {
+            user_id: ended.user_id,
+            automation_id: Some(automation.id),
+            contact,
+            scheduled_time: occurrence.allowed_from(next, quiet),
+            phone_e164: occurrence.phone_e164,
+            due_at,
+            reference_date: occurrence.reference_date,
+            call_mode: automation.call_mode(),
+            status: ScheduledCallStatus::Pending,
+            attempt: attempt + 1,
+            notes: ended.notes.clone().unwrap_or_default(),
+            error_message: String::new(),
+            claim: None,
+        })
+    }
+}
+
+/// The automation's `retryCount`, or the default when unset.
+fn max_attempts(automation: &Automation) -> u32 {
+    automation
         .retry_count
         .and_then(|n| u32::try_from(n.as_i64()).ok())
         .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_ATTEMPTS);
-    // The occurrence this call belongs to, as recorded: the contact's date
-    // may have changed since.
-    let due_at = ended
-        .dedupe_key
-        .as_deref()
-        .and_then(due_of_key)
-        .unwrap_or(occurrence.due_at);
-    let zone = occurrence.zones.first().copied().unwrap_or(timing.timezone);
-    let Some(next) = schedule::next_attempt(
-        &policy,
-        outcome,
-        ended_at,
-        due_at,
-        attempt + 1,
-        max_attempts,
-        zone,
-        quiet,
-    ) else {
-        return Ok(None);
-    };
-    let next = occurrence.allowed_from(next, quiet);
-    let callback = NewScheduledCall {
-        user_id: ended.user_id,
-        automation_id: Some(automation.id),
-        contact,
-        phone_e164: occurrence.phone_e164,
-        scheduled_time: next,
-        due_at,
-        reference_date: occurrence.reference_date,
-        call_mode: automation.call_mode(),
-        status: status::PENDING,
-        attempt: attempt + 1,
-        notes: ended.notes.clone().unwrap_or_default(),
-        error_message: String::new(),
-        claim: None,
-    };
-    record_all(db, &[callback]).await?;
-    Ok(Some(Callback {
-        scheduled_time: next,
-        attempt: attempt + 1,
-    }))
+        .unwrap_or(DEFAULT_MAX_ATTEMPTS)
 }
 
 /// The nominal due instant inside a `dedupeKey` (`automation:contact:unix:attempt`).

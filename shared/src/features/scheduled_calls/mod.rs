@@ -1,10 +1,21 @@
 //! Scheduled calls: recorded once per due occurrence, then handed to the
 //! dial queue by the sweep; listed, scheduled by hand and cancelled
 //! through `/api/scheduled-calls`.
+//!
+//! - `routes.rs`: the `/api/scheduled-calls` handlers;
+//! - `service.rs`: listing, checking and recording manual calls,
+//!   cancelling;
+//! - `record.rs`: recording due calls exactly once;
+//! - `sweep.rs`: handing due calls to the dial queue;
+//! - `reconcile.rs`: settling calls stuck in `processing`;
+//! - `callback.rs`: the next attempt of an unanswered call;
+//! - `repo/`: every query and update of scheduled calls, one file per job;
+//! - `view.rs`: the JSON shape the API answers with.
 
 pub mod callback;
 pub mod reconcile;
 pub mod record;
+pub mod repo;
 mod routes;
 pub mod service;
 pub mod sweep;

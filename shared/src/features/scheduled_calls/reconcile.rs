@@ -9,16 +9,12 @@
 //! delivery left to take it over) ends failed too.
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, Bson, Document};
 
 use super::callback::schedule_callback;
+use super::repo::reconcile as repo;
 use crate::error::Result;
 use crate::infra::db::Db;
-use crate::infra::store;
-use crate::model::scheduled_call::status;
-use crate::model::{Call, Record, ScheduledCall};
-use crate::schedule::call_status;
+use crate::model::{CallStatus, ScheduledCall, ScheduledCallStatus};
 use crate::schedule::CallOutcome;
 
 /// A placed call's callback is this late before we look at its record.
@@ -44,88 +40,53 @@ pub struct ReconcileReport {
 
 /// Settles the calls stuck in `processing` at `now`.
 pub async fn settle_stuck(db: &Db, now: DateTime<Utc>) -> Result<ReconcileReport> {
-    let collection = db.raw(ScheduledCall::COLLECTION);
     let mut report = ReconcileReport::default();
-    let at = |d: DateTime<Utc>| bson::DateTime::from_chrono(d);
-
-    let mut placed = collection
-        .find(doc! {
-            "status": status::PROCESSING,
-            "leaseUntil": { "$exists": false },
-            "updatedAt": { "$lt": at(now - SETTLE_AFTER) },
-        })
-        .limit(BATCH)
-        .await?;
-    while let Some(document) = placed.try_next().await? {
-        let scheduled: ScheduledCall = store::decode(document)?;
-        let record = match scheduled.call_id {
-            Some(id) => {
-                db.raw(Call::COLLECTION)
-                    .find_one(doc! { "_id": id })
-                    .await?
-            }
-            None => None,
-        };
-        let final_status = record
-            .as_ref()
-            .and_then(|r| r.get_str("status").ok())
-            .filter(|s| call_status::is_final(s));
-        if let Some(final_status) = final_status {
-            let answered_by = record.as_ref().and_then(|r| r.get_str("answeredBy").ok());
-            let outcome = CallOutcome::from_twilio(final_status, answered_by);
-            let (end, message) = call_status::scheduled_outcome(outcome);
-            if end_processing(db, &scheduled, end, message).await? {
-                report.settled += 1;
-                if outcome != CallOutcome::Answered {
-                    schedule_callback(db, &scheduled, outcome, now).await?;
-                }
-            }
-        } else if scheduled
-            .updated_at
-            .is_some_and(|t| t.to_chrono() < now - LONGEST_CALL)
-            && end_processing(db, &scheduled, status::FAILED, Some(NO_FINAL_STATUS)).await?
-        {
-            report.expired += 1;
-        }
+    for scheduled in repo::placed_unsettled(db, now - SETTLE_AFTER, BATCH).await? {
+        settle_placed(db, &scheduled, now, &mut report).await?;
     }
-
-    let abandoned = collection
-        .update_many(
-            doc! {
-                "status": status::PROCESSING,
-                "leaseUntil": { "$lt": at(now - ABANDONED_AFTER) },
-            },
-            doc! {
-                "$set": { "status": status::FAILED, "errorMessage": ABANDONED, "updatedAt": at(now) },
-                "$unset": { "leaseUntil": "" },
-            },
-        )
-        .await?;
-    report.expired += usize::try_from(abandoned.modified_count).unwrap_or(usize::MAX);
+    let abandoned = repo::fail_abandoned(db, now - ABANDONED_AFTER, ABANDONED, now).await?;
+    report.expired += usize::try_from(abandoned).unwrap_or(usize::MAX);
     if report != ReconcileReport::default() {
         tracing::warn!(?report, "settled scheduled calls stuck in processing");
     }
     Ok(report)
 }
 
-/// Ends `scheduled` if it is still `processing` without a lease; `false`
-/// when something else ended it meanwhile.
-async fn end_processing(
+/// Ends a placed call whose final callback is late: from its call
+/// record's final status, with a callback when it went unanswered; failed
+/// once no call can still be going on.
+async fn settle_placed(
     db: &Db,
     scheduled: &ScheduledCall,
-    end: &str,
-    message: Option<&str>,
-) -> Result<bool> {
-    let message = message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
-    let update: Document = doc! {
-        "$set": { "status": end, "errorMessage": message, "updatedAt": bson::DateTime::now() },
-    };
-    let result = db
-        .raw(ScheduledCall::COLLECTION)
-        .update_one(
-            doc! { "_id": scheduled.id, "status": status::PROCESSING, "leaseUntil": { "$exists": false } },
-            update,
-        )
-        .await?;
-    Ok(result.modified_count == 1)
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> Result<()> {
+    let record = match scheduled.call_id {
+        Some(id) => repo::call_record_status(db, id).await?,
+        None => None,
+    }
+    .unwrap_or_default();
+    let final_status = record
+        .status
+        .as_deref()
+        .filter(|status| CallStatus::parse(status).is_some_and(CallStatus::is_final));
+    if let Some(final_status) = final_status {
+        let outcome = CallOutcome::from_twilio(final_status, record.answered_by.as_deref());
+        let (end, message) = outcome.scheduled_end();
+        if repo::end_processing(db, scheduled.id, end, message).await? {
+            report.settled += 1;
+            if outcome != CallOutcome::Answered {
+                schedule_callback(db, scheduled, outcome, now).await?;
+            }
+        }
+    } else if scheduled
+        .updated_at
+        .is_some_and(|t| t.to_chrono() < now - LONGEST_CALL)
+    {
+        let failed = ScheduledCallStatus::Failed;
+        if repo::end_processing(db, scheduled.id, failed, Some(NO_FINAL_STATUS)).await? {
+            report.expired += 1;
+        }
+    }
+    Ok(())
 }

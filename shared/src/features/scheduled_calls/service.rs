@@ -3,35 +3,20 @@
 //! by `userId`.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::repo::api::{self, ListFilter};
+use super::repo::inserts::{self, CheckedCall};
 use super::view::ScheduledCallView;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
-use crate::infra::store;
+use crate::infra::store::{self, owned};
 use crate::model::phone;
-use crate::model::scheduled_call::status;
-use crate::model::{Contact, Record, ScheduledCall};
-
-const NOT_FOUND: Error = Error::NotFound {
-    what: "scheduled call",
-};
-
-/// Every `status` a scheduled call may have.
-pub const STATUSES: [&str; 8] = [
-    status::PENDING,
-    status::ENQUEUING,
-    status::QUEUED,
-    status::PROCESSING,
-    status::COMPLETED,
-    status::FAILED,
-    status::CANCELLED,
-    status::MISSED,
-];
+use crate::model::{Contact, ScheduledCall, ScheduledCallStatus};
 
 /// How a call speaks.
 pub const CALL_MODES: [&str; 3] = ["ai-only", "recording", "recording-ai"];
@@ -95,45 +80,42 @@ pub async fn list(
         limit: query.limit,
     }
     .validate()?;
-    let mut filter = doc! { "userId": user_id };
-    if let Some(wanted) = query.status.as_deref().map(str::trim) {
-        if !STATUSES.contains(&wanted) {
-            return Err(Error::validation(
-                "status",
-                format!("status must be one of {}", STATUSES.join(", ")),
-            ));
-        }
-        filter.insert("status", wanted);
-    }
-    if let Some(id) = &query.automation_id {
-        filter.insert("automationId", object_id("automationId", id.trim())?);
-    }
-    let mut range = Document::new();
-    if let Some(from) = &query.from {
-        range.insert("$gte", bson::DateTime::from_chrono(instant("from", from)?));
-    }
-    if let Some(to) = &query.to {
-        range.insert("$lte", bson::DateTime::from_chrono(instant("to", to)?));
-    }
-    if !range.is_empty() {
-        filter.insert("scheduledTime", range);
-    }
-    let found = store::find_page(
-        db,
-        filter,
-        doc! { "scheduledTime": -1, "_id": -1 },
-        page.skip(),
-        page.limit,
-    )
-    .await?;
+    let filter = ListFilter {
+        status: query.status.as_deref().map(status).transpose()?,
+        automation_id: query
+            .automation_id
+            .as_deref()
+            .map(|id| object_id("automationId", id.trim()))
+            .transpose()?,
+        from: query
+            .from
+            .as_deref()
+            .map(|from| instant("from", from))
+            .transpose()?,
+        to: query
+            .to
+            .as_deref()
+            .map(|to| instant("to", to))
+            .transpose()?,
+    };
+    let found = api::page(db, user_id, &filter, page.skip(), page.limit).await?;
     Ok(page.paged(found, |c: ScheduledCall| ScheduledCallView::from(c)))
+}
+
+/// The `status` filter: one of [`ScheduledCallStatus::ALL`].
+fn status(wanted: &str) -> Result<ScheduledCallStatus> {
+    ScheduledCallStatus::parse(wanted.trim()).ok_or_else(|| {
+        let known = ScheduledCallStatus::strings(&ScheduledCallStatus::ALL);
+        Error::validation(
+            "status",
+            format!("status must be one of {}", known.join(", ")),
+        )
+    })
 }
 
 /// The user's scheduled call `id`.
 pub async fn get(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ScheduledCall> {
-    store::find_one(db, doc! { "_id": id, "userId": user_id })
-        .await?
-        .ok_or(NOT_FOUND)
+    owned::find(db, user_id, id, "scheduled call").await
 }
 
 /// Records a manual call, `pending`, in the shape the evaluator records
@@ -186,8 +168,31 @@ pub async fn record_manual(
     claim: Option<ObjectId>,
 ) -> Result<ScheduledCall> {
     let default_mode = call.automation.map_or("ai-only", |(_, mode)| mode);
-    let call_mode = match call.call_mode.as_deref().map(str::trim) {
-        None | Some("") => default_mode,
+    let call_mode = call_mode(call.call_mode.as_deref(), default_mode)?;
+    let notes = notes(call.notes.as_deref())?;
+    let callee = match call.contact_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => contact_callee(db, user_id, id).await?,
+        _ => number_callee(call.phone_number.as_deref(), call.name.as_deref())?,
+    };
+    let checked = CheckedCall {
+        user_id,
+        name: callee.name,
+        phone_e164: callee.phone_e164,
+        email: callee.email,
+        contact_id: callee.contact_id,
+        notes,
+        scheduled_time,
+        call_mode,
+        automation_id: call.automation.map(|(id, _)| id),
+        claim,
+    };
+    inserts::insert_manual(db, &checked).await
+}
+
+/// `callMode`, one of [`CALL_MODES`]; `default` when blank.
+fn call_mode(wanted: Option<&str>, default: &'static str) -> Result<&'static str> {
+    match wanted.map(str::trim) {
+        None | Some("") => Ok(default),
         Some(mode) => CALL_MODES
             .iter()
             .copied()
@@ -197,108 +202,81 @@ pub async fn record_manual(
                     "callMode",
                     format!("callMode must be one of {}", CALL_MODES.join(", ")),
                 )
-            })?,
-    };
-    let notes = call.notes.unwrap_or_default().trim().to_string();
+            }),
+    }
+}
+
+/// `notes`, trimmed, at most [`MAX_NOTES_CHARS`].
+fn notes(notes: Option<&str>) -> Result<String> {
+    let notes = notes.unwrap_or_default().trim().to_string();
     if notes.chars().count() > MAX_NOTES_CHARS {
         return Err(Error::validation(
             "notes",
             format!("notes must be at most {MAX_NOTES_CHARS} characters"),
         ));
     }
+    Ok(notes)
+}
 
-    let (name, phone_e164, email, contact_id) = match call.contact_id.as_deref().map(str::trim) {
-        Some(id) if !id.is_empty() => {
-            let id = object_id("contactId", id)?;
-            let contact: Contact = store::find_one(db, doc! { "_id": id, "userId": user_id })
-                .await?
-                .ok_or_else(|| Error::validation("contactId", "no such contact"))?;
-            let e164 = contact.phone_e164(None).ok_or_else(|| {
-                Error::validation("contactId", "the contact has no callable phone number")
-            })?;
-            let email = contact.email().unwrap_or_default().to_string();
-            (contact.name, e164, email, Some(id))
-        }
-        _ => {
-            let raw = call
-                .phone_number
-                .as_deref()
-                .map(str::trim)
-                .filter(|raw| !raw.is_empty())
-                .ok_or_else(|| {
-                    Error::validation("phoneNumber", "contactId or phoneNumber is required")
-                })?;
-            let e164 = phone::to_e164(raw, None).map_err(|reason| {
-                Error::validation("phoneNumber", format!("phoneNumber {reason}"))
-            })?;
-            let name = call
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .ok_or_else(|| Error::validation("name", "name is required with phoneNumber"))?;
-            if name.chars().count() > MAX_NAME_CHARS {
-                return Err(Error::validation(
-                    "name",
-                    format!("name must be at most {MAX_NAME_CHARS} characters"),
-                ));
-            }
-            (name.to_string(), e164, String::new(), None)
-        }
-    };
+/// Whom a manual call rings.
+struct Callee {
+    name: String,
+    phone_e164: String,
+    /// The contact's; empty for a number.
+    email: String,
+    contact_id: Option<ObjectId>,
+}
 
-    let stamp = bson::DateTime::now();
-    let mut recipient = doc! { "phoneNumber": &phone_e164, "name": &name };
-    if let Some(id) = contact_id {
-        recipient.insert("contactId", id);
+/// The user's contact `id`, with a callable number.
+async fn contact_callee(db: &Db, user_id: ObjectId, id: &str) -> Result<Callee> {
+    let id = object_id("contactId", id)?;
+    let contact: Contact = store::find_one(db, owned::scoped(user_id, id))
+        .await?
+        .ok_or_else(|| Error::validation("contactId", "no such contact"))?;
+    let phone_e164 = contact.phone_e164(None).ok_or_else(|| {
+        Error::validation("contactId", "the contact has no callable phone number")
+    })?;
+    Ok(Callee {
+        email: contact.email().unwrap_or_default().to_string(),
+        name: contact.name,
+        phone_e164,
+        contact_id: Some(id),
+    })
+}
+
+/// A number and a name given by hand.
+fn number_callee(phone_number: Option<&str>, name: Option<&str>) -> Result<Callee> {
+    let raw = phone_number
+        .map(str::trim)
+        .filter(|raw| !raw.is_empty())
+        .ok_or_else(|| Error::validation("phoneNumber", "contactId or phoneNumber is required"))?;
+    let phone_e164 = phone::to_e164(raw, None)
+        .map_err(|reason| Error::validation("phoneNumber", format!("phoneNumber {reason}")))?;
+    let name = name
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| Error::validation("name", "name is required with phoneNumber"))?;
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::validation(
+            "name",
+            format!("name must be at most {MAX_NAME_CHARS} characters"),
+        ));
     }
-    let id = ObjectId::new();
-    let mut document = doc! {
-        "_id": id,
-        "userId": user_id,
-        "recipients": [recipient],
-        "notes": notes,
-        "scheduledTime": bson::DateTime::from_chrono(scheduled_time),
-        "status": status::PENDING,
-        "retryCount": 0,
-        "callMode": call_mode,
-        "automationId": call.automation.map_or(Bson::Null, |(id, _)| Bson::ObjectId(id)),
-        "referenceDate": Bson::Null,
-        "contactData": { "name": &name, "phoneNumber": &phone_e164, "email": email },
-        "errorMessage": "",
-        "contactId": contact_id.map_or(Bson::Null, Bson::ObjectId),
-        "createdAt": stamp,
-        "updatedAt": stamp,
-        "__v": 0,
-    };
-    if let Some(token) = claim {
-        document.insert("status", status::ENQUEUING);
-        document.insert("enqueueToken", token);
-        document.insert("enqueueClaimedAt", stamp);
-    }
-    db.raw(ScheduledCall::COLLECTION)
-        .insert_one(&document)
-        .await?;
-    store::decode(document)
+    Ok(Callee {
+        name: name.to_string(),
+        phone_e164,
+        email: String::new(),
+        contact_id: None,
+    })
 }
 
 /// Cancels the call if it has not started, atomically: the status is in
 /// the update's filter, so a dialer that claimed it meanwhile wins. A call
 /// already cancelled answers as it is; one that started is a conflict.
 pub async fn cancel(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<ScheduledCall> {
-    let result = db
-        .raw(ScheduledCall::COLLECTION)
-        .update_one(
-            doc! {
-                "_id": id,
-                "userId": user_id,
-                "status": { "$in": status::NOT_STARTED.to_vec() },
-            },
-            doc! { "$set": { "status": status::CANCELLED, "updatedAt": bson::DateTime::now() } },
-        )
-        .await?;
+    let cancelled = api::cancel_not_started(db, user_id, id).await?;
     let call = get(db, user_id, id).await?;
-    if result.matched_count == 0 && call.status != status::CANCELLED {
+    if !cancelled && call.status != ScheduledCallStatus::Cancelled.as_str() {
         return Err(Error::Conflict {
             field: Some("status".into()),
             message: "call has already started".into(),

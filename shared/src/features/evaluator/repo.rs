@@ -1,0 +1,121 @@
+//! The evaluator's reads and writes of `automations`: claiming a due one
+//! for a pass, and recording what the pass did with it in the fields the
+//! Node app used.
+
+use chrono::{DateTime, Duration, Utc};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::options::ReturnDocument;
+
+use crate::error::Result;
+use crate::features::scheduled_calls::repo::counts::AutomationCounts;
+use crate::infra::db::Db;
+use crate::infra::store::{self, Update};
+use crate::model::{Automation, Record};
+
+/// Takes one active automation whose `nextRun` has come (or was never set)
+/// out of other passes' reach: its `nextRun` moves to `now + lease`.
+/// Answers it as it was before. `updatedAt` stays: nothing the owner set
+/// changed.
+pub async fn claim_next(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<Automation>> {
+    let at = bson::DateTime::from_chrono(now);
+    let claimed = db
+        .raw(Automation::COLLECTION)
+        .find_one_and_update(
+            doc! { "isActive": true, "$or": [ { "nextRun": { "$lte": at } }, { "nextRun": null } ] },
+            doc! { "$set": { "nextRun": bson::DateTime::from_chrono(now + lease) } },
+        )
+        .return_document(ReturnDocument::Before)
+        .await?;
+    claimed.map(store::decode).transpose()
+}
+
+/// One `executionHistory` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryEntry {
+    /// The automation was evaluated.
+    Success {
+        contacts_processed: usize,
+        calls_scheduled: usize,
+        calls_missed: usize,
+    },
+    /// Its timing could not be read: why.
+    Error(String),
+}
+
+impl HistoryEntry {
+    fn to_document(&self, executed_at: DateTime<Utc>) -> Document {
+        let executed_at = bson::DateTime::from_chrono(executed_at);
+        match self {
+            Self::Success {
+                contacts_processed,
+                calls_scheduled,
+                calls_missed,
+            } => doc! {
+                "executedAt": executed_at,
+                "contactsProcessed": int32(*contacts_processed),
+                "callsScheduled": int32(*calls_scheduled),
+                "callsMissed": int32(*calls_missed),
+                "status": "success",
+            },
+            Self::Error(error) => doc! {
+                "executedAt": executed_at,
+                "contactsProcessed": 0,
+                "status": "error",
+                "error": error,
+            },
+        }
+    }
+}
+
+/// What one pass did with an automation.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// When the pass ran.
+    pub at: DateTime<Utc>,
+    /// When to look at the automation again.
+    pub next_run: DateTime<Utc>,
+    /// How many contacts it holds.
+    pub contacts: usize,
+    /// Its scheduled calls, counted after the pass recorded its own.
+    pub calls: AutomationCounts,
+    pub entry: HistoryEntry,
+    /// Entries kept in `executionHistory`.
+    pub history_cap: i32,
+}
+
+/// Writes `nextRun`, `lastRun`, the counters and the history entry of
+/// `run` on automation `id`.
+pub async fn record_run(db: &Db, id: ObjectId, run: &Run) -> Result<()> {
+    let automations = db.raw(Automation::COLLECTION);
+    // `$push` refuses a `null` history, which some documents hold.
+    automations
+        .update_one(
+            doc! { "_id": id, "executionHistory": null },
+            doc! { "$set": { "executionHistory": [] } },
+        )
+        .await?;
+    let count = |n: u64| Bson::Int32(i32::try_from(n).unwrap_or(i32::MAX));
+    let entry = run.entry.to_document(run.at);
+    let update = Update::new()
+        .set("nextRun", bson::DateTime::from_chrono(run.next_run))
+        .set("lastRun", bson::DateTime::from_chrono(run.at))
+        .set("contactsCount", count(run.contacts as u64))
+        .set("pendingCount", count(run.calls.open))
+        .set("completedCount", count(run.calls.completed))
+        .push(
+            "executionHistory",
+            doc! { "$each": [entry], "$slice": -run.history_cap },
+        );
+    automations
+        .update_one(doc! { "_id": id }, update.build())
+        .await?;
+    Ok(())
+}
+
+fn int32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,24 @@
+//! Every query and update of scheduled calls beyond the store's generic
+//! ones, one file per job:
+//!
+//! - `inserts.rs`: an automation's due calls (once each, under the unique
+//!   `dedupeKey`) and manual calls;
+//! - `sweep.rs`: missing, claiming and marking sent what the sweep hands
+//!   to the dial queue;
+//! - `reconcile.rs`: settling calls stuck in `processing`;
+//! - `api.rs`: a user's page of calls, cancelling one;
+//! - `counts.rs`: an automation's counters.
+
+pub mod api;
+pub mod counts;
+pub mod inserts;
+pub mod reconcile;
+pub mod sweep;
+
+use chrono::{DateTime, Utc};
+use mongodb::bson;
+
+/// `instant` as stored.
+fn at(instant: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_chrono(instant)
+}
