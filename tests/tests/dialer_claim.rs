@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use heyway::features::dialer::{claim, finish, release, Claim};
 use heyway::infra::queue::DialJob;
-use heyway::model::scheduled_call::status;
+use heyway::model::ScheduledCallStatus;
 use heyway::Db;
 use heyway_tests::TestDb;
 use mongodb::bson::{self, doc, oid::ObjectId, Document};
@@ -224,7 +224,7 @@ async fn finish_sets_final_status_and_clears_lease() {
     finish(
         &db,
         job.scheduled_call_id,
-        status::FAILED,
+        ScheduledCallStatus::Failed,
         Some("This contact is inactive or asked not to be called."),
     )
     .await
@@ -242,9 +242,11 @@ async fn finish_sets_final_status_and_clears_lease() {
             .unwrap(),
         Claim::AlreadyTaken
     );
-    assert!(finish(&db, ObjectId::new(), status::COMPLETED, None)
-        .await
-        .is_err());
+    assert!(
+        finish(&db, ObjectId::new(), ScheduledCallStatus::Completed, None)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -270,4 +272,18 @@ async fn release_puts_the_call_back_for_the_next_delivery() {
             .unwrap(),
         2
     );
+}
+
+/// The scheduled-call statuses as stored.
+mod status {
+    use heyway::model::ScheduledCallStatus as S;
+
+    pub const PENDING: &str = S::Pending.as_str();
+    pub const ENQUEUING: &str = S::Enqueuing.as_str();
+    pub const QUEUED: &str = S::Queued.as_str();
+    pub const PROCESSING: &str = S::Processing.as_str();
+    pub const COMPLETED: &str = S::Completed.as_str();
+    pub const FAILED: &str = S::Failed.as_str();
+    pub const CANCELLED: &str = S::Cancelled.as_str();
+    pub const MISSED: &str = S::Missed.as_str();
 }

@@ -59,30 +59,6 @@ pub struct ScheduledCall {
 
 record!(ScheduledCall, "scheduledcalls");
 
-/// The `status` values. The Node app wrote `pending`, `processing`,
-/// `completed`, `failed` and `cancelled`; `enqueuing`, `queued` and
-/// `missed` are new.
-pub mod status {
-    /// Recorded, waiting for its time (or for a retry of its enqueue).
-    pub const PENDING: &str = "pending";
-    /// Claimed by one evaluator's sweep, being sent to the dial queue.
-    pub const ENQUEUING: &str = "enqueuing";
-    /// On the dial queue.
-    pub const QUEUED: &str = "queued";
-    /// Claimed by a dialer.
-    pub const PROCESSING: &str = "processing";
-    pub const COMPLETED: &str = "completed";
-    pub const FAILED: &str = "failed";
-    pub const CANCELLED: &str = "cancelled";
-    /// Found too late to place (an outage, a paused evaluator).
-    pub const MISSED: &str = "missed";
-
-    /// Not started: may still be cancelled.
-    pub const NOT_STARTED: [&str; 3] = [PENDING, ENQUEUING, QUEUED];
-    /// Counted as the automation's `pendingCount`.
-    pub const OPEN: [&str; 4] = [PENDING, ENQUEUING, QUEUED, PROCESSING];
-}
-
 /// A due call to record (see `features::scheduled_calls::record_all`).
 #[derive(Clone, Debug)]
 pub struct NewScheduledCall {

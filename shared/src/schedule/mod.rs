@@ -12,10 +12,7 @@
 //! - [`outcome`]: how a call ended, and how its scheduled call ends.
 //! - [`callback`]: when to try again after a call ends unanswered.
 //! - [`plan`]: which calls of one automation are due in a window.
-//! - [`call_status`]: the order of a call's statuses (being replaced by
-//!   [`crate::model::CallStatus`]).
 
-pub mod call_status;
 pub mod callback;
 pub mod due;
 pub mod error;

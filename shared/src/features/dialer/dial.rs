@@ -234,8 +234,7 @@ impl Dialer {
 
     /// Ends the claimed call `id` failed, with the owner-facing `message`.
     async fn fail(&self, id: ObjectId, message: Option<&str>) -> Result<()> {
-        let failed = ScheduledCallStatus::Failed.as_str();
-        claims::finish(&self.db, id, failed, message).await
+        claims::finish(&self.db, id, ScheduledCallStatus::Failed, message).await
     }
 
     /// A call an earlier delivery linked before dying: placed if its

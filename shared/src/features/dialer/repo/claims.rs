@@ -65,7 +65,7 @@ pub async fn exists(db: &Db, job: &DialJob) -> Result<bool> {
 pub async fn finish(
     db: &Db,
     id: ObjectId,
-    final_status: &str,
+    final_status: ScheduledCallStatus,
     error_message: Option<&str>,
 ) -> Result<()> {
     let message = error_message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
