@@ -1,6 +1,6 @@
 //! `heyway serve` on a fresh machine: starts its own SecantusDB when
 //! `MONGODB_URI` is unset and answers `/api/health` with the database up;
-//! without `STRIPE_SECRET_KEY` it runs the Stripe sandbox, so checkout
+//! without Stripe keys it runs the Stripe sandbox, so checkout
 //! works end to end. It listens on 127.0.0.1 unless `HOST` says otherwise,
 //! its sandboxes' keys are random per run (their logs need the key it
 //! writes to `<data dir>/sandbox-key`), and a configured real key turns

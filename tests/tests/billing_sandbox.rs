@@ -1,6 +1,6 @@
 //! The Stripe sandbox as `heyway serve` runs it: the API and the sandbox
 //! on one loopback port, configured by `heyway_dev::sandbox::stripe::configure`
-//! from a configuration without `STRIPE_SECRET_KEY`. A user signs up,
+//! from a configuration without Stripe keys. A user signs up,
 //! checks out through the real `StripeClient`, "pays" by visiting the
 //! returned URL (the sandbox sends signed webhooks that our
 //! `/webhooks/stripe` verifies), then cancels in the portal.

@@ -1,6 +1,6 @@
 //! The telephony sandbox: Twilio's and ElevenLabs' APIs, answered locally.
 //!
-//! When `TWILIO_ACCOUNT_SID` is unset, `heyway serve` mounts this router
+//! When no Twilio or ElevenLabs key is set, `heyway serve` mounts this router
 //! under `/sandbox` and points the real clients ([`CallsClient`],
 //! [`ElevenLabsClient`]) at it through their base URLs, so a call placed
 //! locally takes the production code path. The sandbox then plays each
@@ -25,7 +25,7 @@
 //! port can place calls through it or have it sign webhooks.
 //!
 //! Stripe has a sandbox of its own, [`stripe`], mounted beside this one
-//! at `/sandbox/stripe` when `STRIPE_SECRET_KEY` is unset.
+//! at `/sandbox/stripe` when no Stripe key is set.
 //!
 //! [`CallsClient`]: heyway::integrations::twilio::CallsClient
 //! [`ElevenLabsClient`]: heyway::integrations::elevenlabs::ElevenLabsClient
