@@ -388,3 +388,39 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_reaches_itself_on_loopback_unless_bound_to_one_address() {
+        assert_eq!(local_origin("127.0.0.1", 3000), "http://127.0.0.1:3000");
+        assert_eq!(local_origin("0.0.0.0", 3000), "http://127.0.0.1:3000");
+        assert_eq!(local_origin("::", 3000), "http://[::1]:3000");
+        assert_eq!(local_origin("::1", 3000), "http://[::1]:3000");
+        assert_eq!(local_origin("192.168.1.20", 80), "http://192.168.1.20:80");
+        assert_eq!(local_origin("localhost", 3000), "http://localhost:3000");
+    }
+
+    #[test]
+    fn the_key_file_is_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(SANDBOX_KEY_FILE);
+        write_key_file(&path, "first").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_key_file(&path, "second").unwrap();
+        assert_eq!(read_key_file(&path).as_deref(), Some("second"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        assert_eq!(read_key_file(&dir.path().join("missing")), None);
+    }
+}
