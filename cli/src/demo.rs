@@ -5,14 +5,16 @@
 //! account free minutes, creates contacts whose numbers choose the
 //! sandbox outcomes, schedules an AI call to each a few seconds from now,
 //! then watches `GET /api/scheduled-calls`, `GET /api/calls` (when the
-//! server has it) and the sandbox's own log, printing each call as it
-//! ends: number, outcome, transcript and analysis.
+//! server has it) and the sandbox's own log (with the sandbox's per-run
+//! key: its own server's, or the one `heyway serve` wrote), printing each
+//! call as it ends: number, outcome, transcript and analysis.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use heyway::{Config, Db};
+use heyway_dev::sandbox::AccessKey;
 use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use serde_json::{json, Value};
 
@@ -40,6 +42,8 @@ struct Api {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// Reads `GET /sandbox/calls`.
+    sandbox_key: Option<String>,
 }
 
 impl Api {
@@ -73,17 +77,51 @@ impl Api {
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
+
+    /// The sandbox's log of played calls; empty without the key.
+    async fn sandbox_calls(&self) -> anyhow::Result<Vec<Value>> {
+        let Some(key) = &self.sandbox_key else {
+            return Ok(Vec::new());
+        };
+        let response = self
+            .http
+            .get(format!("{}/sandbox/calls", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .context("calling /sandbox/calls")?;
+        if !response.status().is_success() {
+            return Ok(Vec::new());
+        }
+        match response.json().await {
+            Ok(Value::Array(log)) => Ok(log),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// Runs the demo against the API at `base`; `db` (the server's database)
-/// verifies the caller ID and grants free minutes.
-pub async fn run(base: &str, db: Option<&Db>, timeout: Duration) -> anyhow::Result<()> {
+/// verifies the caller ID and grants free minutes; `sandbox_key` reads
+/// the sandbox's log.
+pub async fn run(
+    base: &str,
+    db: Option<&Db>,
+    timeout: Duration,
+    sandbox_key: Option<String>,
+) -> anyhow::Result<()> {
+    if sandbox_key.is_none() {
+        println!(
+            "No sandbox key (--sandbox-key, HEYWAY_SANDBOX_KEY or the server's <data dir>/sandbox-key): \
+             the sandbox's own log of the calls is not shown."
+        );
+    }
     let mut api = Api {
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()?,
         base: base.trim_end_matches('/').to_string(),
         token: None,
+        sandbox_key,
     };
     let (status, health) = api.get("/api/health").await?;
     if status != 200 {
@@ -245,13 +283,15 @@ async fn recorded_calls<'a>(
     }
 }
 
-/// `heyway demo`: against `--api`, or a server of its own (always with
-/// the sandbox: the demo never dials for real) on a free port.
+/// `heyway demo`: against `--api` (`sandbox_key` reads its sandbox's
+/// log), or a server of its own (always with the telephony sandbox: the
+/// demo never dials for real) on a free port, whose key it makes.
 pub async fn command(
     mut config: Config,
     api: Option<String>,
     timeout: u64,
     data_dir: &std::path::Path,
+    sandbox_key: Option<String>,
 ) -> anyhow::Result<()> {
     let timeout = std::time::Duration::from_secs(timeout);
     if let Some(api) = api {
@@ -259,17 +299,27 @@ pub async fn command(
             Some(uri) => Some(Db::connect(uri, &config.mongodb_db).await?),
             None => None,
         };
-        return run(&api, db.as_ref(), timeout).await;
+        return run(&api, db.as_ref(), timeout, sandbox_key).await;
     }
     let (db, local) = crate::connect(&config, data_dir).await?;
     heyway::infra::indexes::migrate(&db).await?;
     config.port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
+    // Any real telephony key would turn the sandbox off.
     config.twilio.account_sid = None;
+    config.twilio.auth_token = None;
+    config.elevenlabs.api_key = None;
+    config.elevenlabs.webhook_secret = None;
     config.webhook_base_url = None;
     let base = format!("http://127.0.0.1:{}", config.port);
-    let server = tokio::spawn(crate::serve(db.clone(), config));
+    let key = AccessKey::random();
+    let options = crate::ServeOptions {
+        host: "127.0.0.1".to_string(),
+        access_key: key.clone(),
+        key_file: None,
+    };
+    let server = tokio::spawn(crate::serve(db.clone(), config, options));
     let mut ready = false;
     for _ in 0..100 {
         if reqwest::get(format!("{base}/api/health")).await.is_ok() {
@@ -279,7 +329,7 @@ pub async fn command(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let result = if ready {
-        run(&base, Some(&db), timeout).await
+        run(&base, Some(&db), timeout, Some(key.expose().to_string())).await
     } else {
         Err(anyhow::anyhow!("the demo server did not start on {base}"))
     };
@@ -321,10 +371,7 @@ async fn watch(
         } else {
             Vec::new()
         };
-        let sandbox_log: Vec<Value> = match api.get("/sandbox/calls").await? {
-            (200, Value::Array(log)) => log,
-            _ => Vec::new(),
-        };
+        let sandbox_log = api.sandbox_calls().await?;
         let mut done = true;
         for call in &scheduled {
             let Some(id) = call["id"].as_str() else {

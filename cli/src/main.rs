@@ -1,18 +1,21 @@
 //! `heyway`: the whole system on one machine.
 //!
-//! - `heyway serve`: every API route on `PORT` (default 3000), against
-//!   `MONGODB_URI`, or a SecantusDB it starts itself with data in `./.data`.
+//! - `heyway serve`: every API route on `HOST`:`PORT` (default
+//!   127.0.0.1:3000), against `MONGODB_URI`, or a SecantusDB it starts
+//!   itself with data in `./.data`.
 //! - `heyway migrate`: creates the collections and indexes production has.
 //! - `heyway demo`: a demo owner's first calls against the telephony sandbox.
 //!
-//! Without `TWILIO_ACCOUNT_SID`, `serve` runs the telephony sandbox
+//! Without Twilio or ElevenLabs keys, `serve` runs the telephony sandbox
 //! (`sandbox.rs`, docs/sandbox.md): no real calls are placed. Without
-//! `STRIPE_SECRET_KEY`, the Stripe sandbox: nothing is charged.
+//! Stripe keys, the Stripe sandbox: nothing is charged. Their secrets are
+//! random per run; their logs need the run's key, which `serve` writes
+//! to `<data dir>/sandbox-key`.
 
 mod demo;
 mod sandbox;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -25,6 +28,10 @@ use heyway::infra::queue::{DialQueue, InProcessQueue, SqsQueue};
 use heyway::infra::{indexes, logging};
 use heyway::{Config, Db};
 use heyway_dev::local_db::LocalDb;
+use heyway_dev::sandbox::AccessKey;
+
+/// Where `serve` writes the sandboxes' per-run access key, in its data dir.
+const SANDBOX_KEY_FILE: &str = "sandbox-key";
 
 #[derive(Parser)]
 #[command(name = "heyway", version, about = "HeyWay backend on one machine")]
@@ -37,9 +44,15 @@ struct Cli {
 enum Command {
     /// Run the API locally.
     Serve {
-        /// Where the local SecantusDB keeps its data when MONGODB_URI is unset.
+        /// Where the local SecantusDB keeps its data when MONGODB_URI is
+        /// unset, and where the sandboxes' per-run key is written
+        /// (`sandbox-key`).
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
+        /// The address to listen on. Only this machine by default: set
+        /// `HOST=0.0.0.0` to accept other machines.
+        #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+        host: String,
     },
     /// Run one evaluator pass at the given instant (default now): record
     /// the due calls and hand them to the dial queue (SQS when
@@ -65,6 +78,13 @@ enum Command {
         /// and MONGODB_URI).
         #[arg(long, default_value = ".data-demo")]
         data_dir: PathBuf,
+        /// With --api: the server's sandbox key, which reads the sandbox's
+        /// call log (default: read from --sandbox-key-file).
+        #[arg(long, env = "HEYWAY_SANDBOX_KEY", hide_env_values = true)]
+        sandbox_key: Option<String>,
+        /// With --api: where that server wrote its sandbox key.
+        #[arg(long, default_value = ".data/sandbox-key")]
+        sandbox_key_file: PathBuf,
     },
     /// Create missing collections and indexes (safe to run again).
     Migrate {
@@ -80,10 +100,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
     match cli.command {
-        Command::Serve { data_dir } => {
+        Command::Serve { data_dir, host } => {
             let (db, local) = connect(&config, &data_dir).await?;
             report(indexes::migrate(&db).await?);
-            let served = serve(db, config).await;
+            let options = ServeOptions {
+                host,
+                access_key: AccessKey::random(),
+                key_file: Some(data_dir.join(SANDBOX_KEY_FILE)),
+            };
+            let served = serve(db, config, options).await;
             stop(local).await;
             served
         }
@@ -99,7 +124,12 @@ async fn main() -> anyhow::Result<()> {
             api,
             timeout,
             data_dir,
-        } => demo::command(config, api, timeout, &data_dir).await,
+            sandbox_key,
+            sandbox_key_file,
+        } => {
+            let sandbox_key = sandbox_key.or_else(|| read_key_file(&sandbox_key_file));
+            demo::command(config, api, timeout, &data_dir, sandbox_key).await
+        }
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
             let migrated = indexes::migrate(&db).await;
@@ -196,7 +226,30 @@ fn report(report: indexes::MigrationReport) {
     );
 }
 
-async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
+/// How `serve` listens and hands out the sandboxes' access key.
+struct ServeOptions {
+    /// The address to bind (`HOST`, default 127.0.0.1).
+    host: String,
+    /// Reads the sandboxes' logs; random per run.
+    access_key: AccessKey,
+    /// Where to write `access_key` (mode 0600) when a sandbox is on.
+    key_file: Option<PathBuf>,
+}
+
+/// Where this server reaches itself: the sandboxes' base URLs and the
+/// default `WEBHOOK_BASE_URL`. Loopback for a wildcard or loopback bind,
+/// else the bound address itself.
+fn local_origin(host: &str, port: u16) -> String {
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) if ip.is_unspecified() => format!("http://127.0.0.1:{port}"),
+        Ok(std::net::IpAddr::V6(ip)) if ip.is_unspecified() => format!("http://[::1]:{port}"),
+        Ok(std::net::IpAddr::V6(ip)) => format!("http://[{ip}]:{port}"),
+        Ok(std::net::IpAddr::V4(ip)) => format!("http://{ip}:{port}"),
+        Err(_) => format!("http://{host}:{port}"),
+    }
+}
+
+async fn serve(db: Db, mut config: Config, options: ServeOptions) -> anyhow::Result<()> {
     if config.jwt_secret.is_none() {
         tracing::warn!(
             "JWT_SECRET is not set: using a random one, so sign-ins last until this server stops"
@@ -204,9 +257,27 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         config.jwt_secret = Some(random_secret());
     }
     let port = config.port;
-    let telephony_sandbox = sandbox::configure(&mut config)?;
-    let stripe_sandbox = sandbox::configure_stripe(&mut config)?;
-    let queue = start_local_dialer(local_dialer(&db, &config)?);
+    let origin = local_origin(&options.host, port);
+    let telephony_sandbox = sandbox::configure(&mut config, &origin, &options.access_key)?;
+    let stripe_sandbox = sandbox::configure_stripe(&mut config, &origin, &options.access_key)?;
+    if let Some(path) = &options.key_file {
+        if telephony_sandbox.is_some() || stripe_sandbox.is_some() {
+            write_key_file(path, options.access_key.expose())
+                .with_context(|| format!("writing the sandbox key to {}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "the sandboxes' logs (GET /sandbox/calls, /sandbox/stripe/events, \
+                 /sandbox/stripe/meter_events) need this run's key, written to {}: \
+                 `Authorization: Bearer <key>` or `?key=<key>`",
+                path.display()
+            );
+        } else if let Err(error) = std::fs::remove_file(path) {
+            if error.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(%error, path = %path.display(), "could not remove the old sandbox key");
+            }
+        }
+    }
+    let queue = start_local_dialer(local_dialer(&db, &config, &origin)?);
     if config.evaluator_enabled {
         tokio::spawn(evaluator_tick(
             db.clone(),
@@ -229,10 +300,12 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
         );
         app = app.nest(&mount, stripe_sandbox.router());
     }
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+    let host = options.host.as_str();
+    let listener = tokio::net::TcpListener::bind((host, port))
         .await
-        .with_context(|| format!("binding port {port}"))?;
-    tracing::info!(port, "heyway listening on http://localhost:{port}");
+        .with_context(|| format!("binding {host} port {port}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(%bound, "heyway listening on {origin} (bound to {bound}; HOST chooses the address)");
     // Peer addresses feed the per-IP sign-in rate limits.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -244,13 +317,13 @@ async fn serve(db: Db, mut config: Config) -> anyhow::Result<()> {
 /// The dialer of the in-process queue, placing calls through the
 /// configured Twilio (real, or the sandbox); `None` when Twilio is not
 /// configured.
-fn local_dialer(db: &Db, config: &Config) -> anyhow::Result<Option<Dialer>> {
+fn local_dialer(db: &Db, config: &Config, origin: &str) -> anyhow::Result<Option<Dialer>> {
     if config.twilio.account_sid.is_none() {
         return Ok(None);
     }
     let mut config = config.clone();
     if config.webhook_base_url.is_none() {
-        config.webhook_base_url = Some(format!("http://127.0.0.1:{}", config.port));
+        config.webhook_base_url = Some(origin.to_string());
     }
     Ok(Some(Dialer::from_config(
         db.clone(),
@@ -267,6 +340,31 @@ fn random_secret() -> String {
             let _ = write!(hex, "{byte:02x}");
             hex
         })
+}
+
+/// Writes the sandboxes' access key to `path`, readable by this user only.
+fn write_key_file(path: &Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // A file left by an older run keeps its mode when opened: narrow it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    writeln!(file, "{key}")
+}
+
+/// The key in a file `serve` wrote, if there is one.
+fn read_key_file(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|key| key.trim().to_string())
+        .filter(|key| !key.is_empty())
 }
 
 async fn shutdown_signal() {
@@ -289,4 +387,40 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_reaches_itself_on_loopback_unless_bound_to_one_address() {
+        assert_eq!(local_origin("127.0.0.1", 3000), "http://127.0.0.1:3000");
+        assert_eq!(local_origin("0.0.0.0", 3000), "http://127.0.0.1:3000");
+        assert_eq!(local_origin("::", 3000), "http://[::1]:3000");
+        assert_eq!(local_origin("::1", 3000), "http://[::1]:3000");
+        assert_eq!(local_origin("192.168.1.20", 80), "http://192.168.1.20:80");
+        assert_eq!(local_origin("localhost", 3000), "http://localhost:3000");
+    }
+
+    #[test]
+    fn the_key_file_is_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(SANDBOX_KEY_FILE);
+        write_key_file(&path, "first").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_key_file(&path, "second").unwrap();
+        assert_eq!(read_key_file(&path).as_deref(), Some("second"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        assert_eq!(read_key_file(&dir.path().join("missing")), None);
+    }
 }

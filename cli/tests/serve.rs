@@ -1,7 +1,10 @@
 //! `heyway serve` on a fresh machine: starts its own SecantusDB when
 //! `MONGODB_URI` is unset and answers `/api/health` with the database up;
-//! without `STRIPE_SECRET_KEY` it runs the Stripe sandbox, so checkout
-//! works end to end.
+//! without Stripe keys it runs the Stripe sandbox, so checkout
+//! works end to end. It listens on 127.0.0.1 unless `HOST` says otherwise,
+//! its sandboxes' keys are random per run (their logs need the key it
+//! writes to `<data dir>/sandbox-key`), and a configured real key turns
+//! that provider's sandbox off.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -20,8 +23,8 @@ impl Drop for Server {
     }
 }
 
-async fn get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+async fn get_from(host: &str, port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect((host, port)).await.ok()?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut response = String::new();
@@ -41,6 +44,17 @@ fn free_port() -> u16 {
 /// Twilio credentials whatever the environment has; answers the first
 /// `/api/health` response.
 async fn serve(data: &Path, port: u16, db_name: &str) -> (Server, String) {
+    serve_with(data, port, db_name, &[], "127.0.0.1").await
+}
+
+/// [`serve`] with `env` on top, its health asked at `host`.
+async fn serve_with(
+    data: &Path,
+    port: u16,
+    db_name: &str,
+    env: &[(&str, &str)],
+    host: &str,
+) -> (Server, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_heyway"));
     command
         .args(["serve", "--data-dir"])
@@ -60,13 +74,18 @@ async fn serve(data: &Path, port: u16, db_name: &str) -> (Server, String) {
         "STRIPE_PORTAL_RETURN_URL",
         "WEBHOOK_BASE_URL",
         "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "ELEVENLABS_API_KEY",
+        "ELEVENLABS_WEBHOOK_SECRET",
+        "HOST",
     ] {
         command.env_remove(key);
     }
+    command.envs(env.iter().copied());
     let server = Server(command.spawn().unwrap());
     let started = Instant::now();
     loop {
-        if let Some(response) = get(port, "/api/health").await {
+        if let Some(response) = get_from(host, port, "/api/health").await {
             return (server, response);
         }
         assert!(
@@ -148,4 +167,176 @@ async fn serve_without_stripe_checks_out_through_the_stripe_sandbox() {
     assert_eq!(plan["status"], "active", "{plan}");
     assert_eq!(plan["hasActiveSubscription"], true, "{plan}");
     assert_eq!(plan["stripePriceId"], "price_sandbox_monthly", "{plan}");
+}
+
+fn status(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"))
+}
+
+/// Issue 12: `heyway serve` listened on 0.0.0.0, its sandboxes took the
+/// public keys `sandbox-xi-api-key` and `sk_test_sandbox_heyway_0001`,
+/// and their logs answered anyone.
+#[tokio::test]
+async fn serve_listens_on_loopback_and_its_sandboxes_need_its_per_run_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_server, _) = serve(data.path(), port, "heyway_serve_keys_test").await;
+    // Linux routes all of 127/8 to loopback: a wildcard bind answers
+    // 127.0.0.2 too, a 127.0.0.1 bind does not.
+    if cfg!(target_os = "linux") {
+        assert!(
+            TcpStream::connect(("127.0.0.2", port)).await.is_err(),
+            "serve must bind 127.0.0.1 by default, not every address"
+        );
+    }
+
+    let key_file = data.path().join("sandbox-key");
+    let key = std::fs::read_to_string(&key_file).expect("serve writes the sandbox key");
+    let key = key.trim();
+    assert_eq!(key.len(), 64, "{key}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for path in [
+        "/sandbox/calls",
+        "/sandbox/stripe/events",
+        "/sandbox/stripe/meter_events",
+    ] {
+        let refused = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(refused.status(), 401, "{path}");
+        let refused = http
+            .get(format!("{base}{path}?key=sandbox-xi-api-key"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401, "{path}");
+        let shown = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shown.status(), 200, "{path}");
+        let shown: Value = shown.json().await.unwrap();
+        assert!(shown.is_array(), "{path}: {shown}");
+    }
+
+    // The attacks, replayed with the old public keys.
+    let outbound = http
+        .post(format!(
+            "{base}/sandbox/elevenlabs/v1/convai/twilio/outbound-call"
+        ))
+        .header("xi-api-key", "sandbox-xi-api-key")
+        .json(&json!({
+            "agent_id": "agent_sandbox_0001", "agent_phone_number_id": "phnum_x",
+            "to_number": "+12125550105",
+            "conversation_initiation_client_data": {
+                "dynamic_variables": { "heyway_call_id": "665f00000000000000000001" }
+            }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbound.status(), 401);
+    let twilio = http
+        .post(format!(
+            "{base}/sandbox/twilio/2010-04-01/Accounts/AC00000000000000000000000000005a4d/Calls.json"
+        ))
+        .basic_auth("AC00000000000000000000000000005a4d", Some("sandbox-twilio-auth-token"))
+        .form(&[("To", "+12125550100"), ("From", "+15005550006"), ("Twiml", "<Response/>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twilio.status(), 401);
+    let checkout = http
+        .post(format!("{base}/sandbox/stripe/v1/checkout/sessions"))
+        .bearer_auth("sk_test_sandbox_heyway_0001")
+        .form(&[
+            ("mode", "subscription"),
+            ("client_reference_id", "665f00000000000000000001"),
+            ("line_items[0][price]", "price_sandbox_monthly"),
+            ("line_items[0][quantity]", "1"),
+            ("success_url", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checkout.status(), 401);
+    let played: Value = http
+        .get(format!("{base}/sandbox/calls"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(played, json!([]), "nothing was played");
+}
+
+/// A configured real key turns that provider's sandbox off: it never
+/// signs with a secret from the environment, and its routes are not
+/// served. `HOST` chooses the address.
+#[tokio::test]
+async fn serve_with_real_keys_serves_no_sandbox() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let host = if cfg!(target_os = "linux") {
+        "127.0.0.2"
+    } else {
+        "127.0.0.1"
+    };
+    let (_server, health) = serve_with(
+        data.path(),
+        port,
+        "heyway_serve_real_keys_test",
+        &[
+            ("HOST", host),
+            ("ELEVENLABS_WEBHOOK_SECRET", "wsec_from_the_environment"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_from_the_environment"),
+        ],
+        host,
+    )
+    .await;
+    assert_eq!(status(&health), 200, "{health}");
+    if cfg!(target_os = "linux") {
+        assert!(
+            get_from("127.0.0.1", port, "/api/health").await.is_none(),
+            "HOST=127.0.0.2 binds that address only"
+        );
+    }
+    for path in [
+        "/sandbox/calls",
+        "/sandbox/twilio/2010-04-01/Accounts/AC00000000000000000000000000005a4d/Calls.json",
+        "/sandbox/stripe/events",
+        "/sandbox/stripe/checkout/cs_test_x",
+        "/sandbox/stripe/pages/success",
+    ] {
+        let response = get_from(host, port, path).await.unwrap();
+        assert_eq!(status(&response), 404, "{path}: {response}");
+    }
+    let outbound = reqwest::Client::new()
+        .post(format!(
+            "http://{host}:{port}/sandbox/elevenlabs/v1/convai/twilio/outbound-call"
+        ))
+        .header("xi-api-key", "sandbox-xi-api-key")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbound.status(), 404);
+    assert!(
+        !data.path().join("sandbox-key").exists(),
+        "no sandbox, no key"
+    );
 }

@@ -3,7 +3,7 @@
 //!
 //! - [`sandbox`]: stand-ins for Twilio, ElevenLabs and Stripe that answer
 //!   their APIs on `heyway serve`'s port and play calls and payments out
-//!   with signed callbacks, with their own development keys;
+//!   with signed callbacks, with keys and secrets made for each run;
 //! - [`local_db`]: starts a local SecantusDB when `MONGODB_URI` is unset.
 //!
 //! Used by the `heyway` command (`cli/`) and the tests only. The

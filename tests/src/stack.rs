@@ -7,9 +7,6 @@ use heyway::app;
 use heyway::features::dialer::Dialer;
 use heyway::http::AppState;
 use heyway::Db;
-use heyway_dev::sandbox::settings::{
-    DEV_ACCOUNT_SID, DEV_AGENT_ID, DEV_AUTH_TOKEN, DEV_ELEVENLABS_API_KEY, DEV_WEBHOOK_SECRET,
-};
 use heyway_dev::sandbox::{Sandbox, SandboxSettings, Timing, ELEVENLABS_PATH, MOUNT, TWILIO_PATH};
 use mongodb::bson::{self, doc, oid::ObjectId};
 
@@ -39,23 +36,25 @@ impl LocalStack {
         let cps = calls_per_second.to_string();
         let twilio_base = format!("{base_url}{MOUNT}{TWILIO_PATH}");
         let elevenlabs_base = format!("{base_url}{MOUNT}{ELEVENLABS_PATH}");
-        let config = test_config(&[
-            ("TWILIO_ACCOUNT_SID", DEV_ACCOUNT_SID),
-            ("TWILIO_AUTH_TOKEN", DEV_AUTH_TOKEN),
-            ("TWILIO_API_BASE_URL", &twilio_base),
-            ("ELEVENLABS_API_KEY", DEV_ELEVENLABS_API_KEY),
-            ("ELEVENLABS_AGENT_ID", DEV_AGENT_ID),
-            ("ELEVENLABS_BASE_URL", &elevenlabs_base),
-            ("ELEVENLABS_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
-            ("WEBHOOK_BASE_URL", &base_url),
-            ("DIALER_CALLS_PER_SECOND", &cps),
-        ]);
         let http_client = heyway::infra::outbound::http_client().expect("http client");
+        // The sandbox's secrets are random per run; the API verifies with them.
         let sandbox = Sandbox::new(SandboxSettings {
             timing: Timing::instant(),
             elevenlabs_webhook_url: Some(format!("{base_url}/webhooks/elevenlabs")),
             ..SandboxSettings::development(http_client.clone())
         });
+        let keys = sandbox.settings();
+        let config = test_config(&[
+            ("TWILIO_ACCOUNT_SID", &keys.account_sid),
+            ("TWILIO_AUTH_TOKEN", &keys.auth_token),
+            ("TWILIO_API_BASE_URL", &twilio_base),
+            ("ELEVENLABS_API_KEY", &keys.elevenlabs_api_key),
+            ("ELEVENLABS_AGENT_ID", &keys.agent_id),
+            ("ELEVENLABS_BASE_URL", &elevenlabs_base),
+            ("ELEVENLABS_WEBHOOK_SECRET", &keys.elevenlabs_webhook_secret),
+            ("WEBHOOK_BASE_URL", &base_url),
+            ("DIALER_CALLS_PER_SECOND", &cps),
+        ]);
         let dialer = Dialer::from_config(db.clone(), http_client, &config).expect("dialer");
         let state = AppState::new(db.clone(), config).expect("state");
         let app = app::router(state.clone()).nest(MOUNT, sandbox.router());

@@ -1,6 +1,6 @@
 //! The Stripe sandbox as `heyway serve` runs it: the API and the sandbox
 //! on one loopback port, configured by `heyway_dev::sandbox::stripe::configure`
-//! from a configuration without `STRIPE_SECRET_KEY`. A user signs up,
+//! from a configuration without Stripe keys. A user signs up,
 //! checks out through the real `StripeClient`, "pays" by visiting the
 //! returned URL (the sandbox sends signed webhooks that our
 //! `/webhooks/stripe` verifies), then cancels in the portal.
@@ -13,7 +13,7 @@ use heyway::integrations::stripe::client::MeterEvent;
 use heyway::integrations::stripe::{StripeClient, StripeError};
 use heyway::Config;
 use heyway_dev::sandbox::stripe::{self, settings, StripeSandbox, STRIPE_PATH};
-use heyway_dev::sandbox::MOUNT;
+use heyway_dev::sandbox::{AccessKey, MOUNT};
 use heyway_tests::{test_config, TestDb};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -30,15 +30,26 @@ struct Stack {
 /// The API with `app_overrides` on top of what the sandbox configured
 /// (to make the application disagree with the sandbox).
 async fn start(app_overrides: impl FnOnce(&mut Config)) -> Stack {
+    start_with(&[], app_overrides).await
+}
+
+/// [`start`] from the environment `env` (e.g. `STRIPE_SUCCESS_URL`).
+async fn start_with(env: &[(&str, &str)], app_overrides: impl FnOnce(&mut Config)) -> Stack {
     let db = TestDb::new().await.db;
     heyway::infra::indexes::migrate(&db).await.expect("migrate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut config = test_config(&[]);
-    let sandbox = stripe::configure(&mut config.stripe, &base, &base, reqwest::Client::new())
-        .expect("no STRIPE_SECRET_KEY: the sandbox is on");
+    let mut config = test_config(env);
+    let sandbox = stripe::configure(
+        &mut config.stripe,
+        &base,
+        &base,
+        AccessKey::random(),
+        reqwest::Client::new(),
+    )
+    .expect("no Stripe keys: the sandbox is on");
     let mut app_config = config.clone();
     app_overrides(&mut app_config);
     let state = AppState::new(db, app_config).expect("state");
@@ -127,6 +138,30 @@ impl Stack {
             .into_iter()
             .map(|d| (d.kind, d.status))
             .collect()
+    }
+
+    /// The sandbox's secret key: only our server has it.
+    fn secret_key(&self) -> &str {
+        &self.sandbox.settings().secret_key
+    }
+
+    /// A sandbox API call with `key`: status and Stripe's JSON.
+    async fn stripe_api(
+        &self,
+        path: &str,
+        key: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.config.stripe.api_base_url))
+            .bearer_auth(key)
+            .form(form)
+            .send()
+            .await
+            .expect("sandbox API");
+        let status = response.status();
+        (status, response.json().await.expect("Stripe JSON"))
     }
 
     fn client(&self) -> StripeClient {
@@ -349,7 +384,7 @@ async fn refusals_reach_the_api_as_4xx_naming_the_parameter() {
     let response = stack
         .http
         .post(&api)
-        .bearer_auth(settings::DEV_SECRET_KEY)
+        .bearer_auth(&stack.sandbox.settings().secret_key)
         .json(&json!({ "email": "x@example.test" }))
         .send()
         .await
@@ -363,7 +398,7 @@ async fn refusals_reach_the_api_as_4xx_naming_the_parameter() {
     let response = stack
         .http
         .post(&unknown)
-        .bearer_auth(settings::DEV_SECRET_KEY)
+        .bearer_auth(&stack.sandbox.settings().secret_key)
         .send()
         .await
         .unwrap();
@@ -436,4 +471,223 @@ async fn the_real_client_meets_idempotency_and_meter_identifiers_as_at_stripe() 
         matches!(refused, Err(StripeError::Refused { status: 401, .. })),
         "{refused:?}"
     );
+}
+
+/// The attack of issue 12, replayed: anyone could create a Checkout
+/// Session with the public key `sk_test_sandbox_heyway_0001` and
+/// `client_reference_id` a victim's id, then visit it to give the victim
+/// a subscription and a customer of the attacker's choosing. The key is
+/// random per run now, so only our server creates sessions.
+#[tokio::test]
+async fn the_old_public_key_creates_nothing_for_anyone() {
+    let stack = start(|_| {}).await;
+    let victim = stack.sign_up("Vera Halloran").await;
+    let me = stack.get("/api/me", &victim).await;
+    let victim_id = me["id"].as_str().expect("user id").to_string();
+    assert_ne!(stack.secret_key(), "sk_test_sandbox_heyway_0001");
+    assert!(stack.secret_key().len() > 64, "{}", stack.secret_key());
+    let success = stack.config.stripe.success_url.clone().unwrap();
+    let attack = [
+        ("mode", "subscription"),
+        ("customer_email", "attacker@example.test"),
+        ("client_reference_id", victim_id.as_str()),
+        ("metadata[userId]", victim_id.as_str()),
+        ("subscription_data[metadata][userId]", victim_id.as_str()),
+        ("line_items[0][price]", settings::DEV_PRICE_ID),
+        ("line_items[0][quantity]", "1"),
+        ("success_url", success.as_str()),
+    ];
+    for key in [
+        "sk_test_sandbox_heyway_0001",
+        "whsec_sandbox_heyway_0001",
+        "",
+    ] {
+        let (status, body) = stack
+            .stripe_api("/v1/checkout/sessions", key, &attack)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{key:?}: {body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    let (status, _) = stack
+        .stripe_api(
+            "/v1/billing_portal/sessions",
+            "sk_test_sandbox_heyway_0001",
+            &[
+                ("customer", "cus_sbxAAAAAAAAAAA"),
+                ("return_url", success.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A made-up session id pays nothing.
+    let (status, _, _) = stack
+        .visit(&format!(
+            "{}/sandbox/stripe/checkout/cs_test_{}",
+            stack.base,
+            "a".repeat(58)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(stack.kinds().is_empty());
+    let plan = stack.get("/api/billing/subscription", &victim).await;
+    assert_eq!(plan["hasActiveSubscription"], false, "{plan}");
+    assert_eq!(plan["stripeCustomerId"], Value::Null, "{plan}");
+}
+
+/// A Checkout Session's form, as a caller with the key could send it.
+fn checkout<'a>(success: &'a str, cancel: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("mode", "subscription"),
+        ("line_items[0][price]", settings::DEV_PRICE_ID),
+        ("line_items[0][quantity]", "1"),
+        ("success_url", success),
+        ("cancel_url", cancel),
+    ]
+}
+
+/// Issue 12: the checkout page's redirect was an open redirect. Sessions
+/// may only send the browser back to the configured URLs or the
+/// sandbox's own pages; anything else is refused as Stripe refuses a
+/// parameter, so no page ever redirects there.
+#[tokio::test]
+async fn return_urls_elsewhere_are_refused() {
+    let stack = start_with(
+        &[("STRIPE_SUCCESS_URL", "http://localhost:5173/billing/done")],
+        |_| {},
+    )
+    .await;
+    let key = stack.secret_key().to_string();
+    let customer = stack
+        .client()
+        .create_customer("665f0000000000000000cc01", Some("ola@example.test"), None)
+        .await
+        .expect("customer");
+    let evil = "https://evil.example/login";
+    let own_success = format!(
+        "{}/sandbox/stripe/pages/success?session_id={{CHECKOUT_SESSION_ID}}",
+        stack.base
+    );
+    let own_cancel = format!("{}/sandbox/stripe/pages/canceled", stack.base);
+    let (own_success, own_cancel) = (own_success.as_str(), own_cancel.as_str());
+    for (form, param) in [
+        (checkout(evil, own_cancel), "success_url"),
+        (checkout(own_success, evil), "cancel_url"),
+        (
+            checkout(
+                "http://localhost:5173/billing/done?next=https://evil.example",
+                own_cancel,
+            ),
+            "success_url",
+        ),
+    ] {
+        let (status, body) = stack.stripe_api("/v1/checkout/sessions", &key, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"]["param"], param, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    let (status, body) = stack
+        .stripe_api(
+            "/v1/billing_portal/sessions",
+            &key,
+            &[("customer", customer.as_str()), ("return_url", evil)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["param"], "return_url");
+
+    // The sandbox's own pages are fine; so is the configured success URL
+    // the application uses, which the page then redirects to.
+    let (status, session) = stack
+        .stripe_api(
+            "/v1/checkout/sessions",
+            &key,
+            &checkout(own_success, own_cancel),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let token = stack.sign_up("Ola Brenner").await;
+    let (status, session) = stack.post("/api/billing/checkout", &token, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let (status, location, _) = stack.visit(session["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location.as_deref(),
+        Some("http://localhost:5173/billing/done")
+    );
+}
+
+/// Issue 12: `GET /sandbox/stripe/events` and `/meter_events` answered
+/// everyone. They need the run's access key now.
+#[tokio::test]
+async fn the_logs_need_the_access_key() {
+    let stack = start(|_| {}).await;
+    let token = stack.sign_up("Lior Castellan").await;
+    let (_, session) = stack.post("/api/billing/checkout", &token, json!({})).await;
+    let (status, _, _) = stack.visit(session["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let access = stack.sandbox.settings().access_key.expose().to_string();
+    for path in ["events", "meter_events"] {
+        let url = format!("{}/sandbox/stripe/{path}", stack.base);
+        for refused in [
+            stack.http.get(&url),
+            stack.http.get(&url).bearer_auth(stack.secret_key()),
+            stack
+                .http
+                .get(&url)
+                .bearer_auth("sk_test_sandbox_heyway_0001"),
+            stack.http.get(format!("{url}?key=nope")),
+        ] {
+            let response = refused.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+            let text = response.text().await.unwrap();
+            assert!(!text.contains("checkout.session.completed"), "{text}");
+        }
+        for admitted in [
+            stack.http.get(&url).bearer_auth(&access),
+            stack.http.get(format!("{url}?key={access}")),
+        ] {
+            let response = admitted.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert!(body.is_array(), "{body}");
+        }
+    }
+    let events: Value = stack
+        .http
+        .get(format!("{}/sandbox/stripe/events", stack.base))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events[0]["type"], "checkout.session.completed");
+}
+
+/// A sandbox never signs with a secret from the environment: a configured
+/// `STRIPE_WEBHOOK_SECRET` (or secret key) turns it off, and without them
+/// it signs with a webhook secret of its own, which the API verifies with.
+#[tokio::test]
+async fn configured_stripe_keys_turn_the_sandbox_off() {
+    for (name, value) in [
+        ("STRIPE_WEBHOOK_SECRET", "whsec_from_the_environment"),
+        ("STRIPE_SECRET_KEY", "sk_test_from_the_environment"),
+    ] {
+        let mut config = test_config(&[(name, value)]);
+        let before = format!("{:?}", config.stripe);
+        let sandbox = stripe::configure(
+            &mut config.stripe,
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9",
+            AccessKey::random(),
+            reqwest::Client::new(),
+        );
+        assert!(sandbox.is_none(), "{name}");
+        assert_eq!(format!("{:?}", config.stripe), before);
+    }
+    let stack = start(|_| {}).await;
+    let secret = &stack.sandbox.settings().webhook_secret;
+    assert_eq!(stack.config.stripe.webhook_secret.as_ref(), Some(secret));
+    assert_ne!(secret, "whsec_sandbox_heyway_0001");
 }

@@ -20,7 +20,7 @@ use heyway::integrations::elevenlabs::{
 };
 use heyway::integrations::twilio::calls::{CallScript, Refusal};
 use heyway::integrations::twilio::{signature, CallError, CallsClient, PlaceCall};
-use heyway_dev::sandbox::{Sandbox, SandboxSettings, Timing};
+use heyway_dev::sandbox::{AccessKey, Sandbox, SandboxSettings, Timing};
 use serde_json::{json, Value};
 
 const SID: &str = "AC11111111111111111111111111111111";
@@ -28,6 +28,7 @@ const TOKEN: &str = "sandbox-test-token";
 const XI_KEY: &str = "sandbox-test-xi";
 const AGENT: &str = "agent_sandbox_test";
 const SECRET: &str = "sandbox-test-whsec";
+const LOG_KEY: &str = "sandbox-test-log-key";
 const FROM: &str = "+15005550006";
 const INSTRUCTIONS: &str = "Tell them their car is ready for pickup at Park Motors. Keep it short.";
 
@@ -157,6 +158,7 @@ impl Harness {
             elevenlabs_api_key: XI_KEY.into(),
             agent_id: AGENT.into(),
             elevenlabs_webhook_secret: SECRET.into(),
+            access_key: AccessKey::from(LOG_KEY.to_string()),
             elevenlabs_webhook_url: Some(format!("{app_base}/webhooks/elevenlabs")),
             http: http.clone(),
             timing: Timing::instant(),
@@ -854,8 +856,10 @@ async fn mounts_beside_the_api_as_heyway_serve_does() {
         .finished(&placed.sid, Duration::from_secs(10))
         .await
         .unwrap();
+    let key = sandbox.settings().access_key.expose().to_string();
     let log: Value = http
         .get(format!("{base}/sandbox/calls"))
+        .bearer_auth(&key)
         .send()
         .await
         .unwrap()
@@ -873,4 +877,136 @@ async fn mounts_beside_the_api_as_heyway_serve_does() {
         .await
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
+}
+
+/// Issue 12: anyone reaching `heyway serve`'s port read every tenant's
+/// calls at `GET /sandbox/calls`. The log needs the run's access key.
+#[tokio::test]
+async fn the_call_log_needs_the_access_key() {
+    let h = Harness::start().await;
+    let (sid, _) = h.play("+12125550100", "say").await;
+    let base = h.twilio_base.trim_end_matches("/twilio").to_string();
+    let http = reqwest::Client::new();
+    let get = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    };
+    let url = format!("{base}/calls");
+    for refused in [
+        http.get(&url),
+        http.get(&url).bearer_auth("sandbox-test-log-ke"),
+        http.get(&url).bearer_auth(TOKEN),
+        http.get(&url).bearer_auth(XI_KEY),
+        http.get(format!("{url}?key=")),
+        http.get(format!("{url}?key=wrong")),
+    ] {
+        let (status, body) = get(refused).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(!body.contains(&sid), "{body}");
+        assert!(!body.contains("+12125550100"), "{body}");
+    }
+    for admitted in [
+        http.get(&url).bearer_auth(LOG_KEY),
+        http.get(format!("{url}?key={LOG_KEY}")),
+    ] {
+        let (status, body) = get(admitted).await;
+        assert_eq!(status, 200, "{body}");
+        let log: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(log[0]["sid"], sid.as_str());
+    }
+}
+
+/// Issue 12: the sandbox accepted the public `xi-api-key`
+/// `sandbox-xi-api-key`, so anyone could have it post a signed post-call
+/// webhook naming another tenant's call. Its keys are random per run now.
+#[tokio::test]
+async fn the_old_public_keys_place_nothing() {
+    let settings = SandboxSettings::development(reqwest::Client::new());
+    let other = SandboxSettings::development(reqwest::Client::new());
+    for (key, old) in [
+        (&settings.auth_token, "sandbox-twilio-auth-token"),
+        (&settings.elevenlabs_api_key, "sandbox-xi-api-key"),
+        (
+            &settings.elevenlabs_webhook_secret,
+            "sandbox-elevenlabs-webhook-secret",
+        ),
+    ] {
+        assert_ne!(key, old);
+        assert!(key.len() >= 64, "{key}");
+    }
+    assert_ne!(settings.auth_token, other.auth_token);
+    assert_ne!(settings.elevenlabs_api_key, other.elevenlabs_api_key);
+    assert_ne!(
+        settings.elevenlabs_webhook_secret,
+        other.elevenlabs_webhook_secret
+    );
+    assert_ne!(settings.access_key, other.access_key);
+
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let app = Router::new().fallback(receive).with_state(App {
+        received: received.clone(),
+        elevenlabs: ElevenLabsClient::from_config(
+            reqwest::Client::new(),
+            &ElevenLabsConfig {
+                api_key: Some("unused".into()),
+                agent_id: Some("unused".into()),
+                base_url: "http://127.0.0.1:9".into(),
+                webhook_secret: None,
+            },
+        )
+        .unwrap(),
+    });
+    let app_base = heyway_tests::fake_server::serve(app).await;
+    let sandbox = Sandbox::new(SandboxSettings {
+        timing: Timing::instant(),
+        elevenlabs_webhook_url: Some(format!("{app_base}/webhooks/elevenlabs")),
+        ..settings
+    });
+    let base = heyway_tests::fake_server::serve(sandbox.router()).await;
+    let agent = sandbox.settings().agent_id.clone();
+    let http = reqwest::Client::new();
+    // The attack, replayed: an outbound call naming a victim's call id.
+    let attack = json!({
+        "agent_id": agent,
+        "agent_phone_number_id": "phnum_sandbox",
+        "to_number": "+12125550105",
+        "conversation_initiation_client_data": {
+            "dynamic_variables": { "heyway_call_id": "665f00000000000000000001" },
+            "conversation_config_override": {
+                "agent": { "first_message": "ATTACKER CONTROLLED TRANSCRIPT" }
+            }
+        }
+    });
+    for key in ["sandbox-xi-api-key", "", "nope"] {
+        let response = http
+            .post(format!("{base}/elevenlabs/v1/convai/twilio/outbound-call"))
+            .header("xi-api-key", key)
+            .json(&attack)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{key:?}");
+    }
+    let placed = http
+        .post(format!(
+            "{base}/twilio/2010-04-01/Accounts/{}/Calls.json",
+            heyway_dev::sandbox::settings::DEV_ACCOUNT_SID
+        ))
+        .basic_auth(
+            heyway_dev::sandbox::settings::DEV_ACCOUNT_SID,
+            Some("sandbox-twilio-auth-token"),
+        )
+        .form(&[
+            ("To", "+12125550100"),
+            ("From", FROM),
+            ("Url", &format!("{app_base}/webhooks/twilio/voice")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status().as_u16(), 401);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(sandbox.calls().is_empty());
+    assert!(received.lock().unwrap().is_empty(), "no webhook was sent");
 }

@@ -1,6 +1,6 @@
 //! The telephony sandbox: Twilio's and ElevenLabs' APIs, answered locally.
 //!
-//! When `TWILIO_ACCOUNT_SID` is unset, `heyway serve` mounts this router
+//! When no Twilio or ElevenLabs key is set, `heyway serve` mounts this router
 //! under `/sandbox` and points the real clients ([`CallsClient`],
 //! [`ElevenLabsClient`]) at it through their base URLs, so a call placed
 //! locally takes the production code path. The sandbox then plays each
@@ -17,14 +17,20 @@
 //! - `POST|GET /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds.json`,
 //!   `DELETE /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds/{PN…}.json`
 //!   (caller ID validation; [`caller_ids_api`])
-//! - `GET /calls`: the calls played so far ([`PlayedCall`]).
+//! - `GET /calls`: the calls played so far ([`PlayedCall`]), only with
+//!   the run's access key ([`access`]).
+//!
+//! Every secret it checks or signs with is random per run
+//! ([`SandboxSettings::development`]), so nobody who merely reaches the
+//! port can place calls through it or have it sign webhooks.
 //!
 //! Stripe has a sandbox of its own, [`stripe`], mounted beside this one
-//! at `/sandbox/stripe` when `STRIPE_SECRET_KEY` is unset.
+//! at `/sandbox/stripe` when no Stripe key is set.
 //!
 //! [`CallsClient`]: heyway::integrations::twilio::CallsClient
 //! [`ElevenLabsClient`]: heyway::integrations::elevenlabs::ElevenLabsClient
 
+pub mod access;
 mod caller_ids_api;
 pub mod conversation;
 mod elevenlabs_api;
@@ -40,9 +46,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
+pub use access::AccessKey;
 pub use caller_ids_api::SandboxCallerId;
 pub use conversation::Conversation;
 pub use log::{CallLog, Delivery, PlacedThrough, PlayedCall};
@@ -131,17 +141,13 @@ impl Sandbox {
                 post(elevenlabs_api::outbound_call),
             )
             .with_state(self.clone());
-        let log = self.inner.log.clone();
+        let log = Router::new()
+            .route("/calls", get(list_calls))
+            .with_state(self.clone());
         Router::new()
             .nest(TWILIO_PATH, twilio)
             .nest(ELEVENLABS_PATH, elevenlabs)
-            .route(
-                "/calls",
-                get(move || {
-                    let log = log.clone();
-                    async move { Json(log.all()) }
-                }),
-            )
+            .merge(log)
     }
 
     /// The caller IDs verified so far.
@@ -180,6 +186,14 @@ impl Sandbox {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// `GET /calls`: the log, for the holder of the access key only.
+async fn list_calls(State(sandbox): State<Sandbox>, headers: HeaderMap, uri: Uri) -> Response {
+    if let Some(refused) = sandbox.settings().access_key.check(&headers, &uri) {
+        return refused;
+    }
+    Json(sandbox.calls()).into_response()
 }
 
 /// `prefix` followed by `hex_len` random lowercase hex digits.

@@ -1,18 +1,19 @@
 //! What the sandbox signs with, where it posts, and how fast it plays calls.
+//!
+//! Its secrets (the Twilio auth token, the `xi-api-key`, the post-call
+//! webhook secret, the log's access key) are made for each run
+//! ([`SandboxSettings::development`]): never constants, never from the
+//! environment. Account SID and agent id are not secrets and stay fixed.
 
 use std::time::Duration;
 
-/// The development account the sandbox answers for when
-/// `TWILIO_ACCOUNT_SID` is unset (`AC` and 32 hex digits, like a real one).
+use super::access::{new_secret, AccessKey};
+
+/// The development account the sandbox answers for (`AC` and 32 hex
+/// digits, like a real one).
 pub const DEV_ACCOUNT_SID: &str = "AC00000000000000000000000000005a4d";
-/// Signs callbacks when `TWILIO_AUTH_TOKEN` is unset too.
-pub const DEV_AUTH_TOKEN: &str = "sandbox-twilio-auth-token";
-/// `xi-api-key` the sandbox accepts when `ELEVENLABS_API_KEY` is unset.
-pub const DEV_ELEVENLABS_API_KEY: &str = "sandbox-xi-api-key";
 /// The agent every sandbox conversation talks to by default.
 pub const DEV_AGENT_ID: &str = "agent_sandbox_0001";
-/// Signs post-call webhooks when `ELEVENLABS_WEBHOOK_SECRET` is unset.
-pub const DEV_WEBHOOK_SECRET: &str = "sandbox-elevenlabs-webhook-secret";
 /// The number ElevenLabs dials from in `outbound-call` (its imported
 /// Twilio number), and the `agent_number` of every conversation.
 pub const AGENT_NUMBER: &str = "+15005550006";
@@ -67,20 +68,24 @@ pub struct SandboxSettings {
     /// Where post-call webhooks go (the agent's configured webhook);
     /// `None` skips them.
     pub elevenlabs_webhook_url: Option<String>,
+    /// Reads the log (`GET /calls`).
+    pub access_key: AccessKey,
     /// Fetches TwiML and delivers callbacks.
     pub http: reqwest::Client,
     pub timing: Timing,
 }
 
 impl SandboxSettings {
-    /// The development defaults, playing calls at a lifelike pace.
+    /// The development account and agent with fresh random secrets,
+    /// playing calls at a lifelike pace.
     pub fn development(http: reqwest::Client) -> Self {
         Self {
             account_sid: DEV_ACCOUNT_SID.to_string(),
-            auth_token: DEV_AUTH_TOKEN.to_string(),
-            elevenlabs_api_key: DEV_ELEVENLABS_API_KEY.to_string(),
+            auth_token: new_secret(),
+            elevenlabs_api_key: format!("sk_sandbox_{}", new_secret()),
             agent_id: DEV_AGENT_ID.to_string(),
-            elevenlabs_webhook_secret: DEV_WEBHOOK_SECRET.to_string(),
+            elevenlabs_webhook_secret: format!("wsec_sandbox_{}", new_secret()),
+            access_key: AccessKey::random(),
             elevenlabs_webhook_url: None,
             http,
             timing: Timing::lifelike(),

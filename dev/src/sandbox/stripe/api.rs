@@ -16,6 +16,38 @@ use super::settings::StripeSandboxSettings;
 const METER_PAST_SECS: i64 = 35 * 24 * 3600;
 const METER_FUTURE_SECS: i64 = 5 * 60;
 
+/// Checkout Session ids: `cs_test_` and 58 random letters and digits
+/// (about 345 bits), as long as Stripe's. The id is all it takes to pay
+/// the session at `GET /checkout/{id}`, so it must be unguessable.
+pub(super) const CHECKOUT_SESSION_PREFIX: &str = "cs_test_";
+pub(super) const CHECKOUT_SESSION_ID_CHARS: usize = 58;
+/// Portal session ids: `bps_` and 24 random letters and digits (about
+/// 142 bits); the id is all it takes to cancel at `GET /portal/{id}`.
+pub(super) const PORTAL_SESSION_PREFIX: &str = "bps_";
+pub(super) const PORTAL_SESSION_ID_CHARS: usize = 24;
+
+/// `Ok` when the hosted pages may send the browser to `url`
+/// ([`StripeSandboxSettings::allows_return_url`]); else a 400 naming
+/// `param`, so the pages never redirect where they were not configured to.
+fn allowed_return(
+    settings: &StripeSandboxSettings,
+    param: &str,
+    url: &str,
+) -> Result<(), ApiError> {
+    if settings.allows_return_url(url) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        param,
+        format!(
+            "Not an allowed URL: the sandbox sends the browser back only to the configured \
+             STRIPE_SUCCESS_URL, STRIPE_CANCEL_URL or STRIPE_PORTAL_RETURN_URL, or to its own \
+             pages under {}/pages/.",
+            settings.public_url
+        ),
+    ))
+}
+
 /// One API operation: `(account, settings, params, now)` to the object.
 pub(super) type Operation =
     fn(&mut Account, &StripeSandboxSettings, &Params, i64) -> Result<Value, ApiError>;
@@ -77,7 +109,11 @@ pub(super) fn create_checkout_session(
     let success_url = params
         .url("success_url")?
         .ok_or_else(|| ApiError::missing("success_url"))?;
+    allowed_return(settings, "success_url", success_url)?;
     let cancel_url = params.url("cancel_url")?;
+    if let Some(cancel_url) = cancel_url {
+        allowed_return(settings, "cancel_url", cancel_url)?;
+    }
     if params.get("line_items[0][price]").is_none()
         && params.get("line_items[0][quantity]").is_none()
     {
@@ -112,7 +148,7 @@ pub(super) fn create_checkout_session(
     let client_reference_id = params.text("client_reference_id", 200)?;
     let metadata = params.metadata("metadata")?;
     let subscription_metadata = params.metadata("subscription_data[metadata]")?;
-    let id = new_id("cs_test_", 58);
+    let id = new_id(CHECKOUT_SESSION_PREFIX, CHECKOUT_SESSION_ID_CHARS);
     let url = format!("{}/checkout/{id}", settings.public_url);
     let object = objects::checkout_session(NewSession {
         id: &id,
@@ -151,7 +187,8 @@ pub(super) fn create_portal_session(
     let return_url = params
         .url("return_url")?
         .ok_or_else(|| ApiError::missing("return_url"))?;
-    let id = new_id("bps_", 24);
+    allowed_return(settings, "return_url", return_url)?;
+    let id = new_id(PORTAL_SESSION_PREFIX, PORTAL_SESSION_ID_CHARS);
     let url = format!("{}/portal/{id}", settings.public_url);
     let session = objects::portal_session(&id, customer, return_url, &url, now);
     account.portal_sessions.insert(id, session.clone());
@@ -374,6 +411,78 @@ mod tests {
             Some("customer_email")
         );
         assert!(account.sessions.is_empty());
+    }
+
+    #[test]
+    fn return_urls_elsewhere_are_refused_so_the_pages_redirect_nowhere_else() {
+        let mut account = Account::default();
+        let customer = customer(&mut account);
+        let full = checkout(&customer);
+        let evil = "https://evil.example/phish";
+        for name in ["success_url", "cancel_url"] {
+            let mut pairs: Vec<_> = full.iter().copied().filter(|(k, _)| *k != name).collect();
+            pairs.push((name, evil));
+            let (param, message) = refusal(create_checkout_session, &mut account, &pairs);
+            assert_eq!(param.as_deref(), Some(name), "{message}");
+            assert!(message.starts_with("Not an allowed URL"), "{message}");
+        }
+        assert!(account.sessions.is_empty());
+        let (param, _) = refusal(
+            create_portal_session,
+            &mut account,
+            &[("customer", customer.as_str()), ("return_url", evil)],
+        );
+        assert_eq!(param.as_deref(), Some("return_url"));
+        assert!(account.portal_sessions.is_empty());
+        // The sandbox's own pages are allowed.
+        let own = format!("{}/pages/returned", settings().public_url);
+        create_portal_session(
+            &mut account,
+            &settings(),
+            &params(&[("customer", customer.as_str()), ("return_url", &own)]),
+            NOW,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn session_ids_are_long_random_and_unguessable() {
+        let mut account = Account::default();
+        let customer = customer(&mut account);
+        let mut ids = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let session = create_checkout_session(
+                &mut account,
+                &settings(),
+                &params(&checkout(&customer)),
+                NOW,
+            )
+            .unwrap();
+            let id = session["id"].as_str().unwrap().to_string();
+            let random = id.strip_prefix("cs_test_").unwrap();
+            assert_eq!(random.len(), 58, "{id}");
+            assert!(random.chars().all(|c| c.is_ascii_alphanumeric()));
+            assert!(ids.insert(id));
+            let portal = create_portal_session(
+                &mut account,
+                &settings(),
+                &params(&[
+                    ("customer", customer.as_str()),
+                    ("return_url", "https://app.heyway.test/settings"),
+                ]),
+                NOW,
+            )
+            .unwrap();
+            let id = portal["id"].as_str().unwrap().to_string();
+            assert_eq!(id.strip_prefix("bps_").unwrap().len(), 24, "{id}");
+            assert!(ids.insert(id));
+        }
+        // Every one of the 62 characters shows up: not a narrow alphabet.
+        let seen: std::collections::HashSet<char> = ids
+            .iter()
+            .flat_map(|id| id.split('_').next_back().unwrap().chars())
+            .collect();
+        assert_eq!(seen.len(), 62);
     }
 
     #[test]

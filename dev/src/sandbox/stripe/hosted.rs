@@ -16,6 +16,13 @@
 //!   `?action=cancel_at_period_end` at the period's end
 //!   (`customer.subscription.updated`); both then redirect to `return_url`.
 //!
+//! The pages redirect only to a session's `success_url`, `cancel_url` or
+//! `return_url`, which the API accepted only when they were the configured
+//! ones or the sandbox's own pages ([`super::api`]): never an open
+//! redirect. A session's id, random and unguessable, is all that drives
+//! its page, and only our server (the holder of the run's secret key)
+//! creates sessions, with the signed-in user's id.
+//!
 //! The landing pages and the HTML frame are in [`super::pages`].
 
 use axum::extract::{Path, Query, State};

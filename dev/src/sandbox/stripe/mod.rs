@@ -1,14 +1,21 @@
 //! The Stripe sandbox: Stripe's API and hosted pages, answered locally,
 //! so the whole billing flow runs without a Stripe account.
 //!
-//! When `STRIPE_SECRET_KEY` is unset, `heyway serve` mounts this router at
-//! `/sandbox/stripe` and [`configure`] points the real [`StripeClient`] at
-//! it through `STRIPE_API_BASE_URL`. Checkout and the portal then take
-//! the production code path: the client's form-encoded requests are
-//! checked as Stripe checks them ([`api`]), the returned URLs lead to the
-//! sandbox's pages, and paying or canceling there sends Stripe's signed
-//! webhooks to `/webhooks/stripe`, verified with `STRIPE_WEBHOOK_SECRET`
-//! as in production ([`hosted`], [`delivery`]).
+//! When neither `STRIPE_SECRET_KEY` nor `STRIPE_WEBHOOK_SECRET` is set,
+//! `heyway serve` mounts this router at `/sandbox/stripe` and
+//! [`configure`] points the real [`StripeClient`] at it through
+//! `STRIPE_API_BASE_URL`, with a secret key and webhook secret made for
+//! the run. Checkout and the portal then take the production code path:
+//! the client's form-encoded requests are checked as Stripe checks them
+//! ([`api`]), the returned URLs lead to the sandbox's pages, and paying or
+//! canceling there sends Stripe's signed webhooks to `/webhooks/stripe`,
+//! verified with the run's webhook secret as in production ([`hosted`],
+//! [`delivery`]).
+//!
+//! Only our server knows the secret key, so only it creates sessions
+//! (with the signed-in user's id); a session's pages are reached by its
+//! random, unguessable id; its return URLs must be the configured ones or
+//! the sandbox's own pages; the logs need the run's access key.
 //!
 //! Routes, relative to where the router is mounted:
 //! - `POST /v1/customers`, `POST /v1/checkout/sessions`,
@@ -16,7 +23,7 @@
 //! - `GET /checkout/{id}`, `GET /portal/{id}`, `GET /pages/{name}`: the
 //!   hosted pages;
 //! - `GET /events`: the webhooks sent ([`Delivery`]); `GET /meter_events`:
-//!   the usage reported.
+//!   the usage reported; both with the run's access key only.
 //!
 //! docs/sandbox.md has the details.
 //!
@@ -44,6 +51,7 @@ use serde_json::Value;
 use self::account::{Account, Replay};
 use self::api::Operation;
 use self::request::{ApiError, Params};
+use super::access::{new_secret, AccessKey};
 pub use delivery::{Delivery, DeliveryLog};
 use heyway::features::webhooks::STRIPE_PATH as WEBHOOK_PATH;
 use heyway::infra::config::StripeConfig;
@@ -66,20 +74,24 @@ struct Inner {
     deliveries: DeliveryLog,
 }
 
-/// The sandbox when `STRIPE_SECRET_KEY` is unset, with `stripe` changed
-/// to use it: the API base `{origin}/sandbox/stripe`, the development
-/// secret key, and where unset the development webhook secret and price
-/// and the sandbox's own pages as success, cancel and portal-return URLs.
-/// A configured `STRIPE_WEBHOOK_SECRET` is kept, so webhooks verify
-/// exactly as in production. Events go to `{webhook_base}/webhooks/stripe`.
-/// `None`, and `stripe` untouched, when a secret key is configured.
+/// The sandbox when neither `STRIPE_SECRET_KEY` nor
+/// `STRIPE_WEBHOOK_SECRET` is configured, with `stripe` changed to use it:
+/// the API base `{origin}/sandbox/stripe`, a secret key and a webhook
+/// secret made for this run (never a configured one: a sandbox that
+/// signed with the real secret would forge webhooks for whoever drives
+/// it), and where unset the development price and the sandbox's own
+/// pages as success, cancel and portal-return URLs. Events go to
+/// `{webhook_base}/webhooks/stripe`; `access_key` reads the logs.
+/// `None`, and `stripe` untouched, when either secret is configured
+/// ([`real_keys`] names them).
 pub fn configure(
     stripe: &mut StripeConfig,
     origin: &str,
     webhook_base: &str,
+    access_key: AccessKey,
     http: reqwest::Client,
 ) -> Option<StripeSandbox> {
-    if stripe.secret_key.is_some() {
+    if !real_keys(stripe).is_empty() {
         return None;
     }
     let public_url = format!(
@@ -90,34 +102,53 @@ pub fn configure(
     stripe.api_base_url = public_url.clone();
     let secret_key = stripe
         .secret_key
-        .insert(settings::DEV_SECRET_KEY.to_string())
+        .insert(format!("sk_test_sandbox_{}", new_secret()))
         .clone();
     let webhook_secret = stripe
         .webhook_secret
-        .get_or_insert_with(|| settings::DEV_WEBHOOK_SECRET.to_string())
+        .insert(format!("whsec_sandbox_{}", new_secret()))
         .clone();
     let price_id = stripe
         .price_id
         .get_or_insert_with(|| settings::DEV_PRICE_ID.to_string())
         .clone();
-    stripe.success_url.get_or_insert_with(|| {
-        format!("{public_url}/pages/success?session_id={{CHECKOUT_SESSION_ID}}")
-    });
-    stripe
+    let success_url = stripe
+        .success_url
+        .get_or_insert_with(|| {
+            format!("{public_url}/pages/success?session_id={{CHECKOUT_SESSION_ID}}")
+        })
+        .clone();
+    let cancel_url = stripe
         .cancel_url
-        .get_or_insert_with(|| format!("{public_url}/pages/canceled"));
-    stripe
+        .get_or_insert_with(|| format!("{public_url}/pages/canceled"))
+        .clone();
+    let portal_return_url = stripe
         .portal_return_url
-        .get_or_insert_with(|| format!("{public_url}/pages/returned"));
+        .get_or_insert_with(|| format!("{public_url}/pages/returned"))
+        .clone();
     Some(StripeSandbox::new(StripeSandboxSettings {
         secret_key,
         webhook_secret,
+        access_key,
         webhook_url: format!("{}{WEBHOOK_PATH}", webhook_base.trim_end_matches('/')),
         public_url,
         price_id,
         meter_event_name: stripe.meter_event_name.clone(),
+        return_urls: vec![success_url, cancel_url, portal_return_url],
         http,
     }))
+}
+
+/// The real Stripe keys configured (by variable name): any one turns the
+/// sandbox off.
+pub fn real_keys(stripe: &StripeConfig) -> Vec<&'static str> {
+    [
+        ("STRIPE_SECRET_KEY", stripe.secret_key.is_some()),
+        ("STRIPE_WEBHOOK_SECRET", stripe.webhook_secret.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
 }
 
 impl StripeSandbox {
@@ -286,10 +317,26 @@ async fn unrecognized(method: Method, uri: Uri) -> Response {
     error.into_response()
 }
 
-async fn list_deliveries(State(sandbox): State<StripeSandbox>) -> Json<Vec<Delivery>> {
-    Json(sandbox.deliveries())
+/// `GET /events`: for the holder of the access key only.
+async fn list_deliveries(
+    State(sandbox): State<StripeSandbox>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if let Some(refused) = sandbox.settings().access_key.check(&headers, &uri) {
+        return refused;
+    }
+    Json(sandbox.deliveries()).into_response()
 }
 
-async fn list_meter_events(State(sandbox): State<StripeSandbox>) -> Json<Vec<Value>> {
-    Json(sandbox.meter_events())
+/// `GET /meter_events`: for the holder of the access key only.
+async fn list_meter_events(
+    State(sandbox): State<StripeSandbox>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if let Some(refused) = sandbox.settings().access_key.check(&headers, &uri) {
+        return refused;
+    }
+    Json(sandbox.meter_events()).into_response()
 }

@@ -15,16 +15,14 @@ pub(super) const PRODUCT_ID: &str = "prod_SandboxPlan01";
 const PLAN_NAME: &str = "HeyWay sandbox plan";
 
 /// `prefix` and `len` random letters and digits, as Stripe's ids look
-/// (`cus_…`, `sub_…`).
+/// (`cus_…`, `sub_…`): uniform over the 62 characters, from the thread's
+/// CSPRNG (session ids are the hosted pages' only credential).
 pub(super) fn new_id(prefix: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    use rand::Rng;
+    let mut rng = rand::rng();
     let mut id = String::with_capacity(prefix.len() + len);
     id.push_str(prefix);
-    for _ in 0..len {
-        id.push(char::from(
-            ALPHABET[usize::from(rand::random::<u8>()) % ALPHABET.len()],
-        ));
-    }
+    id.extend((0..len).map(|_| char::from(rng.sample(rand::distr::Alphanumeric))));
     id
 }
 
