@@ -2,7 +2,7 @@
 //! status and answering-machine detection to whether to call back and how
 //! the scheduled call ends.
 
-use crate::model::status::ScheduledCallStatus;
+use crate::model::status::{CallStatus, ScheduledCallStatus};
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,9 +56,8 @@ impl CallOutcome {
 
     /// [`Self::from_twilio`] for final statuses only; `None` otherwise.
     pub fn parse_twilio(call_status: &str, answered_by: Option<&str>) -> Option<Self> {
-        let status = call_status.trim().to_ascii_lowercase();
-        Some(match status.as_str() {
-            "completed" => {
+        Some(match CallStatus::normalize(call_status)? {
+            CallStatus::Completed => {
                 let machine = answered_by
                     .map(|by| by.trim().to_ascii_lowercase())
                     .is_some_and(|by| by.starts_with("machine_") || by == "fax");
@@ -68,10 +67,10 @@ impl CallOutcome {
                     Self::Answered
                 }
             }
-            "busy" => Self::Busy,
-            "failed" => Self::Failed,
-            "no-answer" | "no_answer" | "noanswer" => Self::NoAnswer,
-            "canceled" | "cancelled" => Self::Canceled,
+            CallStatus::Busy => Self::Busy,
+            CallStatus::Failed => Self::Failed,
+            CallStatus::NoAnswer => Self::NoAnswer,
+            CallStatus::Canceled => Self::Canceled,
             _ => return None,
         })
     }
