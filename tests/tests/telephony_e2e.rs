@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use heyway::features::dialer::consumer::dial_until_done;
 use heyway::infra::queue::DialJob;
+use heyway_dev::sandbox::{ELEVENLABS_PATH, MOUNT};
 use heyway_tests::stack::LocalStack;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
@@ -123,4 +124,103 @@ async fn calls_play_out_through_the_sandbox_and_the_webhooks() {
 
     // The sandbox saw one Twilio call per scheduled call.
     assert_eq!(stack.sandbox.calls().len(), 3);
+}
+
+/// Issue 12's attack, as it was seen: someone with the sandbox's
+/// ElevenLabs key asks it to place a call whose `heyway_call_id` is
+/// another tenant's call, with an attacker's first message and an opt-out.
+/// The sandbox's post-call webhook is signed correctly, but its
+/// conversation and call SID are no call of ours: refused, and the
+/// victim's call, transcript, category, cost and contact stay as they were.
+#[tokio::test]
+async fn an_outbound_call_naming_another_tenants_call_changes_nothing() {
+    let stack = LocalStack::start(0).await;
+    let victim_user = stack.user().await;
+    let victim = stack
+        .queued_call(victim_user, "Lee Marble", "+12125550101", None)
+        .await;
+    let job = DialJob {
+        scheduled_call_id: victim,
+        user_id: victim_user,
+        scheduled_time: chrono::Utc::now(),
+    };
+    dial_until_done(&stack.dialer, &job).await;
+    let (_, record) = settled(&stack, victim, |r| r.get_str("status") == Ok("busy")).await;
+    let victim_call = record.get_object_id("_id").unwrap();
+    // Every callback of the victim's call delivered: nothing moves it now.
+    let victim_sid = record.get_str("twilioCallSid").unwrap();
+    let played = stack
+        .sandbox
+        .finished(victim_sid, Duration::from_secs(10))
+        .await;
+    assert!(played.is_some_and(|p| p.finished));
+    let record = stack
+        .db
+        .raw("calls")
+        .find_one(doc! { "_id": victim_call })
+        .await
+        .unwrap()
+        .unwrap();
+    let contact_id = record.get_object_id("contactId").unwrap();
+    let contact = || async {
+        stack
+            .db
+            .raw("contacts")
+            .find_one(doc! { "_id": contact_id })
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let contact_before = contact().await;
+
+    let keys = stack.sandbox.settings();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}{MOUNT}{ELEVENLABS_PATH}/v1/convai/twilio/outbound-call",
+            stack.base_url
+        ))
+        .header("xi-api-key", &keys.elevenlabs_api_key)
+        .json(&serde_json::json!({
+            "agent_id": keys.agent_id,
+            "agent_phone_number_id": "phnum_attacker",
+            // 555-0105: the sandbox's callee asks not to be called again.
+            "to_number": "+13125550105",
+            "conversation_initiation_client_data": {
+                "dynamic_variables": { "heyway_call_id": victim_call.to_hex() },
+                "conversation_config_override": {
+                    "agent": { "first_message": "ATTACKER CONTROLLED TRANSCRIPT" },
+                },
+            },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = answer["callSid"].as_str().unwrap().to_string();
+    let played = stack
+        .sandbox
+        .finished(&sid, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(played.finished, "{played:?}");
+    let delivery = played
+        .deliveries
+        .iter()
+        .find(|d| d.kind == "post_call_transcription")
+        .unwrap_or_else(|| panic!("no post-call webhook: {played:?}"));
+    // Its conversation and SID are no call of ours: refused as unknown.
+    assert_eq!(delivery.status, Some(404), "{played:?}");
+
+    let after = stack
+        .db
+        .raw("calls")
+        .find_one(doc! { "_id": victim_call })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, record);
+    assert!(after.get("analysis").is_none());
+    assert_eq!(contact().await, contact_before);
 }

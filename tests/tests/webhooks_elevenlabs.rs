@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use chrono::Utc;
 use heyway_tests::webhooks::{
-    elevenlabs_request, post_call, send_elevenlabs, send_text, webhook_config, PlacedCall,
-    ELEVENLABS_SECRET,
+    elevenlabs_request, post_call, send_elevenlabs, send_text, send_twilio, twilio_signed,
+    webhook_config, PlacedCall, ELEVENLABS_SECRET, TWILIO_TOKEN,
 };
 use heyway_tests::TestApp;
 use mongodb::bson::{doc, Bson};
@@ -281,4 +281,165 @@ async fn a_failed_start_fails_the_call() {
     // Again: nothing more.
     assert_eq!(send_elevenlabs(&app, &body).await.0, StatusCode::OK);
     assert_eq!(call.callbacks(&app).await.len(), 1);
+}
+
+/// Issue 12's attack, replayed: a correctly signed post-call webhook whose
+/// `heyway_call_id` names another tenant's call, but whose conversation
+/// and call SID are not that call's. The victim's call, transcript,
+/// category, cost and contact stay as they were; so does the attacker's
+/// own call, whose SID or conversation the forgery borrowed.
+#[tokio::test]
+async fn a_call_id_variable_alone_never_reaches_another_tenants_call() {
+    let app = app().await;
+    let victim = ai_call(&app).await;
+    let attacker = ai_call(&app).await;
+    assert_ne!(victim.user, attacker.user);
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": attacker.call },
+            doc! { "$set": { "elevenLabsData": { "conversation_id": "conv_attacker_0001" } } },
+        )
+        .await
+        .unwrap();
+    let untouched = || async {
+        (
+            victim.call_doc(&app).await,
+            victim.contact_doc(&app).await,
+            attacker.call_doc(&app).await,
+            attacker.contact_doc(&app).await,
+        )
+    };
+    let before = untouched().await;
+    // The victim's call id, with a conversation and SID of the attacker's.
+    let forged = |conversation: &str, sid: Option<&str>| {
+        let mut body = post_call(
+            &victim,
+            conversation,
+            &["ATTACKER CONTROLLED TRANSCRIPT. Don't call me again."],
+            json!({ "category": { "data_collection_id": "category", "value": "opt-out", "rationale": "x" } }),
+        );
+        body["data"]["metadata"]["cost"] = json!(999_999);
+        body["data"]["metadata"]["phone_call"]["call_sid"] = json!(sid);
+        body
+    };
+    // No call of ours had this conversation or this SID.
+    let unknown = forged(
+        "conv_attack_0001",
+        Some("CA0000000000000000000000000000beef"),
+    );
+    let (status, text) = send_elevenlabs(&app, &unknown).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    // Without any SID either.
+    let (status, text) = send_elevenlabs(&app, &forged("conv_attack_0002", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    // The attacker's own call's SID; then its recorded conversation.
+    for body in [
+        forged("conv_attack_0003", Some(&attacker.call_sid)),
+        forged("conv_attacker_0001", None),
+    ] {
+        let (status, text) = send_elevenlabs(&app, &body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{text}");
+        assert!(text.contains("heyway_call_id"), "{text}");
+    }
+    // The victim's SID with the attacker's recorded conversation: two
+    // calls, so neither.
+    let mut split = forged("conv_attacker_0001", Some(&victim.call_sid));
+    split["data"]["conversation_initiation_client_data"] = Value::Null;
+    let (status, text) = send_elevenlabs(&app, &split).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{text}");
+    assert_eq!(untouched().await, before);
+
+    // The victim's own delivery still lands, and again is already stored.
+    let genuine = post_call(
+        &victim,
+        "conv_victim_0001",
+        &["All good, thanks."],
+        json!({}),
+    );
+    let (status, text) = send_elevenlabs(&app, &genuine).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains(r#""status":"stored""#), "{text}");
+    let (status, text) = send_elevenlabs(&app, &genuine).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("already_stored"), "{text}");
+    let stored = victim.call_doc(&app).await;
+    assert_eq!(
+        stored
+            .get_document("elevenLabsData")
+            .unwrap()
+            .get_str("conversation_id")
+            .unwrap(),
+        "conv_victim_0001"
+    );
+    // A redelivery found by the conversation alone (no SID) agrees too.
+    let mut by_conversation = genuine.clone();
+    by_conversation["data"]["metadata"]["phone_call"] = Value::Null;
+    let (status, text) = send_elevenlabs(&app, &by_conversation).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("already_stored"), "{text}");
+    assert!(victim.contact_doc(&app).await.get("optedOut").is_none());
+}
+
+/// A failed start names the call by Twilio's SID; a `heyway_call_id` of
+/// another call does not move that other call.
+#[tokio::test]
+async fn a_failed_start_with_another_calls_id_is_refused() {
+    let app = app().await;
+    let victim = ai_call(&app).await;
+    let before = victim.call_doc(&app).await;
+    let body = json!({
+        "type": "call_initiation_failure",
+        "event_timestamp": Utc::now().timestamp(),
+        "data": {
+            "agent_id": "agent_test_0001",
+            "conversation_id": "conv_failed_attack_0001",
+            "failure_reason": "busy",
+            "metadata": { "type": "twilio", "body": { "CallSid": "CA0000000000000000000000000000f00d", "CallStatus": "busy" } },
+            "conversation_initiation_client_data": {
+                "dynamic_variables": { "heyway_call_id": victim.call.to_hex() },
+            },
+        },
+    });
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    assert_eq!(victim.call_doc(&app).await, before);
+    assert!(victim.callbacks(&app).await.is_empty());
+}
+
+/// The race: Twilio's sid reaches the dialer a moment after Twilio
+/// accepted the call. The voice webhook (signed by Twilio, before the
+/// agent is asked to take the call) records it when the dialer has not,
+/// so the post-call webhook, which only comes after the conversation,
+/// finds the call by it.
+#[tokio::test]
+async fn the_voice_webhook_records_the_sid_the_dialer_has_not_yet() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    app.db
+        .raw("calls")
+        .update_one(
+            doc! { "_id": call.call },
+            doc! { "$unset": { "twilioCallSid": "" } },
+        )
+        .await
+        .unwrap();
+    let request = twilio_signed(
+        TWILIO_TOKEN,
+        &[(
+            format!("/webhooks/twilio/voice?callId={}", call.call.to_hex()),
+            call.status_form("in-progress", &[]),
+        )],
+    )
+    .remove(0);
+    let (status, text, _) = send_twilio(&app, &request).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(
+        call.call_doc(&app).await.get_str("twilioCallSid").unwrap(),
+        call.call_sid
+    );
+    let body = post_call(&call, "conv_race_0001", &["Fine."], json!({}));
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains(r#""status":"stored""#), "{text}");
 }

@@ -15,7 +15,8 @@
 //!   ([`inbound`]): the call is recorded (`inbound_record.rs`) and
 //!   answered by the agent, or forwarded to the owner;
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
-//!   [`analysis`]), opt-outs, the "Follow-up Needed" event;
+//!   [`analysis`]) onto the call whose sid or conversation we recorded
+//!   ([`conversation_call`]), opt-outs, the "Follow-up Needed" event;
 //! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]).
 //!
 //! Files: `routes.rs` holds every handler (signature checks, then the
@@ -23,6 +24,7 @@
 //! concern; `public_url.rs` the URL Twilio signed.
 
 pub mod analysis;
+pub mod conversation_call;
 pub mod inbound;
 mod inbound_record;
 pub mod post_call;

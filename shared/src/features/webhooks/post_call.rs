@@ -2,8 +2,10 @@
 //! analysis onto the call, an opt-out onto the contact, and a failed
 //! call start onto the call's status.
 //!
-//! ElevenLabs does not retry by default, so everything is stored before
-//! answering; a redelivery (or a replay within the signature's tolerance)
+//! The call is the one whose Twilio sid or conversation id we recorded
+//! (`conversation_call.rs`); a `heyway_call_id` naming another call is
+//! refused. ElevenLabs does not retry by default, so everything is stored
+//! before answering; a redelivery (or a replay within the signature's tolerance)
 //! finds `elevenLabsData.post_call_received_at` set and changes nothing.
 
 use chrono::{DateTime, Utc};
@@ -11,9 +13,9 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use serde_json::Value;
 
 use super::analysis::{self, Analysis, Turn};
-use super::repo::{self, ConversationRef, PostCallRecord};
+use super::conversation_call::find_call;
+use super::repo::{self, PostCallRecord};
 use super::status::{apply_status, StatusCallback};
-use super::voice::CALL_ID_VARIABLE;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::infra::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
@@ -58,42 +60,6 @@ pub async fn handle(db: &Db, events: &Events, body: &[u8], now: DateTime<Utc>) -
             })
         }
     }
-}
-
-/// The call a conversation belongs to: our id in the dynamic variables,
-/// else Twilio's call sid, else the conversation id; `NotFound` when none
-/// is ours. Answers the call as stored and its id.
-async fn find_call(db: &Db, data: &Value) -> Result<(Document, ObjectId)> {
-    let call_id = data["conversation_initiation_client_data"]["dynamic_variables"]
-        [CALL_ID_VARIABLE]
-        .as_str()
-        .and_then(|id| ObjectId::parse_str(id.trim()).ok());
-    let sids = [
-        &data["metadata"]["phone_call"]["call_sid"],
-        // call_initiation_failure: Twilio's own answer, as ElevenLabs got it.
-        &data["metadata"]["body"]["CallSid"],
-        &data["metadata"]["body"]["call_sid"],
-    ];
-    let reference = ConversationRef {
-        call_id,
-        call_sids: sids
-            .iter()
-            .filter_map(|sid| sid.as_str())
-            .filter(|sid| !sid.is_empty())
-            .map(str::to_string)
-            .collect(),
-        conversation_id: data["conversation_id"]
-            .as_str()
-            .filter(|id| !id.is_empty())
-            .map(str::to_string),
-    };
-    let call = repo::find_conversation_call(db, &reference)
-        .await?
-        .ok_or(Error::NotFound { what: "call" })?;
-    let id = call
-        .get_object_id("_id")
-        .map_err(|_| Error::Internal("a call without an _id".into()))?;
-    Ok((call, id))
 }
 
 /// `post_call_transcription`: the transcript and our analysis stored once

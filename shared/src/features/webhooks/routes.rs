@@ -199,10 +199,11 @@ async fn twilio_inbound_forwarded(
 
 async fn twilio_voice(State(state): State<AppState>, request: Request) -> Result<Response> {
     let (parts, body) = read(request).await?;
-    verified_twilio_form(&state, &parts, &body)?;
+    let params = verified_twilio_form(&state, &parts, &body)?;
     let call_id = call_id_from_query(parts.uri.query())?;
+    let sid = crate::integrations::twilio::form::field(&params, "CallSid");
     let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
-    let twiml = voice_twiml(&state.db, client.as_ref(), call_id).await?;
+    let twiml = voice_twiml(&state.db, client.as_ref(), call_id, sid).await?;
     Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
 }
 

@@ -142,12 +142,17 @@ async fn find_call(db: &Db, call_id: ObjectId) -> Result<Document> {
         .ok_or(Error::NotFound { what: "call" })
 }
 
-/// Records the callback's `sid` on the `stored` call when the dialer had
-/// not yet; a different sid is only logged.
-async fn record_sid(db: &Db, call_id: ObjectId, stored: &Document, sid: &str) -> Result<()> {
+/// Records Twilio's `sid` on the `stored` call when the dialer had not
+/// yet; a different sid is only logged.
+pub(super) async fn record_sid(
+    db: &Db,
+    call_id: ObjectId,
+    stored: &Document,
+    sid: &str,
+) -> Result<()> {
     match stored.get_str("twilioCallSid") {
         Ok(known) if known != sid => {
-            tracing::warn!(call = %call_id, known, sid, "status callback for another CallSid");
+            tracing::warn!(call = %call_id, known, sid, "Twilio webhook for another CallSid");
             Ok(())
         }
         Ok(_) => Ok(()),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use mongodb::bson::{oid::ObjectId, Bson, Document};
 
 use super::repo;
+use super::status::record_sid;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::integrations::elevenlabs::{
@@ -132,16 +133,26 @@ fn register_call(call: &Document, config: Option<&Document>) -> Result<RegisterC
     })
 }
 
-/// The TwiML for the call `call_id`; `NotFound` when there is no such
-/// call. Never fails because of ElevenLabs: the apology stands in.
+/// The TwiML for the call `call_id`, which Twilio knows as `call_sid`;
+/// `NotFound` when there is no such call. Never fails because of
+/// ElevenLabs: the apology stands in.
+///
+/// The sid is recorded first when the dialer has not yet: the post-call
+/// webhook finds the call by it, and this request comes before the agent
+/// is asked to take the call, so the sid is there before any
+/// conversation can end.
 pub async fn voice_twiml(
     db: &Db,
     elevenlabs: Option<&ElevenLabsClient>,
     call_id: ObjectId,
+    call_sid: Option<&str>,
 ) -> Result<String> {
     let call = repo::find_call(db, call_id)
         .await?
         .ok_or(Error::NotFound { what: "call" })?;
+    if let Some(sid) = call_sid.map(str::trim).filter(|sid| !sid.is_empty()) {
+        record_sid(db, call_id, &call, sid).await?;
+    }
     let plan = plan(&call);
     if let Some(problem) = &plan.problem {
         tracing::error!(call = %call_id, %problem, "cannot play the call; apologizing");

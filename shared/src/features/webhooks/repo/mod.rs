@@ -19,8 +19,8 @@ pub use inbound::{
     verified_number_owner,
 };
 pub use post_call::{
-    find_conversation_call, opt_out_contact, record_failure_reason, store_post_call,
-    ConversationRef, PostCallRecord,
+    conversation_calls, opt_out_contact, record_failure_reason, store_post_call, ConversationRef,
+    PostCallRecord,
 };
 pub use scheduled_end::{correct_answered_end, end_processing};
 pub use status::{

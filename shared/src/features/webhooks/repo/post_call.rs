@@ -2,6 +2,7 @@
 //! the transcript and analysis stored once, a failed start's reason, and
 //! the contact's opt-out.
 
+use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 
 use crate::error::Result;
@@ -9,41 +10,38 @@ use crate::infra::db::Db;
 use crate::infra::store::Update;
 use crate::model::{Call, Contact, Record};
 
-/// What a conversation says about the call it belongs to, most certain
-/// first.
+/// What a conversation says that our side recorded on its call when it
+/// was placed or answered: never a variable whoever started the
+/// conversation could set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConversationRef {
-    /// Our id, from the conversation's dynamic variables.
-    pub call_id: Option<ObjectId>,
-    /// Twilio's call sids, as ElevenLabs reported them.
+    /// Twilio's call sids, as ElevenLabs reported them (`twilioCallSid`).
     pub call_sids: Vec<String>,
-    /// ElevenLabs' `conversation_id`.
+    /// ElevenLabs' `conversation_id` (`elevenLabsData.conversation_id`).
     pub conversation_id: Option<String>,
 }
 
-/// The call `reference` names: by our id, else by Twilio's call sid, else
-/// by the conversation id stored on it.
-pub async fn find_conversation_call(
-    db: &Db,
-    reference: &ConversationRef,
-) -> Result<Option<Document>> {
-    let calls = db.raw(Call::COLLECTION);
-    if let Some(id) = reference.call_id {
-        if let Some(call) = calls.find_one(doc! { "_id": id }).await? {
-            return Ok(Some(call));
-        }
+/// The calls that recorded one of `reference`'s sids or its conversation
+/// id: none, the one, or two when they disagree (no more are read).
+pub async fn conversation_calls(db: &Db, reference: &ConversationRef) -> Result<Vec<Document>> {
+    let mut any = Vec::new();
+    if !reference.call_sids.is_empty() {
+        any.push(doc! { "twilioCallSid": { "$in": &reference.call_sids } });
     }
-    for sid in &reference.call_sids {
-        if let Some(call) = calls.find_one(doc! { "twilioCallSid": sid }).await? {
-            return Ok(Some(call));
-        }
+    if let Some(conversation) = &reference.conversation_id {
+        any.push(doc! { "elevenLabsData.conversation_id": conversation });
     }
-    match &reference.conversation_id {
-        Some(conversation) => Ok(calls
-            .find_one(doc! { "elevenLabsData.conversation_id": conversation })
-            .await?),
-        None => Ok(None),
+    if any.is_empty() {
+        return Ok(Vec::new());
     }
+    let calls = db
+        .raw(Call::COLLECTION)
+        .find(doc! { "$or": any })
+        .limit(2)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(calls)
 }
 
 /// The post-call webhook's fields for a call.
