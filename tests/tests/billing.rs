@@ -1163,6 +1163,14 @@ async fn twenty_calls_ending_together_start_one_usage_document() {
         .iter()
         .all(|id| counted.contains(&Bson::ObjectId(*id))));
     assert!(usage[0].get_datetime("resetDate").unwrap().to_chrono() > chrono::Utc::now());
+    // What stops two inserts racing on a server that runs them at once.
+    let second = app
+        .db
+        .raw("usage")
+        .insert_one(doc! { "customerId": "cus_race_0001", "usageKey": "cus_race_0001" })
+        .await
+        .unwrap_err();
+    assert!(second.to_string().contains("E11000"), "{second}");
 
     // Production's documents: two for one customer, neither keyed.
     let legacy = app.user("Legacy Caller").await.id;
