@@ -460,8 +460,14 @@ async fn bad_signatures_change_nothing_and_unknown_types_are_ignored() {
 use heyway_tests::stripe_api::{FakeStripe, MISSING_PRICE, PRICE_ID, SECRET_KEY};
 
 async fn billing_app(stripe: &FakeStripe) -> TestApp {
+    billing_app_selling(stripe, "").await
+}
+
+/// [`billing_app`] with `STRIPE_PRICE_IDS` (comma-separated) on sale too.
+async fn billing_app_selling(stripe: &FakeStripe, price_ids: &str) -> TestApp {
     let mut pairs: Vec<(&str, String)> = stripe.config();
     pairs.push(("STRIPE_WEBHOOK_SECRET", WHSEC.to_string()));
+    pairs.push(("STRIPE_PRICE_IDS", price_ids.to_string()));
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     TestApp::with_config(test_config(&refs)).await
 }
@@ -469,7 +475,8 @@ async fn billing_app(stripe: &FakeStripe) -> TestApp {
 #[tokio::test]
 async fn checkout_creates_and_reuses_the_customer_with_a_form_encoded_session() {
     let stripe = FakeStripe::start().await;
-    let app = billing_app(&stripe).await;
+    // Two more plans on sale, one of which Stripe does not know.
+    let app = billing_app_selling(&stripe, &format!("price_test_other,{MISSING_PRICE}")).await;
     let user = app.user("Checkout Owner").await;
 
     let (status, answer) = app.post("/api/billing/checkout", &user, json!({})).await;
@@ -555,6 +562,87 @@ async fn checkout_creates_and_reuses_the_customer_with_a_form_encoded_session() 
         .post("/api/billing/checkout", &user, json!({ "plan": "x" }))
         .await;
     assert!(status.is_client_error());
+}
+
+/// An attacker names a price of the account that is not on sale (a test
+/// price, someone's discount): refused before Stripe hears of it.
+#[tokio::test]
+async fn checkout_sells_only_the_configured_prices() {
+    let stripe = FakeStripe::start().await;
+    let app = billing_app_selling(&stripe, " price_test_team , ").await;
+    let user = app.user("Price Picker").await;
+    for price in [
+        "price_1Cheap0Test",
+        "price_test_team,price_x",
+        "",
+        "price_test_pro_2",
+    ] {
+        let (status, answer) = app
+            .post("/api/billing/checkout", &user, json!({ "priceId": price }))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{price}: {answer}"
+        );
+        assert_eq!(answer["error"]["field"], "priceId", "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains("price_test_team"), "{answer}");
+    }
+    assert!(
+        stripe.requests().is_empty(),
+        "Stripe heard nothing, not even a new customer"
+    );
+    assert!(user_doc(&app, user.id)
+        .await
+        .get("stripeCustomerId")
+        .is_none());
+    // Surrounding blanks are not a different price.
+    let (status, answer) = app
+        .post(
+            "/api/billing/checkout",
+            &user,
+            json!({ "priceId": format!(" {PRICE_ID} ") }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let sessions = stripe.requests_to("/v1/checkout/sessions");
+    assert_eq!(
+        sessions.len(),
+        1,
+        "only the configured price reached Stripe"
+    );
+    assert_eq!(sessions[0].param("line_items[0][price]"), Some(PRICE_ID));
+
+    // The other plan on sale, and the default one.
+    for (body, sold) in [
+        (json!({ "priceId": "price_test_team" }), "price_test_team"),
+        (json!({}), PRICE_ID),
+    ] {
+        let (status, answer) = app.post("/api/billing/checkout", &user, body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let sessions = stripe.requests_to("/v1/checkout/sessions");
+        let last = sessions.last().unwrap();
+        assert_eq!(last.param("line_items[0][price]"), Some(sold));
+    }
+    assert_eq!(stripe.requests_to("/v1/checkout/sessions").len(), 3);
+
+    // Without one configured, nothing is on sale: billing is unavailable.
+    let stripe = FakeStripe::start().await;
+    let mut pairs = stripe.config();
+    pairs.retain(|(k, _)| *k != "STRIPE_PRICE_ID");
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bare = TestApp::with_config(test_config(&refs)).await;
+    let user = bare.user("Price Picker").await;
+    let (status, answer) = bare
+        .post(
+            "/api/billing/checkout",
+            &user,
+            json!({ "priceId": PRICE_ID }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(stripe.requests().is_empty());
 }
 
 #[tokio::test]
@@ -991,6 +1079,134 @@ async fn concurrent_meterings_count_once() {
     let stored = call.call_doc(&app).await;
     assert_eq!(stored.get_f64("billedFreeMinutes").unwrap(), 2.0);
     assert_eq!(stored.get_f64("billedPaidMinutes").unwrap(), 3.0);
+}
+
+/// `count` completed calls of `user`, of 60, 66, 72… seconds, and the
+/// minutes they add up to.
+async fn completed_calls(app: &TestApp, user: ObjectId, count: u32) -> (Vec<ObjectId>, f64) {
+    let now = mongodb::bson::DateTime::now();
+    let calls: Vec<Document> = (0..count)
+        .map(|i| {
+            doc! {
+                "_id": ObjectId::new(), "userId": user, "status": "completed", "callMode": "ai-only",
+                "metrics": { "duration": 60 + 6 * i as i32 }, "participants": [], "transcription": [],
+                "isInbound": false, "createdAt": now, "updatedAt": now, "__v": 0,
+            }
+        })
+        .collect();
+    let minutes = (0..count).map(|i| 1.0 + f64::from(i) / 10.0).sum();
+    (app.insert_raw("calls", &calls).await, minutes)
+}
+
+/// Meters every call at once, each on its own task.
+async fn meter_all_at_once(app: &TestApp, calls: &[ObjectId]) {
+    use heyway::features::billing::metering::{meter_call, Metered};
+    let now = chrono::Utc::now();
+    let attempts = calls.iter().map(|&call| {
+        let db = app.db.clone();
+        tokio::spawn(async move { meter_call(&db, None, "heyway_minutes", call, now).await })
+    });
+    for metered in futures_util::future::join_all(attempts).await {
+        let metered = metered.unwrap().unwrap();
+        assert!(matches!(metered, Metered::Billed { .. }), "{metered:?}");
+    }
+}
+
+async fn usage_of(app: &TestApp, customer: &str) -> Vec<Document> {
+    futures_util::TryStreamExt::try_collect(
+        app.db
+            .raw("usage")
+            .find(doc! { "customerId": customer })
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+fn minutes_used(usage: &Document) -> f64 {
+    match usage.get("minutesUsed") {
+        Some(Bson::Int32(n)) => f64::from(*n),
+        Some(Bson::Double(n)) => *n,
+        other => panic!("minutesUsed: {other:?}"),
+    }
+}
+
+/// 20 calls of one customer end together in a period that has no usage
+/// document yet: they make one between them, each call's minutes on it
+/// once. A customer with production's documents (no key, even two of
+/// them) keeps counting onto its latest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_calls_ending_together_start_one_usage_document() {
+    let stripe = FakeStripe::start().await;
+    let app = metering_app(&stripe).await;
+    let user = app.user("Busy Caller").await.id;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": user },
+            doc! { "$set": { "stripeCustomerId": "cus_race_0001" } },
+        )
+        .await
+        .unwrap();
+    let (calls, minutes) = completed_calls(&app, user, 20).await;
+    meter_all_at_once(&app, &calls).await;
+    let usage = usage_of(&app, "cus_race_0001").await;
+    assert_eq!(usage.len(), 1, "{usage:#?}");
+    assert!(
+        (minutes_used(&usage[0]) - minutes).abs() < 1e-9,
+        "{usage:?}"
+    );
+    let counted = usage[0].get_array("countedCalls").unwrap();
+    assert_eq!(counted.len(), 20);
+    assert!(calls
+        .iter()
+        .all(|id| counted.contains(&Bson::ObjectId(*id))));
+    assert!(usage[0].get_datetime("resetDate").unwrap().to_chrono() > chrono::Utc::now());
+    // What stops two inserts racing on a server that runs them at once.
+    let second = app
+        .db
+        .raw("usage")
+        .insert_one(doc! { "customerId": "cus_race_0001", "usageKey": "cus_race_0001" })
+        .await
+        .unwrap_err();
+    assert!(second.to_string().contains("E11000"), "{second}");
+
+    // Production's documents: two for one customer, neither keyed.
+    let legacy = app.user("Legacy Caller").await.id;
+    app.db
+        .raw("users")
+        .update_one(
+            doc! { "_id": legacy },
+            doc! { "$set": { "stripeCustomerId": "cus_race_legacy" } },
+        )
+        .await
+        .unwrap();
+    let at = mongodb::bson::DateTime::now();
+    let reset = |days| {
+        mongodb::bson::DateTime::from_chrono(chrono::Utc::now() + chrono::Duration::days(days))
+    };
+    let ids = app
+        .insert_raw(
+            "usage",
+            &[
+                doc! { "_id": ObjectId::new(), "customerId": "cus_race_legacy", "minutesUsed": 2, "resetDate": reset(10), "createdAt": at },
+                doc! { "_id": ObjectId::new(), "customerId": "cus_race_legacy", "minutesUsed": 5.5, "resetDate": reset(20), "createdAt": at },
+            ],
+        )
+        .await;
+    heyway::infra::indexes::migrate(&app.db).await.unwrap();
+    let (calls, minutes) = completed_calls(&app, legacy, 20).await;
+    meter_all_at_once(&app, &calls).await;
+    assert_eq!(usage_of(&app, "cus_race_legacy").await.len(), 2);
+    let older = app.raw_doc("usage", &ids[0].to_hex()).await;
+    assert_eq!(older.get_i32("minutesUsed").unwrap(), 2);
+    let latest = app.raw_doc("usage", &ids[1].to_hex()).await;
+    assert!(
+        (minutes_used(&latest) - 5.5 - minutes).abs() < 1e-9,
+        "{latest:?}"
+    );
+    assert!(!latest.contains_key("usageKey"));
 }
 
 /// A meter event Stripe could not take because it was down is sent by a

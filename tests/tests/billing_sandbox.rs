@@ -355,7 +355,8 @@ async fn webhooks_signed_with_another_secret_are_refused_and_the_page_says_so() 
 
 #[tokio::test]
 async fn refusals_reach_the_api_as_4xx_naming_the_parameter() {
-    let stack = start(|_| {}).await;
+    // On sale here, but not a price the sandbox's account has.
+    let stack = start_with(&[("STRIPE_PRICE_IDS", "price_not_in_the_sandbox")], |_| {}).await;
     let token = stack.sign_up("Pia Lindqvist").await;
     let (status, body) = stack
         .post(

@@ -158,6 +158,11 @@ pub fn all() -> Vec<IndexSpec> {
         I::new(RATE_LIMITS, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
         // Ours: each Stripe event is applied once.
         I::new(STRIPE_EVENTS, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
+        // Ours: one usage document per customer however many calls end
+        // together; sparse, as production's documents lack the key.
+        I::new("usage", "heyway_usageKey_unique", doc! { "usageKey": 1 })
+            .unique()
+            .sparse(),
     ]
 }
 

@@ -9,8 +9,9 @@
 //!    [`finish_interrupted`] (the evaluator runs it) once the lease ends;
 //! 2. free minutes (`users.freeMinutes`) first;
 //! 3. the rest onto the `usage` document of the user's Stripe customer,
-//!    rolled over (`minutesUsed` from zero, next `resetDate`) when its
-//!    `resetDate` has passed;
+//!    created by the first call (once, however many end together: an
+//!    upsert on a key with a unique index), rolled over (`minutesUsed`
+//!    from zero, next `resetDate`) when its `resetDate` has passed;
 //! 4. `billedAt` marks the call counted: a repeated callback stops there;
 //! 5. the paid minutes, rounded up to whole minutes, reported to Stripe as
 //!    a Billing Meter event whose `identifier` is the call id, so a retry
@@ -29,7 +30,7 @@ use chrono::{DateTime, Months, Utc};
 use mongodb::bson::oid::ObjectId;
 
 use super::repo::{self, calls::CallMetering};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::infra::config::ConfigError;
 use crate::infra::db::Db;
 use crate::integrations::stripe::client::{MeterEvent, StripeClient, StripeError};
@@ -256,9 +257,18 @@ async fn add_usage(
     paid: f64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(period) = repo::usage::period(db, customer, call_id).await? else {
-        let reset = next_reset(db, user_id, None, now).await?;
-        return repo::usage::start(db, customer, call_id, paid, reset, now).await;
+    let period = match repo::usage::period(db, customer, call_id).await? {
+        Some(period) => period,
+        None => {
+            let reset = next_reset(db, user_id, None, now).await?;
+            if repo::usage::start(db, customer, call_id, paid, reset, now).await? {
+                return Ok(());
+            }
+            // Another call started the period a moment ago: count onto it.
+            repo::usage::period(db, customer, call_id)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("usage of {customer} vanished")))?
+        }
     };
     if period.counts_call {
         return Ok(());

@@ -45,8 +45,9 @@ async fn get_subscription(
         .map(Json)
 }
 
-/// A Stripe Checkout Session for the plan (or `priceId`); send the user
-/// to its `url`. The subscription arrives by webhook.
+/// A Stripe Checkout Session for the default plan, or for `priceId` if it
+/// is on sale; send the user to its `url`. The subscription arrives by
+/// webhook.
 #[utoipa::path(
     post,
     path = "/api/billing/checkout",
@@ -58,7 +59,7 @@ async fn get_subscription(
         MalformedJson,
         Unauthorized,
         (status = 409, description = "Already subscribed", body = ErrorBody),
-        (status = 422, description = "Not a price id, or refused by Stripe", body = ErrorBody),
+        (status = 422, description = "Not a plan on sale, or refused by Stripe", body = ErrorBody),
         (status = 503, description = "Billing is not configured or Stripe is not answering", body = ErrorBody),
     )
 )]

@@ -19,7 +19,8 @@ use crate::model::{non_blank, Subscription, User};
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckoutInput {
-    /// A Stripe price (`price_…`); the configured plan when absent.
+    /// A plan on sale (`STRIPE_PRICE_ID` or one of `STRIPE_PRICE_IDS`);
+    /// the default plan (`STRIPE_PRICE_ID`) when absent.
     #[serde(default)]
     pub price_id: Option<String>,
 }
@@ -103,6 +104,35 @@ async fn customer(db: &Db, stripe: &StripeClient, user: &User) -> Result<String>
     Ok(id)
 }
 
+/// The price Checkout is to sell: the one the client named, if it is on
+/// sale (`STRIPE_PRICE_ID` or `STRIPE_PRICE_IDS`), else the default plan.
+/// Checked before anything reaches Stripe, which would sell any price of
+/// the account: test prices, another customer's discount, retired plans.
+fn price_on_sale(config: &StripeConfig, named: Option<&str>) -> Result<String> {
+    let Some(price) = named.map(str::trim) else {
+        return config
+            .price_id
+            .clone()
+            .ok_or_else(|| not_configured("STRIPE_PRICE_ID"));
+    };
+    if config.sells(price) {
+        return Ok(price.to_string());
+    }
+    let on_sale: Vec<&str> = config
+        .price_id
+        .iter()
+        .chain(&config.price_ids)
+        .map(String::as_str)
+        .collect();
+    if on_sale.is_empty() {
+        return Err(not_configured("STRIPE_PRICE_ID"));
+    }
+    Err(Error::validation(
+        "priceId",
+        format!("is not a plan on sale; one of: {}", on_sale.join(", ")),
+    ))
+}
+
 pub async fn checkout(
     db: &Db,
     stripe: Option<&StripeClient>,
@@ -110,19 +140,7 @@ pub async fn checkout(
     user_id: ObjectId,
     input: CheckoutInput,
 ) -> Result<RedirectView> {
-    let price = match input.price_id.as_deref().map(str::trim) {
-        Some(price) if !price.starts_with("price_") || price.len() > 255 => {
-            return Err(Error::validation(
-                "priceId",
-                "must be a Stripe price id (price_…)",
-            ));
-        }
-        Some(price) => price.to_string(),
-        None => config
-            .price_id
-            .clone()
-            .ok_or_else(|| not_configured("STRIPE_PRICE_ID"))?,
-    };
+    let price = price_on_sale(config, input.price_id.as_deref())?;
     let stripe = stripe.ok_or_else(|| not_configured("STRIPE_SECRET_KEY"))?;
     let success_url = config
         .success_url

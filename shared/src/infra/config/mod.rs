@@ -102,8 +102,14 @@ pub struct StripeConfig {
     pub webhook_secret: Option<String>,
     /// `STRIPE_API_BASE_URL`, default `https://api.stripe.com`.
     pub api_base_url: String,
-    /// `STRIPE_PRICE_ID`: the plan Checkout sells unless asked for another.
+    /// `STRIPE_PRICE_ID`: the plan Checkout sells when the client names
+    /// none.
     pub price_id: Option<String>,
+    /// `STRIPE_PRICE_IDS`, comma-separated: the other plans a client may
+    /// name. Checkout sells these and `price_id`, nothing else, so that a
+    /// client cannot buy a price made for someone else (a test price, a
+    /// discount, a retired plan).
+    pub price_ids: Vec<String>,
     /// `STRIPE_SUCCESS_URL`: where Checkout returns after paying.
     pub success_url: Option<String>,
     /// `STRIPE_CANCEL_URL`: where Checkout returns when abandoned.
@@ -113,6 +119,23 @@ pub struct StripeConfig {
     /// `STRIPE_METER_EVENT_NAME`, default `call_minutes`: the Billing
     /// Meter's `event_name` paid minutes are reported under.
     pub meter_event_name: String,
+}
+
+impl StripeConfig {
+    /// Whether Checkout may sell `price`: the default plan or one listed
+    /// in `STRIPE_PRICE_IDS`.
+    pub fn sells(&self, price: &str) -> bool {
+        self.price_id.as_deref() == Some(price) || self.price_ids.iter().any(|id| id == price)
+    }
+}
+
+/// The non-blank items of a comma-separated list, trimmed.
+fn comma_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Config {
@@ -180,7 +203,10 @@ impl Config {
                 api_base_url: non_empty("STRIPE_API_BASE_URL")
                     .map(|url| url.trim().trim_end_matches('/').to_string())
                     .unwrap_or_else(|| "https://api.stripe.com".to_string()),
-                price_id: non_empty("STRIPE_PRICE_ID"),
+                price_id: non_empty("STRIPE_PRICE_ID").map(|id| id.trim().to_string()),
+                price_ids: non_empty("STRIPE_PRICE_IDS")
+                    .map(|list| comma_list(&list))
+                    .unwrap_or_default(),
                 success_url: non_empty("STRIPE_SUCCESS_URL"),
                 cancel_url: non_empty("STRIPE_CANCEL_URL"),
                 portal_return_url: non_empty("STRIPE_PORTAL_RETURN_URL"),
@@ -277,6 +303,22 @@ mod tests {
         assert!(err.to_string().starts_with("RECORDINGS_BUCKET"), "{err}");
         let err = config(&[("RECORDINGS_STORE", "ftp")]).unwrap_err();
         assert!(err.to_string().starts_with("RECORDINGS_STORE"), "{err}");
+    }
+
+    #[test]
+    fn checkout_sells_the_default_price_and_the_listed_ones_only() {
+        let cfg = config(&[
+            ("STRIPE_PRICE_ID", " price_plan "),
+            ("STRIPE_PRICE_IDS", "price_team, ,price_yearly,"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.stripe.price_id.as_deref(), Some("price_plan"));
+        assert_eq!(cfg.stripe.price_ids, ["price_team", "price_yearly"]);
+        assert!(cfg.stripe.sells("price_plan"));
+        assert!(cfg.stripe.sells("price_yearly"));
+        assert!(!cfg.stripe.sells("price_other"));
+        assert!(!cfg.stripe.sells(""));
+        assert!(!config(&[]).unwrap().stripe.sells("price_plan"));
     }
 
     #[test]

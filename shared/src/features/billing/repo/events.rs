@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
 
+use super::is_duplicate_key;
 use crate::error::Result;
 use crate::infra::db::Db;
 
@@ -42,13 +43,4 @@ pub async fn release(db: &Db, id: &str) -> Result<()> {
         .delete_one(doc! { "eventId": id })
         .await?;
     Ok(())
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    use mongodb::error::{ErrorKind, WriteFailure};
-    match error.kind.as_ref() {
-        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
-        ErrorKind::Command(e) => e.code == 11000,
-        _ => error.to_string().contains("E11000"),
-    }
 }

@@ -21,3 +21,14 @@ pub mod users;
 /// document's `countedCalls` remember: enough for any retry, which comes
 /// within minutes, while the documents stay small.
 const REMEMBERED_CALLS: i32 = 100;
+
+/// Whether a write lost to a unique index (E11000): a Stripe event applied
+/// already, a usage document another call created first.
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::Command(e) => e.code == 11000,
+        _ => error.to_string().contains("E11000"),
+    }
+}

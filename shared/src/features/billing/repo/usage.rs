@@ -1,11 +1,13 @@
 //! `usage`: a Stripe customer's paid minutes for the current period, one
-//! document per period. Each call's minutes are added once: the document
-//! remembers the calls it counted in `countedCalls`, in the same update.
+//! document per customer, rolled over in place when its `resetDate`
+//! passes. Each call's minutes are added once: the document remembers the
+//! calls it counted in `countedCalls`, in the same update. The first
+//! document is created once however many calls end together ([`start`]).
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
-use super::REMEMBERED_CALLS;
+use super::{is_duplicate_key, REMEMBERED_CALLS};
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store::{self, Update};
@@ -46,8 +48,20 @@ pub async fn period(db: &Db, customer: &str, call_id: ObjectId) -> Result<Option
     }))
 }
 
-/// The customer's first period: `paid` minutes of `call_id`, until
-/// `reset_date`.
+/// The field only our writes set: the customer id, on the one usage
+/// document this backend creates for a customer. Its unique sparse index
+/// (`heyway_usageKey_unique`) lets two calls ending together create one
+/// document between them, while production's documents, which lack the
+/// field and may hold a customer twice, stay as they are. The key names
+/// the customer, not a period: a document is rolled over in place, and
+/// two calls' clocks need not agree on when a first period starts.
+pub const USAGE_KEY: &str = "usageKey";
+
+/// Starts the customer's first period with `paid` minutes of `call_id`,
+/// until `reset_date`, in one upsert that inserts only if no document
+/// carries the customer's key. `true`: started, the call is counted.
+/// `false`: another call started it first (the upsert matched, or lost the
+/// insert to the unique index); count onto that one.
 pub async fn start(
     db: &Db,
     customer: &str,
@@ -55,16 +69,25 @@ pub async fn start(
     paid: f64,
     reset_date: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     let at = bson::DateTime::from_chrono(now);
-    db.raw(Usage::COLLECTION)
-        .insert_one(doc! {
-            "_id": ObjectId::new(), "customerId": customer, "minutesUsed": node_json::number(paid),
-            "resetDate": bson::DateTime::from_chrono(reset_date), "createdAt": at, "updatedAt": at,
-            "countedCalls": [call_id],
-        })
-        .await?;
-    Ok(())
+    let started = db
+        .raw(Usage::COLLECTION)
+        .update_one(
+            doc! { USAGE_KEY: customer },
+            doc! { "$setOnInsert": {
+                "customerId": customer, "minutesUsed": node_json::number(paid),
+                "resetDate": bson::DateTime::from_chrono(reset_date), "countedCalls": [call_id],
+                "createdAt": at, "updatedAt": at,
+            } },
+        )
+        .upsert(true)
+        .await;
+    match started {
+        Ok(result) => Ok(result.upserted_id.is_some()),
+        Err(error) if is_duplicate_key(&error) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Starts `period` over, unless another call did: `paid` minutes of
