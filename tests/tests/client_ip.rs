@@ -66,7 +66,10 @@ async fn a_forged_forwarded_for_does_not_reset_the_per_ip_limit() {
         let forged = format!("198.51.{}.{}, 10.9.8.{n}", n / 7, n * 3 + 1);
         statuses.push(register_via(&base, n, &forged).await);
     }
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
     assert_eq!(created, REGISTER_PER_IP.max as usize, "{statuses:?}");
     assert!(
         statuses[REGISTER_PER_IP.max as usize..]
@@ -84,12 +87,19 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_limited() {
     let max = REGISTER_PER_IP.max as usize;
     for n in 0..max {
         let forwarded = format!("192.0.2.{n}, 203.0.113.7");
-        assert_eq!(register_via(&base, n, &forwarded).await, StatusCode::CREATED);
+        assert_eq!(
+            register_via(&base, n, &forwarded).await,
+            StatusCode::CREATED
+        );
     }
     let again = register_via(&base, max, "192.0.2.250, 203.0.113.7").await;
     assert_eq!(again, StatusCode::TOO_MANY_REQUESTS);
     let other_client = register_via(&base, max + 1, "203.0.113.7, 203.0.113.8").await;
-    assert_eq!(other_client, StatusCode::CREATED, "another forwarded client");
+    assert_eq!(
+        other_client,
+        StatusCode::CREATED,
+        "another forwarded client"
+    );
 }
 
 /// A registration as API Gateway delivers it: the auth sample event with
@@ -118,10 +128,17 @@ async fn on_lambda_the_source_ip_is_the_client() {
         let request = lambda_registration(n, "198.51.100.20");
         statuses.push(function.clone().oneshot(request).await.unwrap().status());
     }
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
     assert_eq!(created, REGISTER_PER_IP.max as usize, "{statuses:?}");
     assert_eq!(statuses[24], StatusCode::TOO_MANY_REQUESTS);
     let other = lambda_registration(25, "198.51.100.21");
     let status = function.oneshot(other).await.unwrap().status();
-    assert_eq!(status, StatusCode::CREATED, "another source IP has its own budget");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "another source IP has its own budget"
+    );
 }

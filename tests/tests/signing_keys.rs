@@ -17,12 +17,18 @@ use sha2::Sha256;
 async fn a_short_secret_is_refused_at_start() {
     let err = Config::from_lookup(|key| (key == "JWT_SECRET").then(|| "short-secret".into()))
         .unwrap_err();
-    assert!(err.to_string().starts_with("JWT_SECRET is invalid"), "{err}");
+    assert!(
+        err.to_string().starts_with("JWT_SECRET is invalid"),
+        "{err}"
+    );
     // A configuration built in code is checked too.
     let mut config = test_config(&[]);
     config.jwt_secret = Some("x".repeat(31));
     let err = AppState::new(TestDb::new().await.db, config).unwrap_err();
-    assert!(err.to_string().starts_with("JWT_SECRET is invalid"), "{err}");
+    assert!(
+        err.to_string().starts_with("JWT_SECRET is invalid"),
+        "{err}"
+    );
 }
 
 /// `GET /api/me` with `token`.

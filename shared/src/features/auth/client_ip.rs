@@ -127,8 +127,14 @@ mod tests {
         // the real client, the inner proxy appended the edge.
         let hops = ["1.2.3.4", "203.0.113.7", "192.0.2.1"];
         assert_eq!(client_ip(peer, &hops, &trusted), ip("203.0.113.7"));
-        assert_eq!(client_ip(peer, &["203.0.113.7:4711"], &trusted), ip("203.0.113.7"));
-        assert_eq!(client_ip(peer, &["[2001:db8::7]:1"], &trusted), ip("2001:db8::7"));
+        assert_eq!(
+            client_ip(peer, &["203.0.113.7:4711"], &trusted),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(peer, &["[2001:db8::7]:1"], &trusted),
+            ip("2001:db8::7")
+        );
         // No header: the proxy is all we know.
         assert_eq!(client_ip(peer, &[], &trusted), peer);
         // A hop that is no address stops at the last proxy.

@@ -171,8 +171,10 @@ impl Config {
             dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
             dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
             recordings: storage::StorageConfig::from_lookup(&non_empty)?,
-            trusted_proxies: non_empty("TRUSTED_PROXIES")
-                .map_or_else(|| Ok(TrustedProxies::default()), |raw| TrustedProxies::parse(&raw))?,
+            trusted_proxies: non_empty("TRUSTED_PROXIES").map_or_else(
+                || Ok(TrustedProxies::default()),
+                |raw| TrustedProxies::parse(&raw),
+            )?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),
@@ -297,7 +299,10 @@ mod tests {
     #[test]
     fn a_short_jwt_secret_is_refused() {
         let err = config(&[("JWT_SECRET", "31-bytes-is-one-byte-too-short!")]).unwrap_err();
-        assert!(err.to_string().starts_with("JWT_SECRET is invalid"), "{err}");
+        assert!(
+            err.to_string().starts_with("JWT_SECRET is invalid"),
+            "{err}"
+        );
         let cfg = config(&[("JWT_SECRET", "32-bytes-long-secret-is-accepted")]).unwrap();
         assert!(cfg.signing_key(KeyPurpose::AccessTokens).is_ok());
         let mut short = cfg.clone();

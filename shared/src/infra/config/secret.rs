@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn short_secrets_are_refused_naming_the_variable() {
         let err = check("too-short").unwrap_err();
-        assert!(err.to_string().starts_with("JWT_SECRET is invalid"), "{err}");
+        assert!(
+            err.to_string().starts_with("JWT_SECRET is invalid"),
+            "{err}"
+        );
         assert!(err.to_string().contains("at least 32"), "{err}");
         assert!(check(SECRET).is_ok());
     }
@@ -94,7 +97,10 @@ mod tests {
             access,
             derive_key(SECRET.as_bytes(), KeyPurpose::AccessTokens)
         );
-        let other = derive_key(b"fedcba9876543210fedcba9876543210", KeyPurpose::AccessTokens);
+        let other = derive_key(
+            b"fedcba9876543210fedcba9876543210",
+            KeyPurpose::AccessTokens,
+        );
         assert_ne!(access, other);
     }
 }

@@ -29,7 +29,11 @@ impl TrustedProxies {
                 entry
                     .parse::<IpNet>()
                     .map(|net| net.trunc())
-                    .or_else(|_| entry.parse::<IpAddr>().map(|ip| IpNet::from(ip.to_canonical())))
+                    .or_else(|_| {
+                        entry
+                            .parse::<IpAddr>()
+                            .map(|ip| IpNet::from(ip.to_canonical()))
+                    })
                     .map_err(|_| ConfigError::Invalid {
                         key: "TRUSTED_PROXIES",
                         reason: format!("{entry:?} is not an IP address or a CIDR range"),
@@ -75,7 +79,10 @@ mod tests {
     #[test]
     fn a_bad_entry_is_named() {
         let err = TrustedProxies::parse("10.0.0.0/8, proxy.internal").unwrap_err();
-        assert!(err.to_string().starts_with("TRUSTED_PROXIES is invalid"), "{err}");
+        assert!(
+            err.to_string().starts_with("TRUSTED_PROXIES is invalid"),
+            "{err}"
+        );
         assert!(err.to_string().contains("proxy.internal"), "{err}");
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
     }
