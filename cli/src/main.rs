@@ -332,6 +332,7 @@ fn local_dialer(db: &Db, config: &Config, origin: &str) -> anyhow::Result<Option
     )?))
 }
 
+/// A `JWT_SECRET` for one run: 32 random bytes, hex (64 characters).
 fn random_secret() -> String {
     use std::fmt::Write;
     rand::random::<[u8; 32]>()
@@ -401,6 +402,14 @@ mod tests {
         assert_eq!(local_origin("::1", 3000), "http://[::1]:3000");
         assert_eq!(local_origin("192.168.1.20", 80), "http://192.168.1.20:80");
         assert_eq!(local_origin("localhost", 3000), "http://localhost:3000");
+    }
+
+    #[test]
+    fn the_random_jwt_secret_is_long_enough() {
+        let secret = random_secret();
+        assert_eq!(secret.len(), 64, "32 random bytes, hex");
+        heyway::infra::config::secret::check(&secret).unwrap();
+        assert_ne!(secret, random_secret());
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! The composition root: the one place that knows every feature. It merges
 //! the features' routers into the API (and its OpenAPI document), gives
 //! each Lambda its app, and builds a Lambda's state from the environment.
-//! The same router runs inside `lambda_http` on AWS and inside
-//! `heyway serve`.
+//! The same router runs inside `lambda_http` on AWS ([`run_lambda`]) and
+//! inside `heyway serve`.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Json, Router};
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use tower::ServiceExt;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
@@ -15,6 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ErrorBody;
 use crate::features;
+use crate::features::auth::PeerAddr;
+use crate::features::webhooks::PublicOrigin;
 use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
 use crate::infra::config::{Config, ConfigError};
 use crate::infra::db::{Db, DbSetupError};
@@ -122,6 +128,40 @@ fn with_docs(routes: Router<AppState>, api: Arc<OpenApiDoc>) -> Router<AppState>
             get(move || async move { Json(api.as_ref().clone()) }),
         )
         .route("/api/docs", get(docs::page))
+}
+
+/// Serves `app` as this process's Lambda handler: every HTTP function's
+/// `main` ends here, so each gets the request context's facts the same
+/// way ([`from_lambda`]).
+pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(app.map_request(from_lambda)).await
+}
+
+/// `request` with what API Gateway's (or a function URL's) request
+/// context says, as the typed extensions the features read: the client's
+/// address ([`PeerAddr`], from `sourceIp`, which no header can change) and
+/// the public origin ([`PublicOrigin`], from the domain name, for webhook
+/// signatures when `WEBHOOK_BASE_URL` is not set).
+pub fn from_lambda(mut request: lambda_http::Request) -> lambda_http::Request {
+    let (source_ip, domain) = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            (context.http.source_ip.clone(), context.domain_name.clone())
+        }
+        Some(RequestContext::ApiGatewayV1(context)) => (
+            context.identity.source_ip.clone(),
+            context.domain_name.clone(),
+        ),
+        _ => (None, None),
+    };
+    if let Some(ip) = source_ip.and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
+        request.extensions_mut().insert(PeerAddr(ip));
+    }
+    if let Some(domain) = domain.filter(|d| !d.is_empty()) {
+        request
+            .extensions_mut()
+            .insert(PublicOrigin::https(&domain));
+    }
+    request
 }
 
 /// Everything a resource's Lambda builds once per process: logging, the

@@ -82,6 +82,9 @@ impl TestDb {
     }
 }
 
+/// The JWT secret of [`test_config`] (32 bytes, the shortest accepted).
+pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef";
+
 /// Configuration for tests: a fixed JWT secret; everything else default
 /// unless `overrides` sets it.
 pub fn test_config(overrides: &[(&str, &str)]) -> Config {
@@ -90,7 +93,7 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.to_string())
-            .or_else(|| (key == "JWT_SECRET").then(|| "test-jwt-secret".to_string()))
+            .or_else(|| (key == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_string()))
     })
     .expect("test config")
 }

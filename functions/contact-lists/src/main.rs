@@ -7,7 +7,7 @@ use heyway::app;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let state = app::lambda_state().await?;
-    lambda_http::run(app::single(
+    app::run_lambda(app::single(
         heyway::features::contact_lists::routes(),
         state,
     ))

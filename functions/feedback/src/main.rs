@@ -7,5 +7,5 @@ use heyway::app;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let state = app::lambda_state().await?;
-    lambda_http::run(app::single(heyway::features::feedback::routes(), state)).await
+    app::run_lambda(app::single(heyway::features::feedback::routes(), state)).await
 }

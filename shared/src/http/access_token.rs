@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Marks an access token, so no other JWT signed with the same secret
-/// passes as one.
+/// Marks an access token, so no other JWT signed with the same key passes
+/// as one. (The key is used for nothing else either: it is derived from
+/// `JWT_SECRET` for access tokens alone, see `Config::signing_key`.)
 const TOKEN_USE: &str = "access";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,7 +21,7 @@ struct Claims {
     token_use: String,
 }
 
-/// Issues and checks access tokens with one secret.
+/// Issues and checks access tokens with one key.
 #[derive(Clone)]
 pub struct AccessTokens {
     encoding: EncodingKey,
@@ -37,10 +38,12 @@ impl std::fmt::Debug for AccessTokens {
 }
 
 impl AccessTokens {
-    pub fn new(secret: &[u8], ttl_secs: u64) -> Self {
+    /// Tokens signed with `key`: the access-token key derived from
+    /// `JWT_SECRET` (`Config::signing_key(KeyPurpose::AccessTokens)`).
+    pub fn new(key: &[u8], ttl_secs: u64) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
             ttl_secs,
         }
     }

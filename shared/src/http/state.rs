@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::AccessTokens;
-use crate::infra::config::{Config, ConfigError};
+use crate::infra::config::{Config, ConfigError, KeyPurpose};
 use crate::infra::db::Db;
 use crate::infra::events::Events;
 use crate::infra::queue::DialQueue;
@@ -25,13 +25,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `config`, which must have a `JWT_SECRET`.
+    /// State for `config`, which must have a `JWT_SECRET` of at least 32
+    /// bytes; access tokens are signed with the key derived from it for
+    /// them, never with the secret itself.
     pub fn new(db: Db, config: Config) -> Result<Self, ConfigError> {
-        let secret = config
-            .jwt_secret
-            .as_deref()
-            .ok_or(ConfigError::Missing { key: "JWT_SECRET" })?;
-        let tokens = AccessTokens::new(secret.as_bytes(), config.access_token_ttl_secs);
+        let key = config.signing_key(KeyPurpose::AccessTokens)?;
+        let tokens = AccessTokens::new(&key, config.access_token_ttl_secs);
         let http = crate::infra::outbound::http_client()?;
         Ok(Self {
             db,

@@ -28,7 +28,7 @@ use sha2::Sha256;
 
 use crate::error::{Error, Result};
 pub use crate::infra::config::storage::{StorageConfig, StoreKind};
-use crate::infra::config::Config;
+use crate::infra::config::{Config, KeyPurpose};
 
 /// How long an upload URL stays valid.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
@@ -119,8 +119,9 @@ pub enum Playback {
 #[derive(Clone, Debug)]
 pub struct Storage {
     config: StorageConfig,
-    /// Signs local-store tokens (`JWT_SECRET`).
-    secret: Vec<u8>,
+    /// Signs local-store tokens: the key derived from `JWT_SECRET` for
+    /// them alone; `None` without a valid secret, when nothing is signed.
+    key: Option<[u8; 32]>,
     /// Origin of our own API, for local-store URLs.
     public_base: String,
 }
@@ -129,7 +130,7 @@ impl Storage {
     pub fn from_config(config: &Config) -> Self {
         Self {
             config: config.recordings.clone(),
-            secret: config.jwt_secret.clone().unwrap_or_default().into_bytes(),
+            key: config.signing_key(KeyPurpose::RecordingFiles).ok(),
             public_base: config
                 .webhook_base_url
                 .clone()
@@ -216,8 +217,11 @@ impl Storage {
                         "the recording is in a local store this server does not serve".into(),
                     ));
                 }
+                let signing_key = self.key.ok_or_else(|| {
+                    Error::Unavailable("JWT_SECRET is not set: local URLs cannot be signed".into())
+                })?;
                 let expires = expires_at.timestamp();
-                let signature = local_token(&self.secret, method.as_str(), key, expires);
+                let signature = local_token(&signing_key, method.as_str(), key, expires);
                 format!(
                     "{}/api/recordings/files/{key}?expires={expires}&signature={signature}",
                     self.public_base
@@ -262,7 +266,10 @@ impl Storage {
         let Ok(given) = hex::decode(signature) else {
             return false;
         };
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
+        let Some(signing_key) = self.key else {
+            return false;
+        };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&signing_key) else {
             return false;
         };
         mac.update(token_input(method, key, expires).as_bytes());
@@ -362,7 +369,7 @@ mod tests {
         let env = std::collections::HashMap::from([
             ("RECORDINGS_STORE", "s3"),
             ("RECORDINGS_BUCKET", "examplebucket"),
-            ("JWT_SECRET", "secret"),
+            ("JWT_SECRET", "storage-test-secret-of-32-bytes!"),
         ]);
         Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap()
     }

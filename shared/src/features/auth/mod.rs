@@ -8,7 +8,8 @@
 //! - `refresh_token.rs`: rotating refresh tokens, a reused one ending its
 //!   family;
 //! - `rate_limit.rs`: fixed-window limits per account, number and IP,
-//!   the IP read by `client_ip.rs`;
+//!   the IP read by `client_ip.rs` (the peer, or behind `TRUSTED_PROXIES`
+//!   the hop they forwarded);
 //! - `repo/`: every MongoDB read and write of auth, one file per
 //!   collection.
 
@@ -21,6 +22,6 @@ pub mod repo;
 mod routes;
 pub mod session;
 
-pub use client_ip::ClientIp;
+pub use client_ip::{client_ip, ClientIp, PeerAddr};
 pub use routes::routes;
 pub use session::{start_session, Session};

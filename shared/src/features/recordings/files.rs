@@ -1,6 +1,6 @@
 //! The local store's files (`heyway serve`): `PUT` and `GET
 //! /api/recordings/files/{key}?expires=…&signature=…`, the URLs
-//! [`Storage`] signs with an HMAC of `JWT_SECRET`. Not part of the API
+//! [`Storage`] signs with an HMAC keyed from `JWT_SECRET`. Not part of the API
 //! document; unused when recordings live in S3 or GCS.
 
 use axum::body::Bytes;

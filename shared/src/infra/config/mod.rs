@@ -1,8 +1,13 @@
 //! Configuration from the environment, read once per process.
 
+pub mod secret;
 pub mod storage;
+pub mod trusted_proxies;
 
 use std::sync::OnceLock;
+
+pub use secret::KeyPurpose;
+pub use trusted_proxies::TrustedProxies;
 
 /// Database name used when `MONGODB_DB` is not set.
 pub const DEFAULT_DB_NAME: &str = "heyway";
@@ -21,8 +26,9 @@ pub struct Config {
     pub mongodb_db: String,
     /// `PORT` of the local server.
     pub port: u16,
-    /// `JWT_SECRET`: signs access tokens (HS256). `None` is an error on AWS;
-    /// `heyway serve` makes a random one per run.
+    /// `JWT_SECRET`, at least 32 bytes: the access tokens' and the local
+    /// recording URLs' keys are derived from it ([`Config::signing_key`]).
+    /// `None` is an error on AWS; `heyway serve` makes a random one per run.
     pub jwt_secret: Option<String>,
     /// `ACCESS_TOKEN_TTL_SECS`, default 15 minutes.
     pub access_token_ttl_secs: u64,
@@ -57,6 +63,9 @@ pub struct Config {
     pub dialer_max_attempts: u64,
     /// Recordings' object storage (`RECORDINGS_STORE`, `RECORDINGS_BUCKET`).
     pub recordings: storage::StorageConfig,
+    /// `TRUSTED_PROXIES`: the proxies whose `X-Forwarded-For` names the
+    /// client, for per-IP rate limits; default none.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Twilio account and the base URLs of its APIs, which tests point at
@@ -164,11 +173,15 @@ impl Config {
                 }),
             }
         };
+        let jwt_secret = non_empty("JWT_SECRET");
+        if let Some(secret) = &jwt_secret {
+            secret::check(secret)?;
+        }
         Ok(Self {
             mongodb_uri: non_empty("MONGODB_URI"),
             mongodb_db: non_empty("MONGODB_DB").unwrap_or_else(|| DEFAULT_DB_NAME.to_string()),
             port,
-            jwt_secret: non_empty("JWT_SECRET"),
+            jwt_secret,
             access_token_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
             refresh_token_ttl_days: number("REFRESH_TOKEN_TTL_DAYS", 30)?,
             dial_queue_url: non_empty("DIAL_QUEUE_URL"),
@@ -181,6 +194,10 @@ impl Config {
             dialer_calls_per_second: number("DIALER_CALLS_PER_SECOND", 1)?,
             dialer_max_attempts: number("DIALER_MAX_ATTEMPTS", 5)?,
             recordings: storage::StorageConfig::from_lookup(&non_empty)?,
+            trusted_proxies: non_empty("TRUSTED_PROXIES").map_or_else(
+                || Ok(TrustedProxies::default()),
+                |raw| TrustedProxies::parse(&raw),
+            )?,
             twilio: TwilioConfig {
                 account_sid: non_empty("TWILIO_ACCOUNT_SID"),
                 auth_token: non_empty("TWILIO_AUTH_TOKEN"),
@@ -319,6 +336,32 @@ mod tests {
         assert!(!cfg.stripe.sells("price_other"));
         assert!(!cfg.stripe.sells(""));
         assert!(!config(&[]).unwrap().stripe.sells("price_plan"));
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let err = config(&[("JWT_SECRET", "31-bytes-is-one-byte-too-short!")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("JWT_SECRET is invalid"),
+            "{err}"
+        );
+        let cfg = config(&[("JWT_SECRET", "32-bytes-long-secret-is-accepted")]).unwrap();
+        assert!(cfg.signing_key(KeyPurpose::AccessTokens).is_ok());
+        let mut short = cfg.clone();
+        short.jwt_secret = Some("short".into());
+        assert!(short.signing_key(KeyPurpose::AccessTokens).is_err());
+        short.jwt_secret = None;
+        let err = short.signing_key(KeyPurpose::AccessTokens).unwrap_err();
+        assert_eq!(err.to_string(), "JWT_SECRET is not set");
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none() {
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+        let cfg = config(&[("TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap();
+        assert!(cfg.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        let err = config(&[("TRUSTED_PROXIES", "everyone")]).unwrap_err();
+        assert!(err.to_string().starts_with("TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]
