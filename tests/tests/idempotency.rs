@@ -612,3 +612,24 @@ async fn an_open_legacy_manual_call_counts_and_legacy_documents_are_untouched() 
     assert!(stored.get("manualOpenKey").is_none());
     assert_eq!(calls_of(&app, user.id).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_header_and_allow_concurrent_are_documented() {
+    let app = TestApp::new().await;
+    let (status, document) = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    for (path, schema) in [(CALLS, "CallNow"), (SCHEDULED, "NewManualCall")] {
+        let operation = &document["paths"][path]["post"];
+        let header = operation["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: no parameters"))
+            .iter()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("{path}: no Idempotency-Key"));
+        assert_eq!(header["in"], "header");
+        assert_eq!(header["required"], false);
+        assert!(operation["responses"]["409"].is_object(), "{path}");
+        let fields = &document["components"]["schemas"][schema]["properties"];
+        assert!(fields["allowConcurrent"].is_object(), "{schema}");
+    }
+}

@@ -1,10 +1,9 @@
 //! The HTTP toolkit every feature's routes use: the state built once per
 //! process ([`AppState`]), the extractors that turn a bad request into a
 //! 4xx naming the field (the `Idempotency-Key` header among them), JSON
-//! and input checks, page and id-list types,
-//! the common error responses of the OpenAPI document, and the panic and
-//! 404 layers. It runs no queries: features' repos do. The routers are
-//! merged in [`crate::app`].
+//! and input checks, page and id-list types, the common error responses
+//! of the OpenAPI document, and the panic and 404 layers. It runs no
+//! queries: features' repos do. The routers are merged in [`crate::app`].
 
 pub mod access_token;
 mod auth_user;

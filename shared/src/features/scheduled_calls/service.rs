@@ -163,7 +163,7 @@ pub struct ManualCall {
     /// to be theirs), and its call mode, the default for `call_mode`.
     pub automation: Option<(ObjectId, &'static str)>,
     /// Record it even if the callee has an open manual call
-    /// ([`open_calls`]).
+    /// (`open_calls.rs`).
     pub allow_concurrent: bool,
 }
 
@@ -171,7 +171,7 @@ pub struct ManualCall {
 /// already claimed for sending (`enqueuing` with the token, as
 /// [`super::sweep`] claims) when `claim` is given. The caller decides
 /// whether the time may be now. A callee with an open manual call is a
-/// 409 naming it, unless `call.allow_concurrent` ([`open_calls`]).
+/// 409 naming it, unless `call.allow_concurrent` (`open_calls.rs`).
 pub async fn record_manual(
     db: &Db,
     user_id: ObjectId,
