@@ -81,7 +81,7 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("automations", &[]),
     ("billing", &[]),
     ("caller_ids", &[]),
-    ("calls", &["scheduled_calls"]),
+    ("calls", &["scheduled_calls", "idempotency"]),
     ("contact_lists", &["membership"]),
     ("contacts", &[]),
     ("dialer", &["caller_ids", "recordings", "scheduled_calls", "billing"]),
@@ -89,10 +89,11 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("feedback", &[]),
     ("groups", &["membership"]),
     ("health", &[]),
+    ("idempotency", &[]),
     ("me", &["caller_ids"]),
     ("membership", &[]),
     ("recordings", &[]),
-    ("scheduled_calls", &[]),
+    ("scheduled_calls", &["idempotency"]),
     ("webhooks", &["calls", "scheduled_calls", "billing", "caller_ids", "recordings"]),
 ];
 

@@ -24,6 +24,7 @@ mod events;
 mod feedback;
 mod groups;
 mod health;
+mod idempotency;
 mod inbound_calls;
 mod inserts;
 mod me;

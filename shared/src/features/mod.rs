@@ -17,6 +17,7 @@ pub mod evaluator;
 pub mod feedback;
 pub mod groups;
 pub mod health;
+pub mod idempotency;
 pub mod me;
 pub mod membership;
 pub mod recordings;

@@ -1,15 +1,16 @@
 //! The HTTP toolkit every feature's routes use: the state built once per
 //! process ([`AppState`]), the extractors that turn a bad request into a
-//! 4xx naming the field, JSON and input checks, page and id-list types,
-//! the common error responses of the OpenAPI document, and the panic and
-//! 404 layers. It runs no queries: features' repos do. The routers are
-//! merged in [`crate::app`].
+//! 4xx naming the field (the `Idempotency-Key` header among them), JSON
+//! and input checks, page and id-list types, the common error responses
+//! of the OpenAPI document, and the panic and 404 layers. It runs no
+//! queries: features' repos do. The routers are merged in [`crate::app`].
 
 pub mod access_token;
 mod auth_user;
 pub mod docs;
 pub mod extract;
 pub mod id_list;
+pub mod idempotency_key;
 pub mod input;
 pub mod json;
 pub mod page;
@@ -25,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use access_token::AccessTokens;
 pub use auth_user::AuthUser;
 pub use extract::{ApiJson, ApiQuery};
+pub use idempotency_key::IdempotencyKey;
 pub use state::AppState;
 
 use crate::error::Error;

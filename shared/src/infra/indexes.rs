@@ -7,10 +7,15 @@ use mongodb::IndexModel;
 
 use crate::error::Result;
 use crate::infra::db::Db;
-use crate::model::{COLLECTIONS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS};
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
+use crate::model::{COLLECTIONS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS};
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 3] = [REFRESH_TOKENS, RATE_LIMITS, STRIPE_EVENTS];
+pub const OWN_COLLECTIONS: [&str; 4] =
+    [REFRESH_TOKENS, RATE_LIMITS, STRIPE_EVENTS, IDEMPOTENCY_KEYS];
+
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_KEY_SECS: u64 = 24 * 60 * 60;
 
 /// Every collection `migrate` makes sure exists.
 pub fn all_collections() -> impl Iterator<Item = &'static str> {
@@ -128,6 +133,11 @@ pub fn all() -> Vec<IndexSpec> {
             .sparse(),
         // Ours: the sweep finds the calls it claimed by token.
         I::new("scheduledcalls", "heyway_enqueueToken", doc! { "enqueueToken": 1 }).sparse(),
+        // Ours: one open manual call per contact or number; only our manual
+        // calls carry the field, and only while open (model::scheduled_call).
+        I::new("scheduledcalls", "heyway_manualOpenKey_unique", doc! { MANUAL_OPEN_KEY: 1 })
+            .unique()
+            .sparse(),
         I::new("automations", "userId_1", doc! { "userId": 1 }),
         I::new("automations", "userId_1_isActive_1", doc! { "userId": 1, "isActive": 1 }),
         I::new("automations", "userId_1_nextRun_1", doc! { "userId": 1, "nextRun": 1 }),
@@ -163,6 +173,10 @@ pub fn all() -> Vec<IndexSpec> {
         I::new("usage", "heyway_usageKey_unique", doc! { "usageKey": 1 })
             .unique()
             .sparse(),
+        // Ours: a user's Idempotency-Keys, each claimed once, gone after 24 h.
+        I::new(IDEMPOTENCY_KEYS, "heyway_userId_key_unique", doc! { "userId": 1, "key": 1 }).unique(),
+        I::new(IDEMPOTENCY_KEYS, "heyway_createdAt_ttl", doc! { "createdAt": 1 })
+            .expire_after(IDEMPOTENCY_KEY_SECS),
     ]
 }
 

@@ -89,6 +89,9 @@ pub const REFRESH_TOKENS: &str = "refreshtokens";
 pub const RATE_LIMITS: &str = "ratelimits";
 /// Stripe events already applied, by `eventId`: only this backend uses it.
 pub const STRIPE_EVENTS: &str = "stripeevents";
+/// `Idempotency-Key`s of the last 24 hours and what their request
+/// answered, per user: only this backend uses it.
+pub const IDEMPOTENCY_KEYS: &str = "idempotencykeys";
 
 /// Every collection name the Node app's documents live in.
 pub const COLLECTIONS: [&str; 12] = [

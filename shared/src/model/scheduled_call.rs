@@ -49,6 +49,9 @@ pub struct ScheduledCall {
     /// New in this backend: the contact called (also in `recipients`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<ObjectId>,
+    /// New in this backend: see [`MANUAL_OPEN_KEY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_open_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,6 +61,14 @@ pub struct ScheduledCall {
 }
 
 record!(ScheduledCall, "scheduledcalls");
+
+/// `manualOpenKey`: set only on a manual call this backend records (to
+/// `<userId>:contact:<contactId>` or `<userId>:number:<E.164>`), and only
+/// while the call is open; every write that ends a scheduled call
+/// `$unset`s it. Its unique sparse index (`heyway_manualOpenKey_unique`)
+/// lets one open manual call per contact or number exist at a time, and
+/// leaves legacy documents, which never have the field, alone.
+pub const MANUAL_OPEN_KEY: &str = "manualOpenKey";
 
 /// A due call to record (see `features::scheduled_calls::record_all`).
 #[derive(Clone, Debug)]

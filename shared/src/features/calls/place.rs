@@ -2,11 +2,13 @@
 //! manual scheduled call due now, exactly as `POST /api/scheduled-calls`
 //! records one, and handed to the dial queue at once the way the sweep
 //! hands over due calls. Without a queue (or when the queue refuses it)
-//! it stays `pending` and the evaluator's next sweep sends it.
+//! it stays `pending` and the evaluator's next sweep sends it. A contact
+//! (or number) with a manual call still open is a 409 naming it, unless
+//! `allowConcurrent` (`scheduled_calls::open_calls`).
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
@@ -19,7 +21,8 @@ use crate::infra::store::owned;
 use crate::model::{Automation, ScheduledCall};
 
 /// Who to call now, and how: `contactId`, or `phoneNumber` with `name`.
-#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+/// Serialized, it is the request's `Idempotency-Key` fingerprint.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallNow {
     /// One of the user's contacts.
@@ -38,6 +41,11 @@ pub struct CallNow {
     /// instructions; give this or `notes`, not two different texts.
     pub ai_instructions: Option<String>,
     pub notes: Option<String>,
+    /// Call even if the contact (or number) already has a manual call
+    /// pending, queued or in progress; without it that is a 409 naming
+    /// the open call.
+    #[serde(default)]
+    pub allow_concurrent: bool,
 }
 
 fn non_blank(text: &Option<String>) -> Option<&str> {
@@ -89,6 +97,7 @@ pub async fn place_now(
         call_mode: input.call_mode,
         notes,
         automation,
+        allow_concurrent: input.allow_concurrent,
     };
     let Some(queue) = queue else {
         return record_manual(db, user_id, call, now, None).await;

@@ -14,11 +14,13 @@ use super::service;
 use super::stats::{stats, CallStats, StatsQuery};
 use super::view::{CallDetail, CallSummary};
 use crate::error::{ErrorBody, Result};
+use crate::features::idempotency::{self, Answer};
 use crate::features::scheduled_calls::ScheduledCallView;
 use crate::http::extract::object_id;
+use crate::http::idempotency_key::IdempotencyKeyHeader;
 use crate::http::page::Paged;
 use crate::http::responses::{MalformedId, Unauthorized};
-use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser, IdempotencyKey};
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
@@ -57,33 +59,44 @@ async fn list_calls(
 /// evaluator's next sweep (within a minute) sends it. The dialer then
 /// places it, or records why not in `errorMessage`
 /// (`GET /api/scheduled-calls`).
+///
+/// A contact (or number) that already has a manual call pending, queued
+/// or in progress is a 409 naming that call, unless `allowConcurrent` is
+/// true. Send an `Idempotency-Key` to make retries safe: the same key and
+/// body within 24 hours answer the first answer again and call no one.
 #[utoipa::path(
     post,
     path = "/api/calls",
     tag = "calls",
     security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
     request_body = CallNow,
     responses(
-        (status = 202, description = "Recorded and handed to the dialer (`queued`), or `pending` for the next sweep", body = ScheduledCallView),
-        (status = 400, description = "Malformed JSON, contact or automation id", body = ErrorBody),
+        (status = 202, description = "Recorded and handed to the dialer (`queued`), or `pending` for the next sweep; a replay of an `Idempotency-Key` carries `Idempotent-Replayed: true`", body = ScheduledCallView),
+        (status = 400, description = "Malformed JSON, contact or automation id, or `Idempotency-Key`", body = ErrorBody),
         Unauthorized,
-        (status = 422, description = "Bad number, unknown contact or automation, unknown call mode, notes too long", body = ErrorBody),
+        (status = 409, description = "The contact (`field: contactId`) or number (`phoneNumber`) already has an open manual call, named in the message; or the request holding this `Idempotency-Key` is still running (`field: Idempotency-Key`)", body = ErrorBody),
+        (status = 422, description = "Bad number, unknown contact or automation, unknown call mode, notes too long; or an `Idempotency-Key` already used with another body", body = ErrorBody),
     )
 )]
 async fn call_now(
     user: AuthUser,
     State(state): State<AppState>,
+    key: IdempotencyKey,
     ApiJson(input): ApiJson<CallNow>,
-) -> Result<(StatusCode, Json<ScheduledCallView>)> {
-    let call = place_now(
-        &state.db,
-        state.dial_queue.as_ref(),
-        user.user_id,
-        input,
-        Utc::now(),
-    )
-    .await?;
-    Ok((StatusCode::ACCEPTED, Json(call.into())))
+) -> Result<Answer> {
+    let request = idempotency::Request {
+        user_id: user.user_id,
+        key,
+        route: "POST /api/calls",
+        body: &input,
+    };
+    idempotency::once(&state.db, request, || async {
+        let queue = state.dial_queue.as_ref();
+        let call = place_now(&state.db, queue, user.user_id, input.clone(), Utc::now()).await?;
+        Ok((StatusCode::ACCEPTED, ScheduledCallView::from(call)))
+    })
+    .await
 }
 
 /// The dashboard's numbers: calls per category and per status, answered

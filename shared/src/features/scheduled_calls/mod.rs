@@ -5,6 +5,7 @@
 //! - `routes.rs`: the `/api/scheduled-calls` handlers;
 //! - `service.rs`: listing, checking and recording manual calls,
 //!   cancelling;
+//! - `open_calls.rs`: one open manual call per contact or number;
 //! - `record.rs`: recording due calls exactly once;
 //! - `sweep.rs`: handing due calls to the dial queue;
 //! - `reconcile.rs`: settling calls stuck in `processing`;
@@ -13,6 +14,7 @@
 //! - `view.rs`: the JSON shape the API answers with.
 
 pub mod callback;
+mod open_calls;
 pub mod reconcile;
 pub mod record;
 pub mod repo;

@@ -9,10 +9,12 @@ use utoipa_axum::routes;
 use super::service::{self, NewManualCall, ScheduledCallQuery};
 use super::view::ScheduledCallView;
 use crate::error::{ErrorBody, Result};
+use crate::features::idempotency::{self, Answer};
 use crate::http::extract::object_id;
+use crate::http::idempotency_key::IdempotencyKeyHeader;
 use crate::http::page::Paged;
 use crate::http::responses::{MalformedId, Unauthorized};
-use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
+use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser, IdempotencyKey};
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
@@ -46,26 +48,44 @@ async fn list_scheduled_calls(
 
 /// Schedules a manual call to a contact or a number, `pending` until its
 /// time.
+///
+/// A contact (or number) that already has a manual call pending, queued
+/// or in progress is a 409 naming that call, unless `allowConcurrent` is
+/// true. Send an `Idempotency-Key` to make retries safe: the same key and
+/// body within 24 hours answer the first answer again and record nothing.
 #[utoipa::path(
     post,
     path = "/api/scheduled-calls",
     tag = "scheduled-calls",
     security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
     request_body = NewManualCall,
     responses(
-        (status = 201, description = "Scheduled", body = ScheduledCallView),
-        (status = 400, description = "Malformed JSON or contact id", body = ErrorBody),
+        (status = 201, description = "Scheduled; a replay of an `Idempotency-Key` carries `Idempotent-Replayed: true`", body = ScheduledCallView),
+        (status = 400, description = "Malformed JSON, contact id or `Idempotency-Key`", body = ErrorBody),
         Unauthorized,
-        (status = 422, description = "Time not in the future, bad number, unknown contact or call mode", body = ErrorBody),
+        (status = 409, description = "The contact (`field: contactId`) or number (`phoneNumber`) already has an open manual call, named in the message; or the request holding this `Idempotency-Key` is still running (`field: Idempotency-Key`)", body = ErrorBody),
+        (status = 422, description = "Time not in the future, bad number, unknown contact or call mode; or an `Idempotency-Key` already used with another body", body = ErrorBody),
     )
 )]
 async fn create_scheduled_call(
     user: AuthUser,
     State(state): State<AppState>,
+    key: IdempotencyKey,
     ApiJson(input): ApiJson<NewManualCall>,
-) -> Result<(StatusCode, Json<ScheduledCallView>)> {
-    let call = service::create_manual(&state.db, user.user_id, input, Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(call.into())))
+) -> Result<Answer> {
+    let request = idempotency::Request {
+        user_id: user.user_id,
+        key,
+        route: "POST /api/scheduled-calls",
+        body: &input,
+    };
+    idempotency::once(&state.db, request, || async {
+        let call =
+            service::create_manual(&state.db, user.user_id, input.clone(), Utc::now()).await?;
+        Ok((StatusCode::CREATED, ScheduledCallView::from(call)))
+    })
+    .await
 }
 
 /// Cancels a call that has not started (`pending`, `enqueuing` or

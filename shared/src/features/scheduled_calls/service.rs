@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::open_calls;
 use super::repo::api::{self, ListFilter};
-use super::repo::inserts::{self, CheckedCall};
+use super::repo::inserts::CheckedCall;
 use super::view::ScheduledCallView;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
@@ -48,8 +49,9 @@ pub struct ScheduledCallQuery {
 
 /// `POST /api/scheduled-calls`: a call placed once at `scheduledTime`,
 /// to one of the user's contacts (`contactId`) or to a number
-/// (`phoneNumber` and `name`).
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+/// (`phoneNumber` and `name`). Serialized, it is the request's
+/// `Idempotency-Key` fingerprint.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewManualCall {
     pub contact_id: Option<String>,
@@ -61,6 +63,11 @@ pub struct NewManualCall {
     /// `ai-only` (default), `recording` or `recording-ai`.
     pub call_mode: Option<String>,
     pub notes: Option<String>,
+    /// Record the call even if the contact (or number) already has a
+    /// manual call pending, queued or in progress; without it that is a
+    /// 409 naming the open call.
+    #[serde(default)]
+    pub allow_concurrent: bool,
 }
 
 fn instant(field: &str, raw: &str) -> Result<DateTime<Utc>> {
@@ -137,6 +144,7 @@ pub async fn create_manual(
         call_mode: input.call_mode,
         notes: input.notes,
         automation: None,
+        allow_concurrent: input.allow_concurrent,
     };
     record_manual(db, user_id, call, scheduled_time, None).await
 }
@@ -154,12 +162,16 @@ pub struct ManualCall {
     /// The user's automation whose script the call uses (already checked
     /// to be theirs), and its call mode, the default for `call_mode`.
     pub automation: Option<(ObjectId, &'static str)>,
+    /// Record it even if the callee has an open manual call
+    /// (`open_calls.rs`).
+    pub allow_concurrent: bool,
 }
 
 /// Checks `call` and records it at `scheduled_time`: `pending`, or
 /// already claimed for sending (`enqueuing` with the token, as
 /// [`super::sweep`] claims) when `claim` is given. The caller decides
-/// whether the time may be now.
+/// whether the time may be now. A callee with an open manual call is a
+/// 409 naming it, unless `call.allow_concurrent` (`open_calls.rs`).
 pub async fn record_manual(
     db: &Db,
     user_id: ObjectId,
@@ -186,7 +198,7 @@ pub async fn record_manual(
         automation_id: call.automation.map(|(id, _)| id),
         claim,
     };
-    inserts::insert_manual(db, &checked).await
+    open_calls::record(db, &checked, call.allow_concurrent).await
 }
 
 /// `callMode`, one of [`CALL_MODES`]; `default` when blank.

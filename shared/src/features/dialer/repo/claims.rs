@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::queue::DialJob;
 use crate::infra::store::{self, Update};
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{Record, ScheduledCall, ScheduledCallStatus};
 
 /// Claims the job's call for `lease`: one atomic update that only matches
@@ -60,7 +61,8 @@ pub async fn exists(db: &Db, job: &DialJob) -> Result<bool> {
 
 /// Ends a claimed call with `final_status` (`completed`, `failed`,
 /// `cancelled`, `missed`) and, for refusals and failures, the owner-facing
-/// `error_message`; clears the lease. Fails with `NotFound` when the call
+/// `error_message`; clears the lease, and the manual call's open key
+/// (`model::scheduled_call::MANUAL_OPEN_KEY`). Fails with `NotFound` when the call
 /// is gone.
 pub async fn finish(
     db: &Db,
@@ -72,7 +74,8 @@ pub async fn finish(
     let update = Update::new()
         .set("status", final_status)
         .set("errorMessage", message)
-        .unset("leaseUntil");
+        .unset("leaseUntil")
+        .unset(MANUAL_OPEN_KEY);
     store::update_one::<ScheduledCall>(db, doc! { "_id": id }, update).await
 }
 

@@ -8,6 +8,7 @@ use super::at;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store::{self, Update};
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{Record, ScheduledCall, ScheduledCallStatus};
 
 /// Which of a user's calls a page lists.
@@ -55,7 +56,9 @@ pub async fn page(
 /// `false` when no such call had not started.
 pub async fn cancel_not_started(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<bool> {
     let not_started = ScheduledCallStatus::strings(&ScheduledCallStatus::NOT_STARTED);
-    let update = Update::new().set("status", ScheduledCallStatus::Cancelled);
+    let update = Update::new()
+        .set("status", ScheduledCallStatus::Cancelled)
+        .unset(MANUAL_OPEN_KEY);
     let result = db
         .raw(ScheduledCall::COLLECTION)
         .update_one(

@@ -1,5 +1,7 @@
 //! Recording scheduled calls: an automation's due calls, each occurrence
-//! once (the unique `dedupeKey` refuses a second insert), and manual calls.
+//! once (the unique `dedupeKey` refuses a second insert), and manual calls
+//! (one open per contact or number: the unique `manualOpenKey` refuses a
+//! second).
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -9,6 +11,7 @@ use super::at;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store;
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{NewScheduledCall, Record, ScheduledCall, ScheduledCallStatus};
 
 /// Documents per `insert_many`.
@@ -124,14 +127,41 @@ pub struct CheckedCall {
 }
 
 /// Records `call`, `pending` (or claimed with its token), in the shape the
-/// evaluator records automation calls in (`referenceDate: null`).
-pub async fn insert_manual(db: &Db, call: &CheckedCall) -> Result<ScheduledCall> {
+/// evaluator records automation calls in (`referenceDate: null`), holding
+/// `open_key` ([`MANUAL_OPEN_KEY`]) when given. `None` when that key is
+/// held: another open manual call has it.
+pub async fn insert_manual(
+    db: &Db,
+    call: &CheckedCall,
+    open_key: Option<&str>,
+) -> Result<Option<ScheduledCall>> {
     let now = bson::DateTime::now();
+    let mut document = manual_document(call);
+    store::stamp_new(&mut document, now);
+    if let Some(token) = call.claim {
+        claimed_by(&mut document, token, now);
+    }
+    if let Some(key) = open_key {
+        document.insert(MANUAL_OPEN_KEY, key);
+    }
+    match db
+        .raw(ScheduledCall::COLLECTION)
+        .insert_one(&document)
+        .await
+    {
+        Ok(_) => store::decode(document).map(Some),
+        Err(error) if open_key.is_some() && duplicate_indexes(&error).is_some() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A manual call's new document, before its stamps.
+fn manual_document(call: &CheckedCall) -> Document {
     let mut recipient = doc! { "phoneNumber": &call.phone_e164, "name": &call.name };
     if let Some(id) = call.contact_id {
         recipient.insert("contactId", id);
     }
-    let mut document = doc! {
+    doc! {
         "_id": ObjectId::new(),
         "userId": call.user_id,
         "recipients": [recipient],
@@ -149,13 +179,5 @@ pub async fn insert_manual(db: &Db, call: &CheckedCall) -> Result<ScheduledCall>
         },
         "errorMessage": "",
         "contactId": call.contact_id.map_or(Bson::Null, Bson::ObjectId),
-    };
-    store::stamp_new(&mut document, now);
-    if let Some(token) = call.claim {
-        claimed_by(&mut document, token, now);
     }
-    db.raw(ScheduledCall::COLLECTION)
-        .insert_one(&document)
-        .await?;
-    store::decode(document)
 }

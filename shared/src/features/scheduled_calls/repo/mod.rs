@@ -6,12 +6,15 @@
 //! - `sweep.rs`: missing, claiming and marking sent what the sweep hands
 //!   to the dial queue;
 //! - `reconcile.rs`: settling calls stuck in `processing`;
+//! - `open.rs`: a contact's or number's open manual call, and its
+//!   `manualOpenKey`;
 //! - `api.rs`: a user's page of calls, cancelling one;
 //! - `counts.rs`: an automation's counters.
 
 pub mod api;
 pub mod counts;
 pub mod inserts;
+pub mod open;
 pub mod reconcile;
 pub mod sweep;
 

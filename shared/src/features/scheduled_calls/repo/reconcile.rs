@@ -9,6 +9,7 @@ use super::at;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store::{self, Update};
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{Call, Record, ScheduledCall, ScheduledCallStatus};
 
 /// Up to `limit` placed calls (`processing`, no lease) unchanged since
@@ -65,7 +66,8 @@ pub async fn end_processing(
     let message = message.map_or(Bson::Null, |m| Bson::String(m.to_string()));
     let update = Update::new()
         .set("status", end)
-        .set("errorMessage", message);
+        .set("errorMessage", message)
+        .unset(MANUAL_OPEN_KEY);
     let result = db
         .raw(ScheduledCall::COLLECTION)
         .update_one(
@@ -92,6 +94,7 @@ pub async fn fail_abandoned(
         .set("status", ScheduledCallStatus::Failed)
         .set("errorMessage", message)
         .unset("leaseUntil")
+        .unset(MANUAL_OPEN_KEY)
         .stamped_at(at(now));
     let abandoned = db
         .raw(ScheduledCall::COLLECTION)

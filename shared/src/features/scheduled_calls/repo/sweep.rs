@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::queue::DialJob;
 use crate::infra::store::Update;
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{Record, ScheduledCall, ScheduledCallStatus};
 
 /// Marks the calls still `pending` from before `due_before` as `missed`
@@ -25,6 +26,7 @@ pub async fn mark_missed(
     let update = Update::new()
         .set("status", ScheduledCallStatus::Missed)
         .set("errorMessage", message)
+        .unset(MANUAL_OPEN_KEY)
         .stamped_at(at(now));
     let missed = db
         .raw(ScheduledCall::COLLECTION)

@@ -6,13 +6,16 @@ use mongodb::bson::{doc, oid::ObjectId, Bson};
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::infra::store::Update;
+use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{Record, ScheduledCall, ScheduledCallStatus};
 
-/// The end written onto a scheduled call.
+/// The end written onto a scheduled call; a manual call gives up its
+/// open key (`model::scheduled_call::MANUAL_OPEN_KEY`).
 fn end(status: ScheduledCallStatus, message: Option<&str>) -> Update {
     Update::new()
         .set("status", status)
         .set("errorMessage", message.map_or(Bson::Null, Bson::from))
+        .unset(MANUAL_OPEN_KEY)
 }
 
 /// Ends the scheduled call `id` in `status` with the owner-facing
