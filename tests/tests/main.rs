@@ -11,6 +11,8 @@ mod caller_ids;
 mod calls_api;
 mod contact_lists;
 mod contacts;
+mod contacts_duplicates;
+mod contacts_hostile;
 mod contacts_import;
 mod deploy;
 mod dial_queue;
