@@ -116,11 +116,9 @@ mod tests {
             search: Some(search),
             ..Default::default()
         };
-        let long = query("x".repeat(MAX_SEARCH_CHARS + 1)).to_search();
-        assert_eq!(
-            long.unwrap_err().body().error.field.as_deref(),
-            Some("search")
-        );
+        let long = query("x".repeat(MAX_SEARCH_CHARS + 1));
+        let err = long.to_search().unwrap_err();
+        assert_eq!(err.body().error.field.as_deref(), Some("search"));
         let fits = query(format!(" {} ", "x".repeat(MAX_SEARCH_CHARS)));
         assert!(fits.to_search().is_ok());
     }
