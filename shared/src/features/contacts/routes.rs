@@ -180,7 +180,7 @@ async fn delete_contact(
         (status = 200, description = "What was created, updated and skipped, with each rejected row's reason", body = ImportReport),
         MalformedJson,
         Unauthorized,
-        (status = 422, description = "Empty or too large file (over 10,000 rows or 200 columns), a column name with NUL, or no phone or name column", body = ErrorBody),
+        (status = 422, description = "Empty or too large file (too many bytes, rows or columns), a column name with NUL, or no phone or name column", body = ErrorBody),
     )
 )]
 async fn import_contacts(
