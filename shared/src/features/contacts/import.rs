@@ -109,6 +109,12 @@ fn plan_rows(
     now: DateTime,
 ) -> Plan {
     let existing = existing_numbers(stored);
+    let context = Context {
+        user_id,
+        existing: &existing,
+        now,
+        region,
+    };
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
     let mut out = Plan::default();
     for (index, cells) in table.rows.into_iter().enumerate() {
@@ -117,12 +123,6 @@ fn plan_rows(
             if row.is_blank() {
                 return Ok(None);
             }
-            let context = Context {
-                user_id,
-                existing: &existing,
-                now,
-                region,
-            };
             plan(&row, row_number, &context, &mut first_row_of).map(Some)
         });
         match planned {
