@@ -12,6 +12,8 @@ mod calls_api;
 mod client_ip;
 mod contact_lists;
 mod contacts;
+mod contacts_duplicates;
+mod contacts_hostile;
 mod contacts_import;
 mod deploy;
 mod dial_queue;

@@ -50,6 +50,22 @@ async fn bad_input_is_refused_and_changes_nothing() {
         ),
         (json!({"preferredCallerID": "nope"}), "preferredCallerID"),
         (json!({"preferences": {"$set": 1}}), "preferences.$set"),
+        (
+            json!({"preferences": {"notifications": {"$set": 1}}}),
+            "preferences.notifications.$set",
+        ),
+        (
+            json!({"preferences": {"a\u{0}b": 1}}),
+            "preferences.a\u{0}b",
+        ),
+        (
+            json!({"aiConfig": {"voices": [{"a.b": 1}]}}),
+            "aiConfig.voices[0].a.b",
+        ),
+        (
+            json!({"aiConfig": {"x": {"n\u{0}": 1}}}),
+            "aiConfig.x.n\u{0}",
+        ),
         (json!({"name": "", "timezone": "UTC"}), "name"),
     ] {
         let (status, answer) = app.patch("/api/me", &user, body).await;

@@ -8,8 +8,11 @@ use heyway::model::COLLECTIONS;
 use heyway_tests::TestDb;
 use mongodb::bson::{doc, Document};
 
-/// Index name → (key pattern, unique, sparse) for every collection.
-async fn snapshot(t: &TestDb) -> BTreeMap<String, (Document, bool, bool)> {
+/// Index name → (key pattern, unique, sparse, partial filter) for every
+/// collection.
+type Snapshot = BTreeMap<String, (Document, bool, bool, Option<Document>)>;
+
+async fn snapshot(t: &TestDb) -> Snapshot {
     let mut found = BTreeMap::new();
     for collection in indexes::all_collections() {
         let mut cursor = t.db.raw(collection).list_indexes().await.unwrap();
@@ -22,6 +25,7 @@ async fn snapshot(t: &TestDb) -> BTreeMap<String, (Document, bool, bool)> {
                     index.keys,
                     options.unique.unwrap_or(false),
                     options.sparse.unwrap_or(false),
+                    options.partial_filter_expression,
                 ),
             );
         }
@@ -56,15 +60,18 @@ async fn migrate_twice_leaves_exactly_the_schema_indexes_plus_ours() {
         "second run changed indexes"
     );
 
-    let mut expected: BTreeMap<String, (Document, bool, bool)> = indexes::all_collections()
-        .map(|c| (format!("{c}._id_"), (doc! { "_id": 1 }, false, false)))
+    let mut expected: Snapshot = indexes::all_collections()
+        .map(|c| (format!("{c}._id_"), (doc! { "_id": 1 }, false, false, None)))
         .collect();
     for spec in indexes::all() {
         let label = format!("{}.{}", spec.collection, spec.name);
         if first.indexes_unsupported.contains(&label) {
             continue;
         }
-        expected.insert(label, (spec.keys, spec.unique, spec.sparse));
+        expected.insert(
+            label,
+            (spec.keys, spec.unique, spec.sparse, spec.partial_filter),
+        );
     }
     assert_eq!(after_first, expected);
 }

@@ -94,19 +94,43 @@ pub fn search_filter(text: &str) -> Result<Option<Bson>> {
 /// A free-form JSON object as a BSON document, refusing keys MongoDB
 /// cannot store (`$`-prefixed, dotted, NUL) with a 422 naming `field`.
 pub fn free_object(field: &str, value: &Map<String, Value>) -> Result<Document> {
-    check_keys(field, value, 0)?;
+    object_keys(field, value)?;
     Ok(object_to_document(value))
 }
 
+/// Deepest nesting a free-form value may have; deeper is refused rather
+/// than walked.
+const MAX_DEPTH: usize = 20;
+
+/// Checks every key of `value` and of the objects nested in it (arrays
+/// included) with [`is_plain_key`]: a 422 naming the path of the first
+/// bad one (`metadata.car[0].$where`).
+pub fn object_keys(field: &str, value: &Map<String, Value>) -> Result<()> {
+    check_keys(field, value, 0)
+}
+
+/// [`object_keys`] for any JSON value: scalars pass, objects and arrays
+/// are walked.
+pub fn value_keys(field: &str, value: &Value) -> Result<()> {
+    check_value(field, value, 0)
+}
+
+/// A key MongoDB stores as written and reads as a plain field: not empty,
+/// no `.` (a path), no leading `$` (an operator), no NUL (BSON cannot hold
+/// one in a key).
+pub fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && !key.starts_with('$') && !key.contains('.') && !key.contains('\0')
+}
+
 fn check_keys(field: &str, value: &Map<String, Value>, depth: usize) -> Result<()> {
-    if depth > 20 {
+    if depth > MAX_DEPTH {
         return Err(Error::validation(
             field,
             format!("{field} is nested too deeply"),
         ));
     }
     for (key, inner) in value {
-        if key.is_empty() || key.starts_with('$') || key.contains('.') || key.contains('\0') {
+        if !is_plain_key(key) {
             return Err(Error::validation(
                 format!("{field}.{key}"),
                 "keys must be non-empty and contain no '.', leading '$' or NUL",
@@ -148,6 +172,18 @@ mod tests {
         let err = free_object("settings", value.as_object().unwrap()).unwrap_err();
         assert_eq!(err.status(), 422);
         assert_eq!(err.body().error.field.as_deref(), Some("settings.ok.$set"));
+    }
+
+    #[test]
+    fn nested_keys_are_checked_in_arrays_too() {
+        let value = serde_json::json!({ "ok": [1, { "fine": { "a\u{0}": 1 } }] });
+        let err = value_keys("metadata", &value).unwrap_err();
+        assert_eq!(
+            err.body().error.field.as_deref(),
+            Some("metadata.ok[1].fine.a\u{0}")
+        );
+        assert!(value_keys("metadata", &serde_json::json!([{ "a": { "b": 1 } }])).is_ok());
+        assert!(value_keys("x", &serde_json::json!({ "a.b": 1 })).is_err());
     }
 
     #[test]

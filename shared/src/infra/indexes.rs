@@ -32,6 +32,8 @@ pub struct IndexSpec {
     pub sparse: bool,
     /// TTL: documents go this many seconds after the indexed date.
     pub expire_after_secs: Option<u64>,
+    /// Partial index: only documents matching this filter are indexed.
+    pub partial_filter: Option<Document>,
 }
 
 impl IndexSpec {
@@ -43,6 +45,7 @@ impl IndexSpec {
             unique: false,
             sparse: false,
             expire_after_secs: None,
+            partial_filter: None,
         }
     }
 
@@ -58,6 +61,16 @@ impl IndexSpec {
 
     fn sparse(mut self) -> Self {
         self.sparse = true;
+        self
+    }
+
+    /// Indexes only the documents that have `field`: a unique index on a
+    /// key only this backend writes leaves documents without it (legacy
+    /// data, possibly duplicated) alone.
+    fn only_where_present(mut self, field: &str) -> Self {
+        let mut filter = Document::new();
+        filter.insert(field, doc! { "$exists": true });
+        self.partial_filter = Some(filter);
         self
     }
 
@@ -150,6 +163,12 @@ pub fn all() -> Vec<IndexSpec> {
         ),
         I::new("contacts", "userId_1_groups_1", doc! { "userId": 1, "groups": 1 }),
         I::new("contacts", "userId_1_isActive_1", doc! { "userId": 1, "isActive": 1 }),
+        // Ours: one contact per number of a user, atomically. `phoneKey`
+        // (`<userId>:<E.164>`) is set by our writes only; production's
+        // contacts, which may repeat a number, have none.
+        I::new("contacts", "heyway_phoneKey_unique", doc! { "phoneKey": 1 })
+            .unique()
+            .only_where_present("phoneKey"),
         I::new("subscriptions", "userId_1", doc! { "userId": 1 }),
         I::new("subscriptions", "status_1", doc! { "status": 1 }),
         I::new("subscriptions", "currentPeriodEnd_1", doc! { "currentPeriodEnd": 1 }),
@@ -214,6 +233,7 @@ pub async fn migrate(db: &Db) -> Result<MigrationReport> {
             .unique(spec.unique.then_some(true))
             .sparse(spec.sparse.then_some(true))
             .expire_after(spec.expire_after_secs.map(std::time::Duration::from_secs))
+            .partial_filter_expression(spec.partial_filter.clone())
             .build();
         let model = IndexModel::builder()
             .keys(spec.keys.clone())

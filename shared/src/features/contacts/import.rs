@@ -1,26 +1,27 @@
 //! Importing many contacts at once: new numbers are inserted in batches,
 //! numbers the user already has (in any stored form) update that contact.
 //!
-//! Built for 10,000-row files in one request: the user's numbers are read
-//! once, inserts go in `insert_many` batches, and only the contacts being
-//! updated are read back.
+//! Built for files of [`MAX_ROWS`](super::import_body::MAX_ROWS) rows in
+//! one request: the user's numbers are read once, the rows are checked on
+//! a blocking thread (parsing numbers is CPU work the async workers must
+//! not do), inserts go in `insert_many` batches, and only the contacts
+//! being updated are read back. A new contact carries its `phoneKey`, so
+//! a row racing a create of the same number is refused, not doubled.
 
 use std::collections::HashMap;
 
-use mongodb::bson::{self, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{oid::ObjectId, Bson, DateTime, Document};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::columns::{self, Column};
 use super::import_body::Table;
+use super::import_row::{rejection, Rejection, Row};
 use super::input;
 use super::repo::{self, ContactChanges};
 use super::service::user_region;
 use crate::error::{Error, Result};
-use crate::http::json::from_json;
 use crate::infra::db::Db;
-use crate::infra::store;
 use crate::model::phone;
 use crate::model::Contact;
 
@@ -46,109 +47,6 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// One row's recognized values.
-#[derive(Debug, Default)]
-struct Row {
-    name: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    tags: Vec<String>,
-    metadata: Document,
-}
-
-impl Row {
-    fn read(cells: Vec<(String, Value)>) -> Self {
-        let mut row = Self::default();
-        for (header, value) in cells {
-            let column = columns::recognize(&header);
-            if column == Column::Metadata {
-                if let (Some(key), Some(value)) = (columns::metadata_key(&header), metadata(&value))
-                {
-                    row.metadata.insert(key, value);
-                }
-                continue;
-            }
-            if column == Column::Tags {
-                row.tags.extend(tags(&value));
-                continue;
-            }
-            let Some(text) = text(&value) else {
-                continue;
-            };
-            // With two columns of a kind (`phone` and `mobile`), the first
-            // one filled in wins.
-            let slot = match column {
-                Column::Name => &mut row.name,
-                Column::FirstName => &mut row.first_name,
-                Column::LastName => &mut row.last_name,
-                Column::Phone => &mut row.phone,
-                Column::Email => &mut row.email,
-                Column::Tags | Column::Metadata => continue,
-            };
-            slot.get_or_insert(text);
-        }
-        row.tags = input::tags(row.tags);
-        row
-    }
-
-    fn is_blank(&self) -> bool {
-        self.name.is_none()
-            && self.first_name.is_none()
-            && self.last_name.is_none()
-            && self.phone.is_none()
-            && self.email.is_none()
-            && self.tags.is_empty()
-            && self.metadata.is_empty()
-    }
-
-    /// `name`, or `first name` and `last name` joined.
-    fn full_name(&self) -> Option<String> {
-        if let Some(name) = &self.name {
-            return Some(name.clone());
-        }
-        let joined = [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        (!joined.is_empty()).then_some(joined)
-    }
-}
-
-/// A cell as trimmed, non-blank text.
-fn text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::Null => return None,
-        Value::String(text) => text.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => other.to_string(),
-    };
-    (!text.is_empty()).then_some(text)
-}
-
-fn tags(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items.iter().filter_map(text).collect(),
-        other => text(other)
-            .map(|cell| columns::split_tags(&cell).map(str::to_string).collect())
-            .unwrap_or_default(),
-    }
-}
-
-/// A metadata cell as BSON; blank cells are left out so re-importing a
-/// sparser file does not erase what a contact has.
-fn metadata(value: &Value) -> Option<Bson> {
-    match value {
-        Value::Null => None,
-        Value::String(text) if text.trim().is_empty() => None,
-        Value::String(text) => Some(Bson::String(text.trim().to_string())),
-        other => Some(from_json(other)),
-    }
-}
-
 /// Changes for a contact the user already has.
 #[derive(Debug)]
 struct Merge {
@@ -162,48 +60,94 @@ struct Merge {
 /// Imports `table` into `user_id`'s contacts.
 pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportReport> {
     check_columns(&table.headers)?;
-    let existing = existing_numbers(db, user_id).await?;
+    let stored = repo::numbers(db, user_id).await?;
     let region = user_region(db, user_id).await?;
-    let mut report = ImportReport::default();
-    let mut first_row_of: HashMap<String, u64> = HashMap::new();
-    let mut inserts: Vec<Document> = Vec::new();
-    let mut merges: Vec<Merge> = Vec::new();
     let now = DateTime::now();
+    let Plan {
+        mut report,
+        inserts,
+        merges,
+    } = tokio::task::spawn_blocking(move || plan_rows(table, user_id, stored, region, now))
+        .await
+        .map_err(|error| Error::Internal(format!("import planning task: {error}")))?;
 
+    for batch in inserts.chunks(BATCH) {
+        let documents: Vec<&Document> = batch.iter().map(|(_, document)| document).collect();
+        let refused = repo::insert_many(db, &documents).await?;
+        report.created += (batch.len() - refused.len()) as u64;
+        for position in refused {
+            report.skipped += 1;
+            report.errors.push(RowError {
+                row: batch[position].0,
+                field: "phoneNumber".into(),
+                reason: "a contact with this number was added while importing".into(),
+            });
+        }
+    }
+    report.errors.sort_by_key(|error| error.row);
+    report.updated = apply_merges(db, user_id, merges).await?;
+    Ok(report)
+}
+
+/// What an import will write: new contacts' documents by row number, and
+/// merges into contacts the user has; the report so far (rejected and
+/// blank rows).
+#[derive(Default)]
+struct Plan {
+    report: ImportReport,
+    inserts: Vec<(u64, Document)>,
+    merges: Vec<Merge>,
+}
+
+/// Checks every row against the user's `stored` numbers: CPU work (phone
+/// parsing), run on a blocking thread.
+fn plan_rows(
+    table: Table,
+    user_id: ObjectId,
+    stored: Vec<(ObjectId, String)>,
+    region: Option<phonenumber::country::Id>,
+    now: DateTime,
+) -> Plan {
+    let existing = existing_numbers(stored);
+    let context = Context {
+        user_id,
+        existing: &existing,
+        now,
+        region,
+    };
+    let mut first_row_of: HashMap<String, u64> = HashMap::new();
+    let mut out = Plan::default();
     for (index, cells) in table.rows.into_iter().enumerate() {
         let row_number = index as u64 + 1;
-        let row = Row::read(cells);
-        if row.is_blank() {
-            report.skipped += 1;
-            continue;
-        }
-        match plan(
-            &row,
-            row_number,
-            user_id,
-            &existing,
-            &mut first_row_of,
-            now,
-            region,
-        ) {
-            Ok(Planned::Insert(document)) => inserts.push(document),
-            Ok(Planned::Merge(merge)) => merges.push(merge),
+        let planned = Row::read(cells).and_then(|row| {
+            if row.is_blank() {
+                return Ok(None);
+            }
+            plan(&row, row_number, &context, &mut first_row_of).map(Some)
+        });
+        match planned {
+            Ok(Some(Planned::Insert(document))) => out.inserts.push((row_number, document)),
+            Ok(Some(Planned::Merge(merge))) => out.merges.push(merge),
+            Ok(None) => out.report.skipped += 1,
             Err((field, reason)) => {
-                report.skipped += 1;
-                report.errors.push(RowError {
+                out.report.skipped += 1;
+                out.report.errors.push(RowError {
                     row: row_number,
-                    field: field.to_string(),
+                    field,
                     reason,
                 });
             }
         }
     }
+    out
+}
 
-    for batch in inserts.chunks(BATCH) {
-        report.created += repo::insert_many(db, batch.to_vec()).await?;
-    }
-    report.updated = apply_merges(db, user_id, merges).await?;
-    Ok(report)
+/// What every row of one import is checked against.
+struct Context<'a> {
+    user_id: ObjectId,
+    existing: &'a HashMap<String, ObjectId>,
+    now: DateTime,
+    region: Option<phonenumber::country::Id>,
 }
 
 enum Planned {
@@ -211,25 +155,23 @@ enum Planned {
     Merge(Merge),
 }
 
-/// What to do with one row, or why it is rejected (`(field, reason)`).
+/// What to do with one row, or why it is rejected.
 fn plan(
     row: &Row,
     row_number: u64,
-    user_id: ObjectId,
-    existing: &HashMap<String, ObjectId>,
+    context: &Context<'_>,
     first_row_of: &mut HashMap<String, u64>,
-    now: DateTime,
-    region: Option<phonenumber::country::Id>,
-) -> std::result::Result<Planned, (&'static str, String)> {
+) -> std::result::Result<Planned, Rejection> {
+    let field = |name: &str, reason: String| (name.to_string(), reason);
     let raw_phone = row
         .phone
         .as_deref()
-        .ok_or(("phoneNumber", "missing phone number".to_string()))?;
-    let e164 = phone::to_e164(raw_phone, region)
-        .map_err(|reason| ("phoneNumber", format!("{raw_phone:?} {reason}")))?;
+        .ok_or_else(|| field("phoneNumber", "missing phone number".into()))?;
+    let e164 = phone::to_e164(raw_phone, context.region)
+        .map_err(|reason| field("phoneNumber", format!("{raw_phone:?} {reason}")))?;
     let email = match row.email.as_deref() {
         Some(email) if !input::is_email(email) => {
-            return Err(("email", format!("{email:?} is not an email address")))
+            return Err(field("email", format!("{email:?} is not an email address")))
         }
         email => email.map(str::to_string),
     };
@@ -237,13 +179,13 @@ fn plan(
         .full_name()
         .map(|name| input::name(&name))
         .transpose()
-        .map_err(|error| ("name", error.body().error.message))?;
+        .map_err(rejection)?;
     if let Some(first) = first_row_of.get(&e164) {
-        return Err(("phoneNumber", format!("same number as row {first}")));
+        return Err(field("phoneNumber", format!("same number as row {first}")));
     }
     first_row_of.insert(e164.clone(), row_number);
 
-    if let Some(id) = existing.get(&e164) {
+    if let Some(id) = context.existing.get(&e164) {
         return Ok(Planned::Merge(Merge {
             id: *id,
             name,
@@ -252,10 +194,10 @@ fn plan(
             metadata: row.metadata.clone(),
         }));
     }
-    let name = name.ok_or(("name", "missing name".to_string()))?;
+    let name = name.ok_or_else(|| field("name", "missing name".into()))?;
     let contact = Contact {
         id: ObjectId::new(),
-        user_id,
+        user_id: context.user_id,
         name,
         phone_number: e164,
         email: Some(email.unwrap_or_default()),
@@ -268,11 +210,9 @@ fn plan(
         updated_at: None,
         version: None,
     };
-    let mut document = bson::to_document(&contact)
-        .map_err(|error| ("row", format!("cannot be stored: {error}")))?;
-    // The stamps `store::insert` gives a single contact.
-    store::stamp_new(&mut document, now);
-    Ok(Planned::Insert(document))
+    repo::new_document(&contact, context.now)
+        .map(Planned::Insert)
+        .map_err(|error| field("row", format!("cannot be stored: {error}")))
 }
 
 /// A file must say where the numbers and the names are.
@@ -299,14 +239,13 @@ fn check_columns(headers: &[String]) -> Result<()> {
 /// The user's contacts by number in E.164 (legacy forms normalized; a
 /// number that does not parse is kept as stored). With repeats, which
 /// production may hold, the oldest contact is the one updated.
-async fn existing_numbers(db: &Db, user_id: ObjectId) -> Result<HashMap<String, ObjectId>> {
-    let stored = repo::numbers(db, user_id).await?;
+fn existing_numbers(stored: Vec<(ObjectId, String)>) -> HashMap<String, ObjectId> {
     let mut numbers = HashMap::with_capacity(stored.len());
     for (id, stored) in stored {
         let key = phone::to_e164(&stored, None).unwrap_or_else(|_| stored.trim().to_string());
         numbers.entry(key).or_insert(id);
     }
-    Ok(numbers)
+    numbers
 }
 
 /// Applies merges: reads the contacts' tags and metadata in batches, then
@@ -365,20 +304,6 @@ mod tests {
     use mongodb::bson::doc;
 
     use super::*;
-
-    #[test]
-    fn first_and_last_names_are_joined() {
-        let row = Row::read(vec![
-            ("First Name".into(), Value::from("Alex")),
-            ("Last_Name".into(), Value::from("Madeup")),
-            ("Phone #".into(), Value::from("215-555-0100")),
-            ("purchaseDate".into(), Value::from("2025-09-01")),
-            ("notes".into(), Value::from("")),
-        ]);
-        assert_eq!(row.full_name().as_deref(), Some("Alex Madeup"));
-        assert_eq!(row.phone.as_deref(), Some("215-555-0100"));
-        assert_eq!(row.metadata, doc! { "purchaseDate": "2025-09-01" });
-    }
 
     #[test]
     fn merge_unions_tags_and_metadata() {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-use crate::http::json::object_to_document;
+use crate::http::input::free_object;
 use crate::model::phone;
 
 /// Longest name accepted; longer text is almost certainly a wrong column.
@@ -149,21 +149,20 @@ where
     tags
 }
 
-/// Client metadata as BSON. Keys with `.` or a leading `$` would be read
-/// by MongoDB as paths or operators, so they are refused.
+/// Client metadata as BSON. Keys anywhere in it (nested objects and
+/// arrays included) that MongoDB would read as paths (`.`) or operators
+/// (leading `$`), or cannot store (NUL), are refused naming their path.
 pub fn metadata(raw: &Map<String, Value>) -> Result<Document> {
-    if let Some(key) = raw.keys().find(|key| !is_plain_key(key)) {
-        return Err(Error::validation(
-            format!("metadata.{key}"),
-            "metadata keys must not be empty, contain '.' or start with '$'",
-        ));
-    }
-    Ok(object_to_document(raw))
+    free_object("metadata", raw)
 }
 
-/// A key safe to store and to `$set` by path.
-pub fn is_plain_key(key: &str) -> bool {
-    !key.is_empty() && !key.contains('.') && !key.starts_with('$')
+/// The 409 for a number another contact of the user holds: the pre-check
+/// and the unique `phoneKey` index answer it alike.
+pub fn duplicate_phone() -> Error {
+    Error::Conflict {
+        field: Some("phoneNumber".into()),
+        message: "a contact with this phone number already exists".into(),
+    }
 }
 
 #[cfg(test)]

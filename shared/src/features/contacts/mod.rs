@@ -8,13 +8,17 @@
 //!   import) checks;
 //! - `search`: the list's query parameters and the search they ask for;
 //! - `import`: many contacts at once, from the rows `import_body` reads
-//!   out of CSV or JSON, with the headers `columns` recognizes;
-//! - `repo`: every MongoDB read and write, each scoped by `userId`;
+//!   out of CSV or JSON (bounded in rows and columns, on a blocking
+//!   thread), each read by `import_row` with the headers `columns`
+//!   recognizes;
+//! - `repo`: every MongoDB read and write, each scoped by `userId`, and
+//!   the `phoneKey` that keeps one contact per number atomically;
 //! - `view`: what the API shows.
 
 pub mod columns;
 pub mod import;
 pub mod import_body;
+mod import_row;
 pub mod input;
 mod repo;
 mod routes;

@@ -4,12 +4,20 @@
 //!
 //! Search uses case-insensitive regexes on escaped input, not `$text`:
 //! SecantusDB has no text index, and a regex also finds partial numbers.
+//!
+//! One number per contact of a user is kept atomically by `phoneKey`
+//! (`<userId hex>:<E.164>`), which every write of a number here sets and
+//! the unique partial index `heyway_phoneKey_unique` guards. Documents
+//! written before it (production's, possibly duplicated) have no key and
+//! are left alone; the pre-check [`phone_taken`] still finds them.
 
 use std::collections::HashMap;
 
 use futures_util::{stream, StreamExt, TryStreamExt};
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::error::{ErrorKind, WriteFailure};
 
+use super::input::duplicate_phone;
 use super::search::{Search, SortField, SortOrder};
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
@@ -22,6 +30,10 @@ use crate::model::{Contact, ContactList, Record};
 pub const WHAT: &str = "contact";
 /// Updates in flight at once; the pool is small (4 connections).
 const UPDATE_CONCURRENCY: usize = 4;
+/// The field of the unique partial index `heyway_phoneKey_unique`.
+const PHONE_KEY: &str = "phoneKey";
+/// MongoDB's duplicate key error.
+const DUPLICATE_KEY: i32 = 11000;
 /// Fewest digits a search needs before it is also matched against numbers,
 /// so a short query like `2` does not match every contact.
 const MIN_PHONE_DIGITS: usize = 3;
@@ -75,15 +87,55 @@ impl ContactChanges {
     }
 }
 
+/// The unique key of `user_id`'s number `e164`: the same number of two
+/// users differs, and two spellings of one number are one E.164.
+pub fn phone_key(user_id: ObjectId, e164: &str) -> String {
+    format!("{}:{e164}", user_id.to_hex())
+}
+
+/// Inserts a new contact (its number in E.164) with its `phoneKey`,
+/// stamped as `store::insert` stamps: 409 naming `phoneNumber` when the
+/// index finds the user already has the number (a create that raced
+/// this one won).
+pub async fn insert(db: &Db, contact: &Contact) -> Result<Contact> {
+    let mut document = bson::to_document(contact)?;
+    document.insert(PHONE_KEY, phone_key(contact.user_id, &contact.phone_number));
+    store::stamp_new(&mut document, DateTime::now());
+    match db.raw(Contact::COLLECTION).insert_one(&document).await {
+        Ok(_) => store::decode(document),
+        Err(error) if is_duplicate_key(&error) => Err(duplicate_phone()),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Applies `changes` to the user's contact `id` with one targeted `$set`,
 /// so fields this backend does not know survive; 404 when there is none.
+/// A new number sets its `phoneKey` too: 409 naming `phoneNumber` when
+/// another contact of the user holds it.
 pub async fn update(
     db: &Db,
     user_id: ObjectId,
     id: ObjectId,
     changes: &ContactChanges,
 ) -> Result<()> {
-    owned::set_fields::<Contact>(db, user_id, id, changes.fields(), WHAT).await
+    let mut fields = changes.fields();
+    if let Some(e164) = &changes.phone_number {
+        fields.insert(PHONE_KEY, phone_key(user_id, e164));
+    }
+    match owned::set_fields::<Contact>(db, user_id, id, fields, WHAT).await {
+        Err(Error::Database(error)) if is_duplicate_key(&error) => Err(duplicate_phone()),
+        other => other,
+    }
+}
+
+/// Whether `error` is MongoDB's duplicate key error (for contacts, only
+/// `heyway_phoneKey_unique` can raise it).
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
+        ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
+        _ => false,
+    }
 }
 
 /// Deletes the user's contact `id`; whether there was one.
@@ -257,11 +309,44 @@ pub async fn numbers(db: &Db, user_id: ObjectId) -> Result<Vec<(ObjectId, String
     Ok(numbers.collect())
 }
 
-/// Inserts new contacts' documents (stamped by the caller) in one
-/// `insert_many`; how many were inserted.
-pub async fn insert_many(db: &Db, documents: Vec<Document>) -> Result<u64> {
-    let result = db.raw(Contact::COLLECTION).insert_many(documents).await?;
-    Ok(result.inserted_ids.len() as u64)
+/// A new contact's document for an import (stamped `now`), with the
+/// `phoneKey` every write of a number sets.
+pub fn new_document(contact: &Contact, now: DateTime) -> bson::ser::Result<Document> {
+    let mut document = bson::to_document(contact)?;
+    document.insert(PHONE_KEY, phone_key(contact.user_id, &contact.phone_number));
+    store::stamp_new(&mut document, now);
+    Ok(document)
+}
+
+/// Inserts new contacts' documents (from [`new_document`]) in one
+/// unordered `insert_many`: the positions in `documents` that
+/// `heyway_phoneKey_unique` refused, because a contact with the number
+/// was created meanwhile. The others are inserted.
+pub async fn insert_many(db: &Db, documents: &[&Document]) -> Result<Vec<usize>> {
+    let result = db
+        .raw(Contact::COLLECTION)
+        .insert_many(documents.iter().copied())
+        .ordered(false)
+        .await;
+    match result {
+        Ok(_) => Ok(Vec::new()),
+        Err(error) => duplicate_positions(&error).ok_or(error.into()),
+    }
+}
+
+/// The positions an unordered insert refused as duplicates, or `None`
+/// when it failed for any other reason.
+fn duplicate_positions(error: &mongodb::error::Error) -> Option<Vec<usize>> {
+    match error.kind.as_ref() {
+        ErrorKind::InsertMany(failure) if failure.write_concern_error.is_none() => {
+            let errors = failure.write_errors.as_ref()?;
+            errors
+                .iter()
+                .all(|e| e.code == DUPLICATE_KEY)
+                .then(|| errors.iter().map(|e| e.index).collect())
+        }
+        _ => None,
+    }
 }
 
 /// The `tags` and `metadata` of the user's contacts among `ids`, by id.

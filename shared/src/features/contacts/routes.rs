@@ -20,8 +20,9 @@ use crate::http::page::Paged;
 use crate::http::responses::{MalformedId, MalformedJson, Unauthorized};
 use crate::http::{ApiJson, ApiQuery, ApiRouter, AppState, AuthUser};
 
-/// Largest import body: 10,000 rows with a few metadata columns is about
-/// 1 MB; axum's default of 2 MB would refuse a wider file.
+/// Largest import body: [`MAX_ROWS`](import_body::MAX_ROWS) rows with a
+/// few metadata columns is about 1 MB; axum's default of 2 MB would refuse
+/// a wider file.
 pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 pub fn routes() -> ApiRouter {
@@ -45,7 +46,7 @@ pub fn routes() -> ApiRouter {
         (status = 200, description = "One page of contacts", body = Paged<ContactView>),
         (status = 400, description = "Malformed group id", body = ErrorBody),
         Unauthorized,
-        (status = 422, description = "A parameter is out of range or of the wrong type", body = ErrorBody),
+        (status = 422, description = "A parameter is out of range or of the wrong type, or the search is longer than 100 characters", body = ErrorBody),
     )
 )]
 async fn list_contacts(
@@ -179,7 +180,7 @@ async fn delete_contact(
         (status = 200, description = "What was created, updated and skipped, with each rejected row's reason", body = ImportReport),
         MalformedJson,
         Unauthorized,
-        (status = 422, description = "Empty or too large file, or no phone or name column", body = ErrorBody),
+        (status = 422, description = "Empty or too large file (too many bytes, rows or columns), a column name with NUL, or no phone or name column", body = ErrorBody),
     )
 )]
 async fn import_contacts(
@@ -201,8 +202,11 @@ async fn import_contacts(
             Error::bad_request(Some("file"), rejection.body_text())
         }
     })?;
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let table = import_body::parse(content_type, &body)?;
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let table = import_body::parse_off_workers(content_type, body).await?;
     import::import(&state.db, user.user_id, table)
         .await
         .map(Json)

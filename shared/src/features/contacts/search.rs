@@ -7,6 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Result;
 use crate::http::extract::object_id;
+use crate::http::input::short_text;
+
+/// Longest search, as for calls: each character is a regex step on every
+/// contact's name and email, and no name is longer than this anyway.
+pub const MAX_SEARCH_CHARS: usize = 100;
 
 /// The list's query parameters.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
@@ -14,7 +19,7 @@ use crate::http::extract::object_id;
 #[serde(rename_all = "camelCase")]
 pub struct ContactQuery {
     /// Part of a name or email (any case), or of a number in any common
-    /// spelling (`(215) 555-01`).
+    /// spelling (`(215) 555-01`); at most 100 characters.
     pub search: Option<String>,
     /// Only contacts in this group (id).
     pub group: Option<String>,
@@ -66,13 +71,18 @@ pub struct Search<'a> {
 
 impl ContactQuery {
     /// The search these parameters ask for; 400 naming `group` when it is
-    /// not an id.
+    /// not an id, 422 naming `search` when it is longer than
+    /// [`MAX_SEARCH_CHARS`] or holds a NUL.
     pub fn to_search(&self) -> Result<Search<'_>> {
         let group = non_blank(&self.group)
             .map(|group| object_id("group", group))
             .transpose()?;
+        let text = non_blank(&self.search);
+        if let Some(text) = text {
+            short_text("search", text, MAX_SEARCH_CHARS)?;
+        }
         Ok(Search {
-            text: non_blank(&self.search),
+            text,
             group,
             tag: non_blank(&self.tag),
             active: self.active,
@@ -98,5 +108,18 @@ mod tests {
         };
         assert!(query("nope").to_search().is_err());
         assert_eq!(query(" ").to_search().unwrap().group, None);
+    }
+
+    #[test]
+    fn a_search_is_at_most_100_characters() {
+        let query = |search: String| ContactQuery {
+            search: Some(search),
+            ..Default::default()
+        };
+        let long = query("x".repeat(MAX_SEARCH_CHARS + 1));
+        let err = long.to_search().unwrap_err();
+        assert_eq!(err.body().error.field.as_deref(), Some("search"));
+        let fits = query(format!(" {} ", "x".repeat(MAX_SEARCH_CHARS)));
+        assert!(fits.to_search().is_ok());
     }
 }

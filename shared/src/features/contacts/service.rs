@@ -20,7 +20,8 @@ use crate::model::{Contact, Group, Record, User};
 const NOT_FOUND: Error = Error::NotFound { what: WHAT };
 
 /// Creates a contact after checking every field, the groups' owner and
-/// that the user has no contact with this number yet.
+/// that the user has no contact with this number yet: the pre-check finds
+/// legacy forms, the unique `phoneKey` a create racing this one.
 pub async fn create(db: &Db, user_id: ObjectId, new: NewContact) -> Result<Contact> {
     let name = input::name(&new.name)?;
     let phone_number = input::phone_number(&new.phone_number, user_region(db, user_id).await?)?;
@@ -50,7 +51,7 @@ pub async fn create(db: &Db, user_id: ObjectId, new: NewContact) -> Result<Conta
         updated_at: None,
         version: None,
     };
-    store::insert(db, &contact).await
+    repo::insert(db, &contact).await
 }
 
 /// The user's contact `id`.
@@ -147,6 +148,7 @@ pub async fn delete(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<()> {
 
 /// 409 naming `phoneNumber` when another contact of the user (other than
 /// `except`) holds `e164` in any stored form, legacy `2155550123` included.
+/// Not atomic on its own: the writes' `phoneKey` index is.
 pub async fn ensure_unique_phone(
     db: &Db,
     user_id: ObjectId,
@@ -154,10 +156,7 @@ pub async fn ensure_unique_phone(
     except: Option<ObjectId>,
 ) -> Result<()> {
     if repo::phone_taken(db, user_id, e164, except).await? {
-        return Err(Error::Conflict {
-            field: Some("phoneNumber".into()),
-            message: "a contact with this phone number already exists".into(),
-        });
+        return Err(input::duplicate_phone());
     }
     Ok(())
 }

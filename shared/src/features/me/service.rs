@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::repo::{self, ProfileChanges};
 use crate::error::{Error, Result};
+use crate::http::input::object_keys;
 use crate::http::json::from_json;
 use crate::infra::db::Db;
 use crate::infra::store;
@@ -89,16 +90,13 @@ async fn verified_caller_id(db: &Db, user: &User, raw: &str) -> Result<String> {
 }
 
 /// Merges JSON keys into a stored sub-document, keeping keys the client
-/// did not send.
+/// did not send. Every key, nested ones included, must be one MongoDB
+/// stores as written (no leading `$`, no `.`, no NUL): a 422 names the
+/// path of the first that is not.
 fn merge(field: &str, stored: Option<Document>, changes: &Map<String, Value>) -> Result<Document> {
+    object_keys(field, changes)?;
     let mut merged = stored.unwrap_or_default();
     for (key, value) in changes {
-        if key.is_empty() || key.starts_with('$') || key.contains('.') {
-            return Err(Error::validation(
-                format!("{field}.{key}"),
-                "keys may not be empty, start with $ or contain .",
-            ));
-        }
         if value.is_null() {
             merged.remove(key);
         } else {
