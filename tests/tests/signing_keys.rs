@@ -46,7 +46,7 @@ async fn access_tokens_signed_with_the_raw_secret_or_the_file_key_are_refused() 
     let token = old_scheme.issue(user.id).unwrap();
     assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED);
 
-    let file_key = derive_key(TEST_JWT_SECRET.as_bytes(), KeyPurpose::RecordingFiles);
+    let file_key = derive_key(TEST_JWT_SECRET.as_bytes(), KeyPurpose::RecordingFiles).unwrap();
     let token = AccessTokens::new(&file_key, 900).issue(user.id).unwrap();
     assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED);
 }
@@ -75,7 +75,7 @@ async fn file_urls_signed_with_the_access_key_or_the_raw_secret_are_refused() {
     assert_eq!(status, StatusCode::NOT_FOUND, "a good signature: {body}");
 
     let expires = signed.expires_at.timestamp();
-    let access_key = derive_key(TEST_JWT_SECRET.as_bytes(), KeyPurpose::AccessTokens);
+    let access_key = derive_key(TEST_JWT_SECRET.as_bytes(), KeyPurpose::AccessTokens).unwrap();
     for (what, signing_key) in [
         ("the access-token key", &access_key[..]),
         ("the raw secret", TEST_JWT_SECRET.as_bytes()),

@@ -47,13 +47,17 @@ pub fn check(secret: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The 32-byte key for `purpose` derived from `secret`.
-pub fn derive_key(secret: &[u8], purpose: KeyPurpose) -> [u8; 32] {
+/// The 32-byte key for `purpose` derived from `secret`. HKDF-SHA256 only
+/// refuses outputs over 255 blocks, so the error is never seen in practice.
+pub fn derive_key(secret: &[u8], purpose: KeyPurpose) -> Result<[u8; 32], ConfigError> {
     let mut key = [0u8; 32];
     Hkdf::<Sha256>::new(None, secret)
         .expand(purpose.label(), &mut key)
-        .expect("HKDF-SHA256 refuses only outputs over 255 blocks; this is one");
-    key
+        .map_err(|_| ConfigError::Invalid {
+            key: "JWT_SECRET",
+            reason: "HKDF-SHA256 could not derive a key from it".into(),
+        })?;
+    Ok(key)
 }
 
 impl Config {
@@ -66,7 +70,7 @@ impl Config {
             .as_deref()
             .ok_or(ConfigError::Missing { key: "JWT_SECRET" })?;
         check(secret)?;
-        Ok(derive_key(secret.as_bytes(), purpose))
+        derive_key(secret.as_bytes(), purpose)
     }
 }
 
@@ -89,18 +93,19 @@ mod tests {
 
     #[test]
     fn each_purpose_has_its_own_key_and_none_is_the_secret() {
-        let access = derive_key(SECRET.as_bytes(), KeyPurpose::AccessTokens);
-        let files = derive_key(SECRET.as_bytes(), KeyPurpose::RecordingFiles);
+        let access = derive_key(SECRET.as_bytes(), KeyPurpose::AccessTokens).unwrap();
+        let files = derive_key(SECRET.as_bytes(), KeyPurpose::RecordingFiles).unwrap();
         assert_ne!(access, files);
         assert_ne!(&access[..], SECRET.as_bytes());
         assert_eq!(
             access,
-            derive_key(SECRET.as_bytes(), KeyPurpose::AccessTokens)
+            derive_key(SECRET.as_bytes(), KeyPurpose::AccessTokens).unwrap()
         );
         let other = derive_key(
             b"fedcba9876543210fedcba9876543210",
             KeyPurpose::AccessTokens,
-        );
+        )
+        .unwrap();
         assert_ne!(access, other);
     }
 }

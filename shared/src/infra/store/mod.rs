@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::model::Record;
 
-pub use update::{stamp_new, updated_at, Update, UPDATED_AT_FIELD};
+pub use update::{stamp_new, updated_at, Update};
 
 /// Fields an update never rewrites: identity and insert-time stamps.
 const INSERT_ONLY_FIELDS: [&str; 3] = ["_id", "createdAt", "__v"];

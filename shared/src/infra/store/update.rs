@@ -71,17 +71,17 @@ impl Update {
         key: impl Into<String>,
         value: impl Into<Bson>,
     ) -> Self {
-        let fields = match self.others.get_mut(operator) {
-            Some(Bson::Document(fields)) => fields,
-            _ => {
-                self.others.insert(operator, Document::new());
-                match self.others.get_mut(operator) {
-                    Some(Bson::Document(fields)) => fields,
-                    _ => unreachable!("just inserted a document"),
-                }
+        let entry = self
+            .others
+            .entry(operator.to_string())
+            .or_insert_with(|| Bson::Document(Document::new()));
+        match entry {
+            Bson::Document(fields) => {
+                fields.insert(key, value);
             }
-        };
-        fields.insert(key, value);
+            // Only this type writes `others`, always documents.
+            other => *other = Bson::Document(Document::from_iter([(key.into(), value.into())])),
+        }
         self
     }
 
@@ -127,9 +127,6 @@ pub fn updated_at(condition: impl Into<Bson>) -> Document {
     filter.insert(UPDATED_AT, condition);
     filter
 }
-
-/// `updatedAt`, for a sort.
-pub const UPDATED_AT_FIELD: &str = UPDATED_AT;
 
 #[cfg(test)]
 mod tests {
