@@ -163,7 +163,7 @@ async fn evaluate_once(
 ) -> anyhow::Result<PassReport> {
     indexes::migrate(db).await?;
     let queue = match &config.dial_queue_url {
-        Some(url) => DialQueue::Sqs(SqsQueue::from_env(url).await),
+        Some(url) => DialQueue::Sqs(SqsQueue::new(url)),
         None => DialQueue::InProcess(InProcessQueue::new().0),
     };
     let report =

@@ -5,6 +5,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::config::{Credentials, Region};
+use heyway::infra::aws::{AwsJson, Service};
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 
@@ -59,6 +60,27 @@ pub async fn endpoint() -> &'static str {
         .endpoint
 }
 
+/// The SDKs' HTTPS client on rustls and ring (no aws-lc: no C toolchain).
+fn sdk_http_client() -> aws_sdk_sqs::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// The backend's own signed client for `service`, pointed at moto.
+pub async fn aws(service: Service) -> AwsJson {
+    let credentials = heyway::infra::aws::Credentials {
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+        session_token: None,
+        region: "us-east-1".into(),
+    };
+    AwsJson::at(service, endpoint().await, credentials)
+}
+
 /// An SQS client pointed at moto.
 pub async fn sqs_client() -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
@@ -66,7 +88,7 @@ pub async fn sqs_client() -> aws_sdk_sqs::Client {
         .endpoint_url(endpoint().await)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .http_client(heyway::infra::aws::http_client())
+        .http_client(sdk_http_client())
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
@@ -80,7 +102,7 @@ pub async fn eventbridge_client() -> aws_sdk_eventbridge::Client {
         .credentials_provider(aws_sdk_eventbridge::config::Credentials::new(
             "testing", "testing", None, None, "moto",
         ))
-        .http_client(heyway::infra::aws::http_client())
+        .http_client(sdk_http_client())
         .build();
     aws_sdk_eventbridge::Client::from_conf(config)
 }

@@ -1,6 +1,7 @@
 //! The SQS dial queue against moto: batches of ten, every job delivered
 //! once with its body intact, and failures reported per job.
 
+use heyway::infra::aws::Service;
 use std::collections::HashSet;
 
 use heyway::infra::queue::{DialJob, DialQueue, SqsQueue};
@@ -35,7 +36,7 @@ async fn new_queue(name: &str) -> (aws_sdk_sqs::Client, String) {
 #[tokio::test]
 async fn every_job_arrives_once_with_its_body() {
     let (client, url) = new_queue("dial").await;
-    let queue = DialQueue::Sqs(SqsQueue::new(client.clone(), &url));
+    let queue = DialQueue::Sqs(SqsQueue::with_client(moto::aws(Service::Sqs).await, &url));
     let sent = jobs(25);
     let report = queue.send(&sent).await;
     assert_eq!(report.sent.len(), 25, "{:?}", report.failed);
@@ -75,9 +76,8 @@ async fn every_job_arrives_once_with_its_body() {
 
 #[tokio::test]
 async fn a_missing_queue_reports_every_job_failed() {
-    let client = moto::sqs_client().await;
-    let queue = DialQueue::Sqs(SqsQueue::new(
-        client,
+    let queue = DialQueue::Sqs(SqsQueue::with_client(
+        moto::aws(Service::Sqs).await,
         format!("{}/123456789012/no-such-queue", moto::endpoint().await),
     ));
     let sent = jobs(12);

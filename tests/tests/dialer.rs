@@ -3,6 +3,7 @@
 //! once, the calls document the old app wrote, refusals and retries with
 //! the owner's words, and SQS partial batch failures through moto.
 
+use heyway::infra::aws::Service;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -397,7 +398,7 @@ async fn sqs_batches_report_only_the_jobs_to_deliver_again() {
         .unwrap()
         .queue_url
         .unwrap();
-    let queue = SqsQueue::new(client.clone(), &url);
+    let queue = SqsQueue::with_client(moto::aws(Service::Sqs).await, &url);
     let dialer = dialer(&db, &fake, &[]);
 
     // The batch runs on the real clock: calling hours all day.

@@ -1,6 +1,7 @@
 //! Call events reach EventBridge (moto server): a rule on a bus of our own
 //! forwards `heyway.calls` events to an SQS queue, which the test reads.
 
+use heyway::infra::aws::Service;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::http::StatusCode;
@@ -23,7 +24,7 @@ async fn app_with_bus() -> (TestApp, String) {
     );
     let queue = moto::bus_to_queue(&bus).await;
     let mut app = TestApp::with_config(webhook_config(&[])).await;
-    app.state.events = Events::new(moto::eventbridge_client().await, bus);
+    app.state.events = Events::new(moto::aws(Service::EventBridge).await, bus);
     app.router = heyway::app::router(app.state.clone());
     (app, queue)
 }
@@ -104,7 +105,7 @@ async fn follow_up_needed_is_published_once() {
 
 #[tokio::test]
 async fn a_missing_bus_is_logged_not_raised() {
-    let events = Events::new(moto::eventbridge_client().await, "no-such-bus-heyway");
+    let events = Events::new(moto::aws(Service::EventBridge).await, "no-such-bus-heyway");
     let raw = mongodb::bson::doc! {
         "_id": mongodb::bson::oid::ObjectId::new(), "userId": mongodb::bson::oid::ObjectId::new(), "status": "completed",
     };

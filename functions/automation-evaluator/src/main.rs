@@ -1,6 +1,6 @@
 //! Lambda adapter for the automation evaluator: EventBridge invokes it every
-//! minute; each invocation runs one pass. The database handle and the SQS
-//! client are built once per process.
+//! minute; each invocation runs one pass. The database handle and the dial
+//! queue are built on the first event and kept for the process.
 
 // The evaluator's future is deep (driver calls inside loops inside the
 // Lambda service); its layout needs more than the default query depth.
@@ -15,21 +15,17 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let app::Worker { config, db, queue } = app::worker().await?;
-    let queue = DialQueue::Sqs(queue);
-    let settings = EvaluatorSettings::from_config(config);
-    let metering = MeteringSweep::from_config(config)?;
     // The event's content does not matter: the schedule may deliver a tick
     // twice or late, and a pass is idempotent and catches up by itself.
-    run(service_fn(|_event: LambdaEvent<Value>| {
-        let queue = queue.clone();
-        let metering = metering.clone();
-        async move {
-            let now = chrono::Utc::now();
-            let report = evaluator::run_pass(db, &queue, now, settings).await?;
-            metering.run(db, now).await;
-            Ok::<_, Error>(serde_json::to_value(report)?)
-        }
+    run(service_fn(|_event: LambdaEvent<Value>| async move {
+        let app::Worker { config, db, queue } = app::worker().await?;
+        let queue = DialQueue::Sqs(queue.clone());
+        let settings = EvaluatorSettings::from_config(config);
+        let metering = MeteringSweep::from_config(config)?;
+        let now = chrono::Utc::now();
+        let report = evaluator::run_pass(db, &queue, now, settings).await?;
+        metering.run(db, now).await;
+        Ok::<_, Error>(serde_json::to_value(report)?)
     }))
     .await
 }

@@ -5,6 +5,5 @@ use heyway::app;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = app::lambda_state().await?;
-    app::run_lambda(app::single(heyway::features::billing::routes(), state)).await
+    app::run_lambda(|state| app::single(heyway::features::billing::routes(), state)).await
 }

@@ -9,14 +9,27 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use heyway::app;
 use heyway::features::dialer::{self, Dialer, QueuedJob};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use tokio::sync::OnceCell;
+
+/// The dialer and its queue, built on the first event.
+async fn dialer() -> Result<(&'static Dialer, &'static heyway::infra::queue::SqsQueue), Error> {
+    static DIALER: OnceCell<Dialer> = OnceCell::const_new();
+    let worker = app::worker().await?;
+    let dialer = DIALER
+        .get_or_try_init(|| async {
+            let http = heyway::infra::outbound::http_client()?;
+            let db = worker.db.clone();
+            Ok::<_, Error>(Dialer::from_config(db, http, worker.config)?)
+        })
+        .await?;
+    Ok((dialer, &worker.queue))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let app::Worker { config, db, queue } = app::worker().await?;
-    let dialer = Dialer::from_config(db.clone(), heyway::infra::outbound::http_client()?, config)?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let (dialer, queue) = (&dialer, &queue);
         async move {
+            let (dialer, queue) = dialer().await?;
             let jobs = event.payload.records.into_iter().map(queued_job).collect();
             let failed = dialer::sqs_batch(dialer, queue, jobs).await;
             let mut response = SqsBatchResponse::default();

@@ -1,14 +1,9 @@
 //! Lambda adapter for /api/scheduled-calls and /api/scheduled-calls/*:
-//! state built once per process, the core's router for every invocation.
+//! state built on the first event, the core's router for every invocation.
 
 use heyway::app;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let state = app::lambda_state().await?;
-    app::run_lambda(app::single(
-        heyway::features::scheduled_calls::routes(),
-        state,
-    ))
-    .await
+    app::run_lambda(|state| app::single(heyway::features::scheduled_calls::routes(), state)).await
 }

@@ -49,7 +49,7 @@ impl Db {
     /// invocation the Lambda environment serves.
     pub async fn shared() -> Result<&'static Self, DbSetupError> {
         static DB: OnceCell<Db> = OnceCell::const_new();
-        DB.get_or_try_init(|| async { Self::from_config(Config::get()?).await })
+        DB.get_or_try_init(|| async { Self::from_config(Config::shared().await?).await })
             .await
     }
 

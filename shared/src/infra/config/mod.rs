@@ -1,10 +1,13 @@
-//! Configuration from the environment, read once per process.
+//! Configuration from the environment and, on AWS, one Secrets Manager
+//! secret; read once per process, on first use.
 
 pub mod secret;
 pub mod storage;
 pub mod trusted_proxies;
 
-use std::sync::OnceLock;
+use tokio::sync::OnceCell;
+
+use crate::infra::aws;
 
 pub use secret::KeyPurpose;
 pub use trusted_proxies::TrustedProxies;
@@ -16,7 +19,7 @@ pub const DEFAULT_DB_NAME: &str = "heyway";
 pub const DEFAULT_PORT: u16 = 3000;
 
 /// Settings every entry point shares. Read from the environment once
-/// ([`Config::get`]) so a Lambda does not re-parse it on each invocation.
+/// ([`Config::shared`]) so a Lambda does not re-parse it on each invocation.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `MONGODB_URI`; `None` means "start a local SecantusDB" for the
@@ -233,20 +236,40 @@ impl Config {
         })
     }
 
-    /// The process-wide configuration, read from the environment on first use.
-    pub fn get() -> Result<&'static Self, ConfigError> {
-        static CONFIG: OnceLock<Config> = OnceLock::new();
-        if let Some(config) = CONFIG.get() {
-            return Ok(config);
-        }
-        let config = Self::from_env()?;
-        Ok(CONFIG.get_or_init(|| config))
+    /// The process-wide configuration, read on first use (a Lambda's first
+    /// event, never its init): the environment, and when
+    /// `HEYWAY_SECRETS_ID` names a Secrets Manager secret, the settings in
+    /// it, which win over the environment's. Kept for the process, so a
+    /// rotated secret is seen by the next cold start.
+    pub async fn shared() -> Result<&'static Self, ConfigError> {
+        static CONFIG: OnceCell<Config> = OnceCell::const_new();
+        CONFIG.get_or_try_init(Self::load).await
+    }
+
+    async fn load() -> Result<Self, ConfigError> {
+        let env = |key: &str| std::env::var(key).ok();
+        let Some(secret_id) = env(SECRETS_ID).filter(|id| !id.trim().is_empty()) else {
+            return Self::from_env();
+        };
+        let secrets = aws::secrets_manager::settings(secret_id.trim())
+            .await
+            .map_err(|e| ConfigError::Secrets {
+                id: secret_id.clone(),
+                reason: e.to_string(),
+            })?;
+        Self::from_lookup(|key| secrets.get(key).cloned().or_else(|| env(key)))
     }
 }
+
+/// Names the Secrets Manager secret holding the secret settings.
+pub const SECRETS_ID: &str = "HEYWAY_SECRETS_ID";
 
 /// A setting that is missing or malformed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The secret `HEYWAY_SECRETS_ID` names could not be read.
+    #[error("the settings secret {id} could not be read: {reason}")]
+    Secrets { id: String, reason: String },
     #[error("{key} is not set")]
     Missing { key: &'static str },
     #[error("{key} is invalid: {reason}")]

@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use aws_sdk_eventbridge::Client;
-use tokio::sync::OnceCell;
+use serde_json::json;
 
 use super::detail::{CallEvent, SOURCE};
+use crate::infra::aws::{AwsError, AwsJson, Service};
 
 /// Where events go. Cheap to clone; one per process.
 #[derive(Clone, Debug)]
@@ -19,19 +18,16 @@ enum Sink {
     /// Events are logged, not sent: `heyway serve` and tests that do not
     /// look at events (no AWS account to reach).
     Off,
-    /// The bus, with a client built on first use (the SDK's configuration
-    /// is async; Lambdas that never publish never build it).
-    EventBridge {
-        bus: String,
-        client: OnceCell<Client>,
-    },
+    /// The bus, reached with the environment's credentials on the first
+    /// event: Lambdas that never publish never build anything.
+    EventBridge { bus: String, client: AwsJson },
 }
 
 /// Why `PutEvents` did not take an event.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("EventBridge refused the request: {0}")]
-    Request(String),
+    Request(#[from] AwsError),
     #[error("EventBridge refused the event: {code}: {message}")]
     Entry { code: String, message: String },
 }
@@ -44,24 +40,17 @@ impl Events {
         }
     }
 
-    /// Events go to `bus` through `client`.
-    pub fn new(client: Client, bus: impl Into<String>) -> Self {
-        Self {
-            sink: Arc::new(Sink::EventBridge {
-                bus: bus.into(),
-                client: OnceCell::new_with(Some(client)),
-            }),
-        }
+    /// Events go to `bus`, signed with the environment's credentials.
+    pub fn to_bus(bus: impl Into<String>) -> Self {
+        Self::new(AwsJson::new(Service::EventBridge), bus)
     }
 
-    /// Events go to `bus` through a client from the environment's AWS
-    /// configuration (rustls on ring, see [`crate::infra::aws`]), built on the
-    /// first event.
-    pub fn from_env(bus: impl Into<String>) -> Self {
+    /// Events go to `bus` through `client`.
+    pub fn new(client: AwsJson, bus: impl Into<String>) -> Self {
         Self {
             sink: Arc::new(Sink::EventBridge {
                 bus: bus.into(),
-                client: OnceCell::new(),
+                client,
             }),
         }
     }
@@ -90,42 +79,27 @@ impl Events {
                 );
                 return Ok(());
             }
-            Sink::EventBridge { bus, client } => {
-                let client = client
-                    .get_or_init(|| async { Client::new(&crate::infra::aws::sdk_config().await) })
-                    .await;
-                (bus, client)
-            }
+            Sink::EventBridge { bus, client } => (bus, client),
         };
-        let entry = PutEventsRequestEntry::builder()
-            .event_bus_name(bus)
-            .source(SOURCE)
-            .detail_type(event.detail_type)
-            .detail(event.detail_json())
-            .build();
+        let entry = json!({
+            "EventBusName": bus,
+            "Source": SOURCE,
+            "DetailType": event.detail_type,
+            "Detail": event.detail_json(),
+        });
         let output = client
-            .put_events()
-            .entries(entry)
-            .send()
-            .await
-            .map_err(|e| {
-                PublishError::Request(
-                    aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string(),
-                )
-            })?;
-        if output.failed_entry_count() > 0 {
-            let failed = output.entries().first();
-            return Err(PublishError::Entry {
-                code: failed
-                    .and_then(|e| e.error_code())
-                    .unwrap_or("unknown")
-                    .to_string(),
-                message: failed
-                    .and_then(|e| e.error_message())
-                    .unwrap_or_default()
-                    .to_string(),
-            });
+            .call("PutEvents", &json!({ "Entries": [entry] }))
+            .await?;
+        if output["FailedEntryCount"].as_u64().unwrap_or(0) == 0 {
+            return Ok(());
         }
-        Ok(())
+        let failed = &output["Entries"][0];
+        Err(PublishError::Entry {
+            code: failed["ErrorCode"].as_str().unwrap_or("unknown").to_string(),
+            message: failed["ErrorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        })
     }
 }

@@ -1,12 +1,13 @@
 //! The dial queue on SQS: `SendMessageBatch` in tens, failed entries
-//! retried with backoff.
+//! retried with backoff. Calls go through the signed JSON client
+//! ([`crate::infra::aws`]), built on first use.
 
 use std::time::Duration;
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use aws_sdk_sqs::Client;
+use serde_json::{json, Value};
 
 use super::{DialJob, QueueError, SendReport};
+use crate::infra::aws::{AwsError, AwsJson, Service};
 
 /// SQS takes at most ten messages per batch.
 const BATCH: usize = 10;
@@ -15,29 +16,28 @@ const ATTEMPTS: u32 = 3;
 
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
-    client: Client,
+    client: AwsJson,
     queue_url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+    /// The queue at `queue_url`, reached with the environment's
+    /// credentials and region (`AWS_ENDPOINT_URL` for moto). Builds
+    /// nothing: the first send does.
+    pub fn new(queue_url: impl Into<String>) -> Self {
+        Self::with_client(AwsJson::new(Service::Sqs), queue_url)
+    }
+
+    /// The queue at `queue_url`, reached through `client`.
+    pub fn with_client(client: AwsJson, queue_url: impl Into<String>) -> Self {
         Self {
             client,
             queue_url: queue_url.into(),
         }
     }
 
-    /// A client from the environment's AWS configuration (region,
-    /// credentials, `AWS_ENDPOINT_URL`), on rustls with ring.
-    pub async fn from_env(queue_url: impl Into<String>) -> Self {
-        Self::new(
-            Client::new(&crate::infra::aws::sdk_config().await),
-            queue_url,
-        )
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
+    pub fn url(&self) -> &str {
+        &self.queue_url
     }
 
     pub async fn send(&self, jobs: &[DialJob]) -> SendReport {
@@ -48,81 +48,48 @@ impl SqsQueue {
         report
     }
 
+    /// Sends one batch, retrying the entries SQS failed (or all of them
+    /// when the call itself failed) with backoff.
     async fn send_chunk(&self, chunk: &[DialJob], report: &mut SendReport) {
         let mut pending: Vec<&DialJob> = chunk.iter().collect();
-        let mut last_error: Vec<(usize, String)> = Vec::new();
+        let mut failed: Vec<(&DialJob, String)> = Vec::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 * 2_u64.pow(attempt))).await;
             }
-            let entries: Vec<SendMessageBatchRequestEntry> = pending
-                .iter()
-                .enumerate()
-                .filter_map(|(index, job)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(index.to_string())
-                        .message_body(job.to_body())
-                        .build()
-                        .ok()
-                })
-                .collect();
-            let output = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await;
-            let output = match output {
-                Ok(output) => output,
+            failed = match self.send_batch(&pending).await {
+                Ok(outcome) => outcome.apply(&pending, report),
                 Err(error) => {
-                    let reason = QueueError::Unreachable(
-                        aws_sdk_sqs::error::DisplayErrorContext(&error).to_string(),
-                    )
-                    .to_string();
-                    last_error = (0..pending.len()).map(|i| (i, reason.clone())).collect();
-                    continue;
+                    let reason = QueueError::Unreachable(error.to_string()).to_string();
+                    pending.iter().map(|job| (*job, reason.clone())).collect()
                 }
             };
-            for ok in output.successful() {
-                if let Some(job) = ok.id().parse::<usize>().ok().and_then(|i| pending.get(i)) {
-                    report.sent.push(job.scheduled_call_id);
-                }
-            }
-            last_error = output
-                .failed()
-                .iter()
-                .filter_map(|failed| {
-                    let index = failed.id().parse::<usize>().ok()?;
-                    Some((
-                        index,
-                        format!(
-                            "{}: {}",
-                            failed.code(),
-                            failed.message().unwrap_or_default()
-                        ),
-                    ))
-                })
-                .collect();
-            if last_error.is_empty() {
+            if failed.is_empty() {
                 return;
             }
-            pending = last_error
-                .iter()
-                .filter_map(|(i, _)| pending.get(*i).copied())
-                .collect();
-            last_error = last_error
-                .into_iter()
-                .enumerate()
-                .map(|(new_index, (_, reason))| (new_index, reason))
-                .collect();
+            pending = failed.iter().map(|(job, _)| *job).collect();
         }
-        for (index, reason) in last_error {
-            if let Some(job) = pending.get(index) {
-                tracing::warn!(scheduled_call = %job.scheduled_call_id, %reason, "dial job not enqueued");
-                report.failed.push((job.scheduled_call_id, reason));
-            }
+        for (job, reason) in failed {
+            tracing::warn!(scheduled_call = %job.scheduled_call_id, %reason, "dial job not enqueued");
+            report.failed.push((job.scheduled_call_id, reason));
         }
+    }
+
+    /// One `SendMessageBatch`; entry ids are the jobs' positions.
+    async fn send_batch(&self, jobs: &[&DialJob]) -> Result<BatchOutcome, AwsError> {
+        let entries: Vec<Value> = jobs
+            .iter()
+            .enumerate()
+            .map(|(index, job)| json!({ "Id": index.to_string(), "MessageBody": job.to_body() }))
+            .collect();
+        let output = self
+            .client
+            .call(
+                "SendMessageBatch",
+                &json!({ "QueueUrl": self.queue_url, "Entries": entries }),
+            )
+            .await?;
+        Ok(BatchOutcome(output))
     }
 
     /// Makes a received message visible again after `after` (at most SQS's
@@ -132,34 +99,64 @@ impl SqsQueue {
         receipt_handle: &str,
         after: Duration,
     ) -> Result<(), QueueError> {
-        let secs = i32::try_from(after.as_secs().min(12 * 3600)).unwrap_or(900);
+        let secs = after.as_secs().min(12 * 3600);
+        let input = json!({
+            "QueueUrl": self.queue_url,
+            "ReceiptHandle": receipt_handle,
+            "VisibilityTimeout": secs,
+        });
         self.client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(secs)
-            .send()
+            .call("ChangeMessageVisibility", &input)
             .await
-            .map_err(|e| {
-                QueueError::Unreachable(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
-            })?;
+            .map_err(|e| QueueError::Unreachable(e.to_string()))?;
         Ok(())
     }
 
     /// Sends `job` as a new message delivered after `after` (at most SQS's
     /// 15 minutes).
     pub async fn send_delayed(&self, job: &DialJob, after: Duration) -> Result<(), QueueError> {
-        let secs = i32::try_from(after.as_secs().min(900)).unwrap_or(900);
+        let input = json!({
+            "QueueUrl": self.queue_url,
+            "MessageBody": job.to_body(),
+            "DelaySeconds": after.as_secs().min(900),
+        });
         self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(job.to_body())
-            .delay_seconds(secs)
-            .send()
+            .call("SendMessage", &input)
             .await
-            .map_err(|e| {
-                QueueError::Unreachable(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
-            })?;
+            .map_err(|e| QueueError::Unreachable(e.to_string()))?;
         Ok(())
+    }
+}
+
+/// `SendMessageBatch`'s answer: `Successful` and `Failed` entries by id.
+struct BatchOutcome(Value);
+
+impl BatchOutcome {
+    /// Records the sent jobs in `report` and answers the failed ones with
+    /// SQS's reason. An entry the answer does not mention counts as failed.
+    fn apply<'a>(&self, jobs: &[&'a DialJob], report: &mut SendReport) -> Vec<(&'a DialJob, String)> {
+        let id_of = |entry: &Value| entry["Id"].as_str().and_then(|id| id.parse::<usize>().ok());
+        let mut answered = vec![None; jobs.len()];
+        for entry in self.0["Successful"].as_array().into_iter().flatten() {
+            if let Some(slot) = id_of(entry).and_then(|i| answered.get_mut(i)) {
+                *slot = Some(Ok(()));
+            }
+        }
+        for entry in self.0["Failed"].as_array().into_iter().flatten() {
+            if let Some(slot) = id_of(entry).and_then(|i| answered.get_mut(i)) {
+                let code = entry["Code"].as_str().unwrap_or("unknown");
+                let message = entry["Message"].as_str().unwrap_or_default();
+                *slot = Some(Err(format!("{code}: {message}")));
+            }
+        }
+        let mut failed = Vec::new();
+        for (job, answer) in jobs.iter().zip(answered) {
+            match answer {
+                Some(Ok(())) => report.sent.push(job.scheduled_call_id),
+                Some(Err(reason)) => failed.push((*job, reason)),
+                None => failed.push((*job, "not in SQS's answer".to_string())),
+            }
+        }
+        failed
     }
 }

@@ -4,14 +4,12 @@
 //! The same router runs inside `lambda_http` on AWS ([`run_lambda`]) and
 //! inside `heyway serve`.
 
-use std::net::IpAddr;
+mod lambda;
+
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use lambda_http::request::RequestContext;
-use lambda_http::RequestExt;
-use tower::ServiceExt;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
@@ -19,13 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ErrorBody;
 use crate::features;
-use crate::features::auth::PeerAddr;
-use crate::features::webhooks::PublicOrigin;
 use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
-use crate::infra::config::{Config, ConfigError};
-use crate::infra::db::{Db, DbSetupError};
-use crate::infra::events::Events;
-use crate::infra::queue::{DialQueue, SqsQueue};
+
+pub use lambda::{from_lambda, lambda_state, run_lambda, worker, LambdaSetupError, Worker};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -128,89 +122,4 @@ fn with_docs(routes: Router<AppState>, api: Arc<OpenApiDoc>) -> Router<AppState>
             get(move || async move { Json(api.as_ref().clone()) }),
         )
         .route("/api/docs", get(docs::page))
-}
-
-/// Serves `app` as this process's Lambda handler: every HTTP function's
-/// `main` ends here, so each gets the request context's facts the same
-/// way ([`from_lambda`]).
-pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(app.map_request(from_lambda)).await
-}
-
-/// `request` with what API Gateway's (or a function URL's) request
-/// context says, as the typed extensions the features read: the client's
-/// address ([`PeerAddr`], from `sourceIp`, which no header can change) and
-/// the public origin ([`PublicOrigin`], from the domain name, for webhook
-/// signatures when `WEBHOOK_BASE_URL` is not set).
-pub fn from_lambda(mut request: lambda_http::Request) -> lambda_http::Request {
-    let (source_ip, domain) = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            (context.http.source_ip.clone(), context.domain_name.clone())
-        }
-        Some(RequestContext::ApiGatewayV1(context)) => (
-            context.identity.source_ip.clone(),
-            context.domain_name.clone(),
-        ),
-        _ => (None, None),
-    };
-    if let Some(ip) = source_ip.and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
-        request.extensions_mut().insert(PeerAddr(ip));
-    }
-    if let Some(domain) = domain.filter(|d| !d.is_empty()) {
-        request
-            .extensions_mut()
-            .insert(PublicOrigin::https(&domain));
-    }
-    request
-}
-
-/// Everything a resource's Lambda builds once per process: logging, the
-/// configuration, the shared database handle, the state, and the SQS dial
-/// queue when `DIAL_QUEUE_URL` is set.
-pub async fn lambda_state() -> Result<AppState, LambdaSetupError> {
-    crate::infra::logging::init();
-    let config = Config::get()?.clone();
-    let db = Db::shared().await?.clone();
-    let queue_url = config.dial_queue_url.clone();
-    let bus = config.event_bus_name.clone();
-    let mut state = AppState::new(db, config)?;
-    state.events = Events::from_env(bus);
-    Ok(match queue_url {
-        Some(url) => state.with_dial_queue(DialQueue::Sqs(SqsQueue::from_env(url).await)),
-        None => state,
-    })
-}
-
-/// What the queue workers' Lambdas (the evaluator and the dialer) build
-/// once per process.
-pub struct Worker {
-    pub config: &'static Config,
-    pub db: &'static Db,
-    /// The SQS dial queue (`DIAL_QUEUE_URL`, required).
-    pub queue: SqsQueue,
-}
-
-/// Logging, the configuration, the shared database handle and the SQS
-/// dial queue, for a queue worker's Lambda.
-pub async fn worker() -> Result<Worker, LambdaSetupError> {
-    crate::infra::logging::init();
-    let config = Config::get()?;
-    let db = Db::shared().await?;
-    let url = config
-        .dial_queue_url
-        .as_deref()
-        .ok_or(ConfigError::Missing {
-            key: "DIAL_QUEUE_URL",
-        })?;
-    let queue = SqsQueue::from_env(url).await;
-    Ok(Worker { config, db, queue })
-}
-
-/// Why a Lambda could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum LambdaSetupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Db(#[from] DbSetupError),
 }
