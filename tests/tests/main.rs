@@ -4,6 +4,7 @@
 
 mod auth;
 mod automations_api;
+mod aws_client;
 mod billing;
 mod billing_sandbox;
 mod callbacks;

@@ -27,22 +27,20 @@ async fn dialer() -> Result<(&'static Dialer, &'static heyway::infra::queue::Sqs
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        async move {
-            let (dialer, queue) = dialer().await?;
-            let jobs = event.payload.records.into_iter().map(queued_job).collect();
-            let failed = dialer::sqs_batch(dialer, queue, jobs).await;
-            let mut response = SqsBatchResponse::default();
-            response.batch_item_failures = failed
-                .into_iter()
-                .map(|item_identifier| {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = item_identifier;
-                    failure
-                })
-                .collect();
-            Ok::<_, Error>(response)
-        }
+    run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        let (dialer, queue) = dialer().await?;
+        let jobs = event.payload.records.into_iter().map(queued_job).collect();
+        let failed = dialer::sqs_batch(dialer, queue, jobs).await;
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failed
+            .into_iter()
+            .map(|item_identifier| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = item_identifier;
+                failure
+            })
+            .collect();
+        Ok::<_, Error>(response)
     }))
     .await
 }

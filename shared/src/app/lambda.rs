@@ -55,13 +55,18 @@ impl<F: Fn(AppState) -> Router> LazyApp<F> {
     async fn respond(&self, request: lambda_http::Request) -> Result<Response, Infallible> {
         let built = self
             .router
-            .get_or_try_init(|| async { Ok::<_, LambdaSetupError>((self.build)(lambda_state().await?)) })
+            .get_or_try_init(|| async {
+                Ok::<_, LambdaSetupError>((self.build)(lambda_state().await?))
+            })
             .await;
         match built {
             Ok(router) => router.clone().oneshot(from_lambda(request)).await,
             Err(error) => {
                 tracing::error!(%error, "the function could not start; the next request tries again");
-                Ok(Error::Unavailable("the service is starting up; try again shortly".into()).into_response())
+                Ok(
+                    Error::Unavailable("the service is starting up; try again shortly".into())
+                        .into_response(),
+                )
             }
         }
     }

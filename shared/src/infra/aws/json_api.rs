@@ -131,14 +131,18 @@ impl AwsJson {
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| self.transport(e))?;
-        let value: Value = if text.trim().is_empty() {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_str(&text).map_err(|e| AwsError::Unreadable {
-                service: self.service,
-                operation,
-                reason: e.to_string(),
-            })?
+        let value = match serde_json::from_str::<Value>(&text) {
+            Ok(value) => value,
+            Err(_) if text.trim().is_empty() => Value::Object(Default::default()),
+            // A proxy's or a load balancer's page: the status says enough.
+            Err(_) if !status.is_success() => Value::Null,
+            Err(e) => {
+                return Err(AwsError::Unreadable {
+                    service: self.service,
+                    operation,
+                    reason: e.to_string(),
+                })
+            }
         };
         if status.is_success() {
             return Ok(value);
@@ -213,7 +217,12 @@ impl AwsJson {
 
     /// The error AWS answered: `__type` is `prefix#Code` (or the code
     /// alone), the message is `message` or `Message`.
-    fn refusal(&self, operation: &'static str, status: reqwest::StatusCode, body: &Value) -> AwsError {
+    fn refusal(
+        &self,
+        operation: &'static str,
+        status: reqwest::StatusCode,
+        body: &Value,
+    ) -> AwsError {
         let code = body["__type"]
             .as_str()
             .map(|kind| kind.rsplit('#').next().unwrap_or(kind).to_string())
@@ -235,9 +244,14 @@ impl AwsJson {
 /// The static name of a header the signer adds (reqwest wants names it
 /// can keep without copying).
 fn signed_header(name: &str) -> Option<&'static str> {
-    ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]
-        .into_iter()
-        .find(|known| known.eq_ignore_ascii_case(name))
+    [
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ]
+    .into_iter()
+    .find(|known| known.eq_ignore_ascii_case(name))
 }
 
 /// The process's client for AWS, built on the first call.

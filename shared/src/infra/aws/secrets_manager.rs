@@ -7,11 +7,15 @@ use serde_json::{json, Value};
 
 use super::json_api::{AwsError, AwsJson, Service};
 
-/// The settings in the secret `secret_id` (a name or an ARN). A value that
-/// is not a string is refused rather than guessed at.
-pub async fn settings(secret_id: &str) -> Result<HashMap<String, String>, AwsError> {
+/// The settings in the secret `secret_id` (a name or an ARN), read
+/// through `client` (a Secrets Manager client). A value that is not a
+/// string is refused rather than guessed at.
+pub async fn settings(
+    client: &AwsJson,
+    secret_id: &str,
+) -> Result<HashMap<String, String>, AwsError> {
     const OPERATION: &str = "GetSecretValue";
-    let response = AwsJson::new(Service::SecretsManager)
+    let response = client
         .call(OPERATION, &json!({ "SecretId": secret_id }))
         .await?;
     let unreadable = |reason: String| AwsError::Unreadable {
@@ -44,7 +48,10 @@ mod tests {
 
     #[test]
     fn reads_an_object_of_strings() {
-        let settings = parse(r#"{"JWT_SECRET":"0123456789abcdef0123456789abcdef","MONGODB_URI":"mongodb://db"}"#).unwrap();
+        let settings = parse(
+            r#"{"JWT_SECRET":"0123456789abcdef0123456789abcdef","MONGODB_URI":"mongodb://db"}"#,
+        )
+        .unwrap();
         assert_eq!(settings["MONGODB_URI"], "mongodb://db");
         assert_eq!(settings.len(), 2);
     }

@@ -247,11 +247,20 @@ impl Config {
     }
 
     async fn load() -> Result<Self, ConfigError> {
-        let env = |key: &str| std::env::var(key).ok();
+        let client = aws::AwsJson::new(aws::Service::SecretsManager);
+        Self::from_env_and_secret(&client, |key| std::env::var(key).ok()).await
+    }
+
+    /// The configuration `env` gives, with the settings in the secret it
+    /// names (`HEYWAY_SECRETS_ID`, read through `client`) over it.
+    pub async fn from_env_and_secret(
+        client: &aws::AwsJson,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let Some(secret_id) = env(SECRETS_ID).filter(|id| !id.trim().is_empty()) else {
-            return Self::from_env();
+            return Self::from_lookup(env);
         };
-        let secrets = aws::secrets_manager::settings(secret_id.trim())
+        let secrets = aws::secrets_manager::settings(client, secret_id.trim())
             .await
             .map_err(|e| ConfigError::Secrets {
                 id: secret_id.clone(),

@@ -95,7 +95,10 @@ impl Events {
         }
         let failed = &output["Entries"][0];
         Err(PublishError::Entry {
-            code: failed["ErrorCode"].as_str().unwrap_or("unknown").to_string(),
+            code: failed["ErrorCode"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
             message: failed["ErrorMessage"]
                 .as_str()
                 .unwrap_or_default()

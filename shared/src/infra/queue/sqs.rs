@@ -134,7 +134,11 @@ struct BatchOutcome(Value);
 impl BatchOutcome {
     /// Records the sent jobs in `report` and answers the failed ones with
     /// SQS's reason. An entry the answer does not mention counts as failed.
-    fn apply<'a>(&self, jobs: &[&'a DialJob], report: &mut SendReport) -> Vec<(&'a DialJob, String)> {
+    fn apply<'a>(
+        &self,
+        jobs: &[&'a DialJob],
+        report: &mut SendReport,
+    ) -> Vec<(&'a DialJob, String)> {
         let id_of = |entry: &Value| entry["Id"].as_str().and_then(|id| id.parse::<usize>().ok());
         let mut answered = vec![None; jobs.len()];
         for entry in self.0["Successful"].as_array().into_iter().flatten() {
