@@ -149,3 +149,18 @@ async fn docs_page_reads_the_document() {
     assert_eq!(status, StatusCode::OK);
     assert!(matches!(body, Value::String(ref html) if html.contains("/api/openapi.json")));
 }
+
+/// The health function serves the committed document (so it need not link
+/// every feature to generate it): it must be what the code generates.
+#[test]
+fn the_committed_document_is_the_generated_one() {
+    let generated = serde_json::to_string_pretty(&heyway::app::openapi()).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    assert!(
+        heyway::app::OPENAPI_JSON == generated,
+        "shared/openapi.json is stale: UPDATE_OPENAPI=1 cargo test -p heyway-tests --test e2e openapi::the_committed"
+    );
+}
