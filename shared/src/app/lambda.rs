@@ -72,7 +72,7 @@ impl<F: Fn(AppState) -> Router> LazyApp<F> {
     }
 }
 
-/// `request` with what API Gateway's (or a function URL's) request
+/// `request` with what API Gateway's HTTP API (or a function URL's) request
 /// context says, as the typed extensions the features read: the client's
 /// address ([`PeerAddr`], from `sourceIp`, which no header can change) and
 /// the public origin ([`PublicOrigin`], from the domain name, for webhook
@@ -82,10 +82,6 @@ pub fn from_lambda(mut request: lambda_http::Request) -> lambda_http::Request {
         Some(RequestContext::ApiGatewayV2(context)) => {
             (context.http.source_ip.clone(), context.domain_name.clone())
         }
-        Some(RequestContext::ApiGatewayV1(context)) => (
-            context.identity.source_ip.clone(),
-            context.domain_name.clone(),
-        ),
         _ => (None, None),
     };
     if let Some(ip) = source_ip.and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
