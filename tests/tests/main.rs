@@ -6,6 +6,7 @@ mod auth;
 mod automations_api;
 mod billing;
 mod billing_sandbox;
+mod binaries;
 mod callbacks;
 mod caller_ids;
 mod calls_api;
