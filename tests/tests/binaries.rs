@@ -16,9 +16,9 @@ use heyway_tests::lambda_emulator::process::cold_start;
 use heyway_tests::lambda_emulator::Outcome;
 use heyway_tests::lambdas::env::FunctionEnv;
 use heyway_tests::lambdas::events::{sample_events, SampleEvent};
+use heyway_tests::lambdas::fixture::{sample_owner, CONTACT_NAME, OWNER_NAME};
 use heyway_tests::lambdas::{build, function_packages, HELLO};
 use heyway_tests::{server_uri, TestApp};
-use mongodb::bson::{doc, oid::ObjectId};
 use serde_json::{json, Value};
 
 /// Every function binary and the hello-world one, built once per run.
@@ -63,8 +63,8 @@ fn expected(name: &str) -> (u16, Option<&'static str>) {
     match name {
         "auth-login" => (200, Some("\"token\"")),
         "feedback-post" => (201, None),
-        "contacts-list" => (200, Some("Pat Example")),
-        "me-get" => (200, Some("Dana Example")),
+        "contacts-list" => (200, Some(CONTACT_NAME)),
+        "me-get" => (200, Some(OWNER_NAME)),
         "health" => (200, Some("\"up\"")),
         // Ids no fresh database has: signature checked, then looked up.
         "webhooks-elevenlabs" | "webhooks-twilio-status" | "webhooks-twilio-voice" => {
@@ -185,33 +185,11 @@ async fn run(function: &str, cases: Vec<Case>, env: &FunctionEnv) -> Vec<String>
     if wrong.is_empty() {
         return wrong;
     }
-    vec![format!("{}\n{function}'s output:\n{}", wrong.join("\n"), run.output)]
-}
-
-/// A migrated database with Dana (who signs in with the sample login's
-/// password) and a contact the sample search finds; answers Dana's token.
-async fn fixture(app: &TestApp) -> String {
-    let (status, session) = app
-        .send(
-            axum::http::Method::POST,
-            "/api/auth/register",
-            None,
-            Some(json!({"name": "Dana Example", "email": "dana@example.test",
-                "password": "Sunny-Day-555", "timezone": "America/New_York"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{session}");
-    let user: ObjectId = session["user"]["id"].as_str().unwrap().parse().unwrap();
-    app.insert_raw(
-        "contacts",
-        &[doc! {
-            "_id": ObjectId::new(), "userId": user, "name": "Pat Example",
-            "phoneNumber": "+12125550142", "email": "", "groups": [], "tags": [],
-            "isActive": true, "timezone": "America/New_York", "__v": 0,
-        }],
-    )
-    .await;
-    app.state.tokens.issue(user).unwrap()
+    vec![format!(
+        "{}\n{function}'s output:\n{}",
+        wrong.join("\n"),
+        run.output
+    )]
 }
 
 #[tokio::test]
@@ -235,13 +213,17 @@ async fn hello_world_answers_through_the_emulator() {
 async fn every_function_binary_answers_its_sample_events() {
     binaries();
     let app = TestApp::new().await;
-    let token = fixture(&app).await;
+    let token = sample_owner(&app).await;
     let env = FunctionEnv::new(server_uri().await, app.db.database().name()).await;
     let samples = sample_events();
     let functions = function_packages();
     let runs = functions.iter().map(|function| {
-        let events: Vec<&SampleEvent> = samples.iter().filter(|s| s.function == *function).collect();
-        assert!(!events.is_empty(), "functions/{function} has no sample event in events/");
+        let events: Vec<&SampleEvent> =
+            samples.iter().filter(|s| s.function == *function).collect();
+        assert!(
+            !events.is_empty(),
+            "functions/{function} has no sample event in events/"
+        );
         run(function, cases(&events, &token), &env)
     });
     let wrong: Vec<String> = stream::iter(runs)
@@ -299,7 +281,8 @@ async fn a_function_whose_database_is_unreachable_starts_and_answers_5xx() {
     let samples = sample_events();
     let functions = function_packages();
     let runs = functions.iter().map(|function| {
-        let events: Vec<&SampleEvent> = samples.iter().filter(|s| s.function == *function).collect();
+        let events: Vec<&SampleEvent> =
+            samples.iter().filter(|s| s.function == *function).collect();
         run(function, unreachable_cases(&events, &token), &env)
     });
     let wrong: Vec<String> = stream::iter(runs)

@@ -51,7 +51,11 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     });
     let queued = shared.next.lock().await.recv().await;
     let Some(Queued { id, event }) = queued else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the emulator is stopping").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the emulator is stopping",
+        )
+            .into_response();
     };
     if let Some(open) = shared.open_events().get_mut(&id) {
         open.handed_out = Some(Instant::now());
@@ -113,7 +117,8 @@ fn finish(
         }
     };
     let Some((handed_out, answer)) = open else {
-        let body = json!({ "errorMessage": format!("{id} is not out"), "errorType": "InvalidRequestID" });
+        let body =
+            json!({ "errorMessage": format!("{id} is not out"), "errorType": "InvalidRequestID" });
         return (StatusCode::BAD_REQUEST, Json(body));
     };
     let _ = answer.send(Outcome {

@@ -40,7 +40,11 @@ pub fn build(profile: &str, packages: &[String]) -> Result<BTreeMap<String, Path
         .arg("build")
         .arg("--manifest-path")
         .arg(workspace_root().join("Cargo.toml"))
-        .args(["--profile", profile, "--message-format=json-render-diagnostics"])
+        .args([
+            "--profile",
+            profile,
+            "--message-format=json-render-diagnostics",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     for package in packages {

@@ -48,7 +48,10 @@ impl FunctionEnv {
             ("JWT_SECRET", TEST_JWT_SECRET),
             ("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
             ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
-            ("TWILIO_VERIFY_SERVICE_SID", "VA00000000000000000000000000000000"),
+            (
+                "TWILIO_VERIFY_SERVICE_SID",
+                "VA00000000000000000000000000000000",
+            ),
             ("RUST_LOG", "info"),
             ("RECORDINGS_STORE", "s3"),
             ("RECORDINGS_BUCKET", "heyway-recordings-test"),

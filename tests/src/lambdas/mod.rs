@@ -1,13 +1,15 @@
 //! The Lambda function binaries as the Runtime API emulator
 //! ([`crate::lambda_emulator`]) runs them: which packages there are
 //! ([`function_packages`]), building them ([`build`]), the settings each
-//! gets as on AWS ([`env`]) and the sample events of `events/`, made
-//! answerable with a real token and real signatures ([`events`]). Shared
+//! gets as on AWS ([`env`]), the sample events of `events/`, made
+//! answerable with a real token and real signatures ([`events`]), and the
+//! data they expect ([`fixture`]). Shared
 //! by the binary test (`tests/tests/binaries.rs`) and the cold-start bench.
 
 pub mod build;
 pub mod env;
 pub mod events;
+pub mod fixture;
 
 use std::path::PathBuf;
 
