@@ -275,9 +275,7 @@ async fn a_function_whose_database_is_unreachable_starts_and_answers_5xx() {
     binaries();
     let app = TestApp::new().await;
     let token = app.user("Dana Example").await.token;
-    let env = FunctionEnv::new(UNREACHABLE, "heyway")
-        .await
-        .with_mongodb_uri(UNREACHABLE);
+    let env = FunctionEnv::new(UNREACHABLE, "heyway").await;
     let samples = sample_events();
     let functions = function_packages();
     let runs = functions.iter().map(|function| {

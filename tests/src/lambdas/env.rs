@@ -71,21 +71,6 @@ impl FunctionEnv {
         }
     }
 
-    /// The same settings with another `MONGODB_URI`.
-    pub fn with_mongodb_uri(mut self, uri: &str) -> Self {
-        for (key, value) in &mut self.shared {
-            if key == "MONGODB_URI" {
-                *value = uri.to_string();
-            }
-        }
-        self
-    }
-
-    /// The dial queue the functions send to.
-    pub fn dial_queue_url(&self) -> &str {
-        &self.dial_queue_url
-    }
-
     /// Everything `function`'s environment holds on AWS.
     pub fn for_function(&self, function: &str) -> Vec<(String, String)> {
         let queue = self.dial_queue_url.as_str();
