@@ -9,6 +9,8 @@
 pub mod bench;
 pub mod elevenlabs_api;
 pub mod fake_server;
+pub mod lambda_emulator;
+pub mod lambdas;
 pub mod legacy;
 pub mod moto;
 pub mod recordings;
@@ -58,6 +60,12 @@ async fn server() -> &'static Server {
             }
         })
         .await
+}
+
+/// The URI of the server every test in this binary shares (started on
+/// first use), for processes of their own such as the function binaries.
+pub async fn server_uri() -> &'static str {
+    &server().await.uri
 }
 
 /// A database of its own for one test.

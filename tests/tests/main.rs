@@ -7,6 +7,7 @@ mod automations_api;
 mod aws_client;
 mod billing;
 mod billing_sandbox;
+mod binaries;
 mod callbacks;
 mod caller_ids;
 mod calls_api;
