@@ -74,6 +74,22 @@ impl IndexSpec {
         self
     }
 
+    /// The index as the driver creates it: keys, name and options. The
+    /// evaluator bench builds its fair floor's collection from these.
+    pub fn model(&self) -> IndexModel {
+        let options = IndexOptions::builder()
+            .name(self.name.to_string())
+            .unique(self.unique.then_some(true))
+            .sparse(self.sparse.then_some(true))
+            .expire_after(self.expire_after_secs.map(std::time::Duration::from_secs))
+            .partial_filter_expression(self.partial_filter.clone())
+            .build();
+        IndexModel::builder()
+            .keys(self.keys.clone())
+            .options(options)
+            .build()
+    }
+
     fn is_text(&self) -> bool {
         self.keys
             .values()
@@ -228,18 +244,7 @@ pub async fn migrate(db: &Db) -> Result<MigrationReport> {
             report.indexes_present.push(label);
             continue;
         }
-        let options = IndexOptions::builder()
-            .name(spec.name.to_string())
-            .unique(spec.unique.then_some(true))
-            .sparse(spec.sparse.then_some(true))
-            .expire_after(spec.expire_after_secs.map(std::time::Duration::from_secs))
-            .partial_filter_expression(spec.partial_filter.clone())
-            .build();
-        let model = IndexModel::builder()
-            .keys(spec.keys.clone())
-            .options(options)
-            .build();
-        match collection.create_index(model).await {
+        match collection.create_index(spec.model()).await {
             Ok(_) => {
                 tracing::info!(index = %label, "created index");
                 report.indexes_created.push(label);
