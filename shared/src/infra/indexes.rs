@@ -8,11 +8,18 @@ use mongodb::IndexModel;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
-use crate::model::{COLLECTIONS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS};
+use crate::model::{
+    COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS,
+};
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 4] =
-    [REFRESH_TOKENS, RATE_LIMITS, STRIPE_EVENTS, IDEMPOTENCY_KEYS];
+pub const OWN_COLLECTIONS: [&str; 5] = [
+    REFRESH_TOKENS,
+    RATE_LIMITS,
+    STRIPE_EVENTS,
+    IDEMPOTENCY_KEYS,
+    DIAL_HANDOFFS,
+];
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_KEY_SECS: u64 = 24 * 60 * 60;
