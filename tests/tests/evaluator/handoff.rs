@@ -164,7 +164,11 @@ async fn a_handoff_left_open_is_resent_once_by_a_later_sweep() {
         .iter()
         .map(|h| h.get_object_id("_id").unwrap())
         .collect();
-    assert_eq!(open, vec![running], "the stopped one closed, the running one kept");
+    assert_eq!(
+        open,
+        vec![running],
+        "the stopped one closed, the running one kept"
+    );
 
     // Later passes send nothing more.
     let (queue, mut jobs) = queue();

@@ -29,7 +29,7 @@ const WHAT: &str = "automation";
 /// against each document one value at a time (SecantusDB does): a list of
 /// a thousand costs a thousand times more per document than a list of
 /// one, so a large automation is read in slices, a few at once.
-const CONTACTS_PER_QUERY: usize = 100;
+const CONTACTS_PER_QUERY: usize = 50;
 /// Slices of [`active_contacts`] in flight at once.
 const CONTACT_QUERIES_AT_ONCE: usize = 4;
 

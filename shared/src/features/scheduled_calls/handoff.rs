@@ -48,9 +48,8 @@ pub async fn record_and_send(
 ) -> Result<RecordReport> {
     let mut report = RecordReport::default();
     for batch in calls.chunks(BATCH) {
-        let to_send = |call: &NewScheduledCall| {
-            call.send_now && call.status == ScheduledCallStatus::Pending
-        };
+        let to_send =
+            |call: &NewScheduledCall| call.send_now && call.status == ScheduledCallStatus::Pending;
         if !batch.iter().any(to_send) {
             let recorded = inserts::insert_due(db, batch, None).await?;
             report.count(batch, &recorded);

@@ -39,7 +39,6 @@ impl RecordReport {
             }
         }
     }
-
 }
 
 /// Records `calls` `pending` (or `missed`), skipping occurrences already
