@@ -1,11 +1,13 @@
 //! Recording an automation's due calls and handing the ones placeable now
 //! straight to the dial queue.
 //!
-//! The evaluator knows the calls it has just recorded. Left `pending`, each
-//! would cost the sweep two more writes and a read (claimed, read back,
-//! marked `queued`), more than its insert. Instead each batch of calls
-//! is recorded already `queued`, under the token of a hand-off, and their
-//! jobs are built from what the evaluator holds.
+//! The evaluator knows the calls it has just recorded. Left to the sweep,
+//! each would be read back and written a second time (marked `queued`),
+//! which costs a server more than its insert: SecantusDB rewrites every
+//! index entry of an updated document. Instead each batch of calls is
+//! recorded already `queued`, under the token of a hand-off, and their
+//! jobs are built from what the evaluator holds: one insert per call, and
+//! two small writes per batch.
 //!
 //! - **Once:** each occurrence is recorded once (the unique `dedupeKey`);
 //!   one the index refused belongs to the pass that recorded it, and is not
