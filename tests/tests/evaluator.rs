@@ -9,6 +9,8 @@ use heyway::Db;
 use heyway_tests::TestApp;
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 
+mod handoff;
+
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }

@@ -8,11 +8,18 @@ use mongodb::IndexModel;
 use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
-use crate::model::{COLLECTIONS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS};
+use crate::model::{
+    COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS,
+};
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 4] =
-    [REFRESH_TOKENS, RATE_LIMITS, STRIPE_EVENTS, IDEMPOTENCY_KEYS];
+pub const OWN_COLLECTIONS: [&str; 5] = [
+    REFRESH_TOKENS,
+    RATE_LIMITS,
+    STRIPE_EVENTS,
+    IDEMPOTENCY_KEYS,
+    DIAL_HANDOFFS,
+];
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_KEY_SECS: u64 = 24 * 60 * 60;
@@ -72,6 +79,22 @@ impl IndexSpec {
         filter.insert(field, doc! { "$exists": true });
         self.partial_filter = Some(filter);
         self
+    }
+
+    /// The index as the driver creates it: keys, name and options. The
+    /// evaluator bench builds its fair floor's collection from these.
+    pub fn model(&self) -> IndexModel {
+        let options = IndexOptions::builder()
+            .name(self.name.to_string())
+            .unique(self.unique.then_some(true))
+            .sparse(self.sparse.then_some(true))
+            .expire_after(self.expire_after_secs.map(std::time::Duration::from_secs))
+            .partial_filter_expression(self.partial_filter.clone())
+            .build();
+        IndexModel::builder()
+            .keys(self.keys.clone())
+            .options(options)
+            .build()
     }
 
     fn is_text(&self) -> bool {
@@ -228,18 +251,7 @@ pub async fn migrate(db: &Db) -> Result<MigrationReport> {
             report.indexes_present.push(label);
             continue;
         }
-        let options = IndexOptions::builder()
-            .name(spec.name.to_string())
-            .unique(spec.unique.then_some(true))
-            .sparse(spec.sparse.then_some(true))
-            .expire_after(spec.expire_after_secs.map(std::time::Duration::from_secs))
-            .partial_filter_expression(spec.partial_filter.clone())
-            .build();
-        let model = IndexModel::builder()
-            .keys(spec.keys.clone())
-            .options(options)
-            .build();
-        match collection.create_index(model).await {
+        match collection.create_index(spec.model()).await {
             Ok(_) => {
                 tracing::info!(index = %label, "created index");
                 report.indexes_created.push(label);

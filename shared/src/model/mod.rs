@@ -92,6 +92,11 @@ pub const STRIPE_EVENTS: &str = "stripeevents";
 /// `Idempotency-Key`s of the last 24 hours and what their request
 /// answered, per user: only this backend uses it.
 pub const IDEMPOTENCY_KEYS: &str = "idempotencykeys";
+/// The evaluator's open hand-offs: batches of due calls recorded `queued`
+/// whose jobs may not all be on the dial queue yet, one document each
+/// while it sends them (`features::scheduled_calls::handoff`): only this
+/// backend uses it.
+pub const DIAL_HANDOFFS: &str = "dialhandoffs";
 
 /// Every collection name the Node app's documents live in.
 pub const COLLECTIONS: [&str; 12] = [

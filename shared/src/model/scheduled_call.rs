@@ -70,7 +70,8 @@ record!(ScheduledCall, "scheduledcalls");
 /// leaves legacy documents, which never have the field, alone.
 pub const MANUAL_OPEN_KEY: &str = "manualOpenKey";
 
-/// A due call to record (see `features::scheduled_calls::record_all`).
+/// A due call to record (see `features::scheduled_calls::record_all` and
+/// `record_and_send`).
 #[derive(Clone, Debug)]
 pub struct NewScheduledCall {
     pub user_id: ObjectId,
@@ -90,9 +91,11 @@ pub struct NewScheduledCall {
     pub attempt: u32,
     pub notes: String,
     pub error_message: String,
-    /// A sweep's token: the call is due now and is recorded already
-    /// claimed by that sweep, saving it a second write.
-    pub claim: Option<ObjectId>,
+    /// Placeable now: the evaluator records it `queued` and hands it to
+    /// the dial queue at once (`features::scheduled_calls::handoff`), with
+    /// no sweep to read it back. Ignored by `record_all`, which records it
+    /// `pending` for the sweep.
+    pub send_now: bool,
 }
 
 impl NewScheduledCall {

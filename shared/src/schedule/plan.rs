@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use mongodb::bson::oid::ObjectId;
 
 use crate::model::{Automation, Contact, NewScheduledCall, ScheduledCallStatus, Timing};
 use crate::schedule::{self, QuietHours};
@@ -25,8 +24,9 @@ pub struct Window {
     pub now: DateTime<Utc>,
     /// Older than this, a due call is recorded as missed, not placed.
     pub max_lateness: Duration,
-    /// The pass's sweep token: calls placeable now are recorded claimed.
-    pub claim: Option<ObjectId>,
+    /// Mark the calls placeable now to be sent at once
+    /// ([`NewScheduledCall::send_now`]).
+    pub send_now: bool,
 }
 
 /// One upcoming or due call of a contact.
@@ -137,7 +137,7 @@ pub fn due_calls(
             } else {
                 String::new()
             },
-            claim: window.claim.filter(|_| !late && scheduled_time <= window.now),
+            send_now: window.send_now && !late && scheduled_time <= window.now,
         });
     }
     plan

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
-use futures_util::TryStreamExt;
+use futures_util::{stream, StreamExt, TryStreamExt};
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 
 use super::changes::{AutomationChanges, CompleteTiming, TimingChange};
@@ -25,17 +25,40 @@ use crate::schedule::at_local;
 /// What a missing (or another user's) automation is reported as.
 const WHAT: &str = "automation";
 
+/// Contact ids per query of [`active_contacts`]. A server may test `$in`
+/// against each document one value at a time (SecantusDB does): a list of
+/// a thousand costs a thousand times more per document than a list of
+/// one, so a large automation is read in slices, a few at once.
+const CONTACTS_PER_QUERY: usize = 50;
+/// Slices of [`active_contacts`] in flight at once.
+const CONTACT_QUERIES_AT_ONCE: usize = 4;
+
 /// The automation's contacts that may be called: its owner's, active.
 pub async fn active_contacts(db: &Db, automation: &Automation) -> Result<Vec<Contact>> {
-    let ids = automation.contact_ids();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    // Once each, as one `$in` over them all would answer.
+    let mut seen = HashSet::new();
+    let ids: Vec<ObjectId> = automation
+        .contact_ids()
+        .into_iter()
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let user_id = automation.user_id;
+    let slices: Vec<Vec<ObjectId>> = ids.chunks(CONTACTS_PER_QUERY).map(<[_]>::to_vec).collect();
+    let slices: Vec<Vec<Contact>> = stream::iter(slices)
+        .map(|slice| async move { active_among(db, user_id, &slice).await })
+        .buffered(CONTACT_QUERIES_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(slices.into_iter().flatten().collect())
+}
+
+/// The contacts among `ids` that are `user_id`'s and active.
+async fn active_among(db: &Db, user_id: ObjectId, ids: &[ObjectId]) -> Result<Vec<Contact>> {
     let documents: Vec<Document> = db
         .raw(Contact::COLLECTION)
         .find(doc! {
             "_id": { "$in": ids },
-            "userId": automation.user_id,
+            "userId": user_id,
             "isActive": { "$ne": false },
             "optedOut": { "$ne": true },
         })

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
-use mongodb::options::ReturnDocument;
 
 use crate::error::Result;
 use crate::features::scheduled_calls::repo::counts::AutomationCounts;
@@ -16,21 +15,42 @@ use crate::model::{Automation, Record};
 /// out of other passes' reach: its `nextRun` moves to `now + lease`.
 /// Answers it as it was before. `updatedAt` stays: nothing the owner set
 /// changed.
+///
+/// A read, then an update whose filter asserts again what was read (due,
+/// active, not edited since): of two passes that read the same automation,
+/// one update matches and the other reads the next. One `findAndModify`
+/// would do both, but SecantusDB scans the whole collection for its
+/// write, and an `$or` of the two cases too: claims took a sixth of a
+/// 100-automation pass.
 pub async fn claim_next(
     db: &Db,
     now: DateTime<Utc>,
     lease: Duration,
 ) -> Result<Option<Automation>> {
+    let automations = db.raw(Automation::COLLECTION);
     let at = bson::DateTime::from_chrono(now);
-    let claimed = db
-        .raw(Automation::COLLECTION)
-        .find_one_and_update(
-            doc! { "isActive": true, "$or": [ { "nextRun": { "$lte": at } }, { "nextRun": null } ] },
-            doc! { "$set": { "nextRun": bson::DateTime::from_chrono(now + lease) } },
-        )
-        .return_document(ReturnDocument::Before)
-        .await?;
-    claimed.map(store::decode).transpose()
+    let lease_until = bson::DateTime::from_chrono(now + lease);
+    // Each case rides the `isActive_1_nextRun_1` index.
+    for next_run in [Bson::Document(doc! { "$lte": at }), Bson::Null] {
+        let due = doc! { "isActive": true, "nextRun": next_run };
+        while let Some(found) = automations.find_one(due.clone()).await? {
+            let Ok(id) = found.get_object_id("_id") else {
+                break;
+            };
+            let mut unchanged = doc! { "_id": id };
+            unchanged.extend(due.clone());
+            unchanged.extend(store::updated_at(
+                found.get("updatedAt").cloned().unwrap_or(Bson::Null),
+            ));
+            let claimed = automations
+                .update_one(unchanged, doc! { "$set": { "nextRun": lease_until } })
+                .await?;
+            if claimed.matched_count == 1 {
+                return store::decode(found).map(Some);
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One `executionHistory` entry.

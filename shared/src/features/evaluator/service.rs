@@ -1,10 +1,13 @@
 //! One evaluator pass: every automation whose `nextRun` has come records
-//! its due calls, then the sweep enqueues everything due.
+//! its due calls and sends those due now to the dial queue at once; then
+//! the sweep enqueues whatever else is due (manual calls, callbacks,
+//! refused jobs, what a stopped pass left).
 //!
 //! Safe to run twice or concurrently: an automation is claimed with a
 //! lease on `nextRun` so one pass evaluates it, each occurrence is recorded
-//! once under the unique `dedupeKey`, and the sweep claims calls with a
-//! token before sending them.
+//! once under the unique `dedupeKey` and sent by the pass that recorded it
+//! ([`scheduled_calls::handoff`]), and the sweep claims calls with a token
+//! before sending them.
 
 use std::time::Instant;
 
@@ -16,7 +19,7 @@ use super::repo::{self, HistoryEntry, Run};
 use super::settings::EvaluatorSettings;
 use crate::error::Result;
 use crate::features::automations::repo::active_contacts;
-use crate::features::scheduled_calls::{self, record_all, SweepReport};
+use crate::features::scheduled_calls::{self, record_and_send, SweepReport};
 use crate::infra::db::Db;
 use crate::infra::queue::DialQueue;
 use crate::infra::store;
@@ -36,7 +39,8 @@ pub struct PassReport {
     pub enqueue_failed: usize,
     /// Automations whose timing could not be read.
     pub errors: usize,
-    /// Milliseconds spent evaluating automations, of which recording calls.
+    /// Milliseconds spent evaluating automations, of which recording calls
+    /// and sending those due now.
     pub evaluate_ms: u64,
     pub record_ms: u64,
     /// Milliseconds spent in the sweep.
@@ -54,18 +58,16 @@ pub async fn run_pass(
     settings: EvaluatorSettings,
 ) -> Result<PassReport> {
     let mut report = PassReport::default();
-    // Calls due now are recorded already claimed with the sweep's token, so
-    // the sweep sends them without rewriting each one first.
-    let sweep_token = ObjectId::new();
     let started = Instant::now();
     while let Some(automation) = repo::claim_next(db, now, settings.lease).await? {
         report.automations += 1;
-        evaluate(db, &automation, now, settings, sweep_token, &mut report).await?;
+        evaluate(db, queue, &automation, now, settings, &mut report).await?;
     }
     report.evaluate_ms = millis(started);
     let started = Instant::now();
     let swept: SweepReport =
-        scheduled_calls::enqueue_due(db, queue, now, settings.max_lateness, sweep_token).await?;
+        scheduled_calls::enqueue_due(db, queue, now, settings.max_lateness, ObjectId::new())
+            .await?;
     report.sweep_ms = millis(started);
     report.enqueued += swept.enqueued;
     report.enqueue_failed += swept.failed;
@@ -80,13 +82,14 @@ fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Records `automation`'s due calls and when to look at it again.
+/// Records `automation`'s due calls, sends those due now, and records
+/// when to look at it again.
 async fn evaluate(
     db: &Db,
+    queue: &DialQueue,
     automation: &Automation,
     now: DateTime<Utc>,
     settings: EvaluatorSettings,
-    sweep_token: ObjectId,
     report: &mut PassReport,
 ) -> Result<()> {
     let timing = match automation.timing() {
@@ -110,15 +113,17 @@ async fn evaluate(
         since,
         now,
         max_lateness: settings.max_lateness,
-        claim: Some(sweep_token),
+        send_now: true,
     };
     let plan = plan::due_calls(automation, &timing, &contacts, quiet, window);
     let started = Instant::now();
-    let recorded = record_all(db, &plan.due).await?;
+    let recorded = record_and_send(db, queue, &plan.due, now).await?;
     report.record_ms += millis(started);
     report.recorded += recorded.recorded;
     report.missed += recorded.missed;
     report.duplicates += recorded.duplicates;
+    report.enqueued += recorded.enqueued;
+    report.enqueue_failed += recorded.enqueue_failed;
 
     let next_run = plan.next_call.map_or(now + settings.recheck_after, |next| {
         next.min(now + settings.recheck_after)

@@ -142,7 +142,7 @@ impl Source {
             attempt: attempt + 1,
             notes: ended.notes.clone().unwrap_or_default(),
             error_message: String::new(),
-            claim: None,
+            send_now: false,
         })
     }
 }

@@ -7,6 +7,8 @@
 //!   cancelling;
 //! - `open_calls.rs`: one open manual call per contact or number;
 //! - `record.rs`: recording due calls exactly once;
+//! - `handoff.rs`: recording the evaluator's due calls and sending those
+//!   due now at once, with what a stopped evaluator leaves resent;
 //! - `sweep.rs`: handing due calls to the dial queue;
 //! - `reconcile.rs`: settling calls stuck in `processing`;
 //! - `callback.rs`: the next attempt of an unanswered call;
@@ -14,6 +16,7 @@
 //! - `view.rs`: the JSON shape the API answers with.
 
 pub mod callback;
+pub mod handoff;
 mod open_calls;
 pub mod reconcile;
 pub mod record;
@@ -25,6 +28,7 @@ pub mod view;
 
 pub use crate::model::NewScheduledCall;
 pub use callback::{schedule_callback, Callback};
+pub use handoff::record_and_send;
 pub use record::{record_all, RecordReport};
 pub use routes::routes;
 pub use service::{ManualCall, NewManualCall, ScheduledCallQuery};

@@ -1,5 +1,6 @@
 //! The sweep: hands every pending call whose time has come to the dial
-//! queue, once.
+//! queue, once, and resends the calls of the evaluator's hand-offs left
+//! open ([`super::handoff`]).
 //!
 //! Claiming is one `update_many` that stamps the calls with this sweep's
 //! token, so two evaluators never send the same call. A claim older than
@@ -31,9 +32,9 @@ pub struct SweepReport {
     pub missed: usize,
 }
 
-/// Marks calls due longer than `max_lateness` ago as missed, then claims
-/// with `token` and enqueues every other due call, including those
-/// recorded already claimed with `token`.
+/// Resends the calls of abandoned hand-offs, marks calls due longer than
+/// `max_lateness` ago as missed, then claims with `token` and enqueues
+/// every other due call.
 pub async fn enqueue_due(
     db: &Db,
     queue: &DialQueue,
@@ -41,9 +42,9 @@ pub async fn enqueue_due(
     max_lateness: Duration,
     token: ObjectId,
 ) -> Result<SweepReport> {
-    let mut report = SweepReport::default();
+    let mut report = super::handoff::resend_stale(db, queue, now).await?;
     let missed = repo::mark_missed(db, now - max_lateness, MISSED_MESSAGE, now).await?;
-    report.missed = usize::try_from(missed).unwrap_or(usize::MAX);
+    report.missed += usize::try_from(missed).unwrap_or(usize::MAX);
 
     repo::claim_due(db, token, now, now - STALE_CLAIM).await?;
     let mut claimed =

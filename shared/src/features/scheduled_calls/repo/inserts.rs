@@ -19,26 +19,49 @@ const INSERT_BATCH: usize = 1000;
 /// MongoDB's duplicate key error.
 const DUPLICATE_KEY: i32 = 11000;
 
-/// Inserts `calls`, skipping occurrences already recorded: answers the
-/// positions in `calls` the unique `dedupeKey` refused.
-pub async fn insert_due(db: &Db, calls: &[NewScheduledCall]) -> Result<Vec<usize>> {
+/// Inserts `calls`, skipping occurrences already recorded: answers the id
+/// each call was recorded under, in order, `None` where the unique
+/// `dedupeKey` refused it. With `handoff`, the calls to send now
+/// ([`NewScheduledCall::send_now`]) are recorded `queued` under that
+/// hand-off's token (`super::handoff`); without, `pending`.
+pub async fn insert_due(
+    db: &Db,
+    calls: &[NewScheduledCall],
+    handoff: Option<ObjectId>,
+) -> Result<Vec<Option<ObjectId>>> {
     let collection = db.raw(ScheduledCall::COLLECTION);
     let now = bson::DateTime::now();
-    let mut duplicates = Vec::new();
-    for (chunk_index, chunk) in calls.chunks(INSERT_BATCH).enumerate() {
-        let documents: Vec<Document> = chunk.iter().map(|call| due_document(call, now)).collect();
+    let mut recorded = Vec::with_capacity(calls.len());
+    for chunk in calls.chunks(INSERT_BATCH) {
+        let ids: Vec<ObjectId> = chunk.iter().map(|_| ObjectId::new()).collect();
+        let documents: Vec<Document> = chunk
+            .iter()
+            .zip(&ids)
+            .map(|(call, id)| due_document(*id, call, now, handoff))
+            .collect();
         let refused = match collection.insert_many(&documents).ordered(false).await {
             Ok(_) => Vec::new(),
             Err(error) => duplicate_indexes(&error).ok_or(error)?,
         };
-        duplicates.extend(refused.into_iter().map(|i| chunk_index * INSERT_BATCH + i));
+        let first = recorded.len();
+        recorded.extend(ids.into_iter().map(Some));
+        for index in refused {
+            if let Some(slot) = recorded.get_mut(first + index) {
+                *slot = None;
+            }
+        }
     }
-    Ok(duplicates)
+    Ok(recorded)
 }
 
-/// A due call in production's shape, plus our fields; already claimed
-/// with the sweep's token when it is due now.
-fn due_document(call: &NewScheduledCall, now: bson::DateTime) -> Document {
+/// A due call in production's shape, plus our fields; `queued` under the
+/// `handoff` token when it is to be sent now.
+fn due_document(
+    id: ObjectId,
+    call: &NewScheduledCall,
+    now: bson::DateTime,
+    handoff: Option<ObjectId>,
+) -> Document {
     let contact = &call.contact;
     let reference_date = call
         .reference_date
@@ -47,7 +70,7 @@ fn due_document(call: &NewScheduledCall, now: bson::DateTime) -> Document {
             Bson::DateTime(at(midnight.and_utc()))
         });
     let mut document = doc! {
-        "_id": ObjectId::new(),
+        "_id": id,
         "userId": call.user_id,
         "recipients": [{
             "phoneNumber": &call.phone_e164,
@@ -71,11 +94,14 @@ fn due_document(call: &NewScheduledCall, now: bson::DateTime) -> Document {
         "contactId": contact.id,
     };
     store::stamp_new(&mut document, now);
-    if let Some(token) = call
-        .claim
-        .filter(|_| call.status == ScheduledCallStatus::Pending)
+    if let Some(token) =
+        handoff.filter(|_| call.send_now && call.status == ScheduledCallStatus::Pending)
     {
         claimed_by(&mut document, token, now);
+        // As the sweep leaves a call it sent (`sweep::mark_sent`): the
+        // hand-off's open document stands for the write that would follow.
+        document.insert("status", ScheduledCallStatus::Queued);
+        document.insert("queuedAt", now);
     }
     document
 }

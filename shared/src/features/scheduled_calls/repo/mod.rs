@@ -5,6 +5,8 @@
 //!   `dedupeKey`) and manual calls;
 //! - `sweep.rs`: missing, claiming and marking sent what the sweep hands
 //!   to the dial queue;
+//! - `handoff.rs`: the evaluator's hand-offs (`dialhandoffs`), and the
+//!   calls of one left open;
 //! - `reconcile.rs`: settling calls stuck in `processing`;
 //! - `open.rs`: a contact's or number's open manual call, and its
 //!   `manualOpenKey`;
@@ -13,6 +15,7 @@
 
 pub mod api;
 pub mod counts;
+pub mod handoff;
 pub mod inserts;
 pub mod open;
 pub mod reconcile;
