@@ -119,3 +119,47 @@ fn the_dialer_sample_event_is_an_sqs_batch_of_dial_jobs() {
         "the dialer reports partial batch failures"
     );
 }
+
+/// The settings that are secrets: they live in the Secrets Manager secret
+/// named by `HEYWAY_SECRETS_ID`, never in the template.
+const SECRET_SETTINGS: [&str; 7] = [
+    "MONGODB_URI",
+    "JWT_SECRET",
+    "TWILIO_AUTH_TOKEN",
+    "ELEVENLABS_API_KEY",
+    "ELEVENLABS_WEBHOOK_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+];
+
+/// No secret reaches the template as a parameter rendered into an
+/// environment variable; every function may read the one secret, and logs
+/// to a group of its own (whose retention the template sets).
+#[test]
+fn secrets_stay_out_of_the_template_and_every_function_can_read_them() {
+    let template = template();
+    assert!(
+        !template.contains("NoEcho"),
+        "a secret is a template parameter again"
+    );
+    for setting in SECRET_SETTINGS {
+        let key = format!("{setting}:");
+        assert!(
+            !template.lines().any(|line| line.trim().starts_with(&key)),
+            "{setting} is an environment variable in template.yaml"
+        );
+    }
+    assert!(template.contains("HEYWAY_SECRETS_ID: !Ref SecretsName"));
+    let functions = values_of("Binary:").len();
+    let count = |needle: &str| template.matches(needle).count();
+    assert_eq!(
+        count("- AWSSecretsManagerGetSecretValuePolicy:"),
+        functions,
+        "a function cannot read the secret"
+    );
+    assert_eq!(
+        count("LoggingConfig:"),
+        functions,
+        "a function logs to a group the template does not make"
+    );
+}
