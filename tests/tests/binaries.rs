@@ -215,23 +215,35 @@ async fn every_function_binary_answers_its_sample_events() {
     let app = TestApp::new().await;
     let token = sample_owner(&app).await;
     let env = FunctionEnv::new(server_uri().await, app.db.database().name()).await;
+    let wrong = run_every_function(&env, |function, events| {
+        assert!(
+            !events.is_empty(),
+            "functions/{function} has no sample event in events/"
+        );
+        cases(events, &token)
+    })
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// Runs each function binary with the cases `cases` makes of its sample
+/// events, four functions at once; answers every mismatch.
+async fn run_every_function(
+    env: &FunctionEnv,
+    cases: impl Fn(&str, &[&SampleEvent]) -> Vec<Case>,
+) -> Vec<String> {
     let samples = sample_events();
     let functions = function_packages();
     let runs = functions.iter().map(|function| {
         let events: Vec<&SampleEvent> =
             samples.iter().filter(|s| s.function == *function).collect();
-        assert!(
-            !events.is_empty(),
-            "functions/{function} has no sample event in events/"
-        );
-        run(function, cases(&events, &token), &env)
+        run(function, cases(function, &events), env)
     });
-    let wrong: Vec<String> = stream::iter(runs)
+    stream::iter(runs)
         .buffer_unordered(4)
         .flat_map(stream::iter)
         .collect()
-        .await;
-    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+        .await
 }
 
 /// Where no database answers: the SRV lookup of a name that cannot exist.
@@ -276,17 +288,6 @@ async fn a_function_whose_database_is_unreachable_starts_and_answers_5xx() {
     let app = TestApp::new().await;
     let token = app.user("Dana Example").await.token;
     let env = FunctionEnv::new(UNREACHABLE, "heyway").await;
-    let samples = sample_events();
-    let functions = function_packages();
-    let runs = functions.iter().map(|function| {
-        let events: Vec<&SampleEvent> =
-            samples.iter().filter(|s| s.function == *function).collect();
-        run(function, unreachable_cases(&events, &token), &env)
-    });
-    let wrong: Vec<String> = stream::iter(runs)
-        .buffer_unordered(4)
-        .flat_map(stream::iter)
-        .collect()
-        .await;
+    let wrong = run_every_function(&env, |_, events| unreachable_cases(events, &token)).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
