@@ -1,5 +1,7 @@
 //! Cold starts of the function binaries, as Lambda starts them: each
-//! binary is built with `cargo build --profile <P>`, then started
+//! binary is built by itself with `cargo build --profile <P> -p <name>` (as
+//! `sam build` builds each function: its own features, not the union of
+//! all the functions'), then started
 //! `COLDSTART_RUNS` times (default 15) against the in-repo Runtime API
 //! emulator with its first sample event from `events/` already queued
 //! (made answerable: a real token, real signatures), in a clean environment
@@ -56,7 +58,7 @@ async fn main() {
     let mut packages = functions.clone();
     packages.push(HELLO.to_string());
     let build_profile = profile.clone();
-    let built = tokio::task::spawn_blocking(move || build::build(&build_profile, &packages))
+    let built = tokio::task::spawn_blocking(move || build::build_each(&build_profile, &packages))
         .await
         .expect("the build task")
         .unwrap_or_else(|error| panic!("{error}"));
