@@ -1,5 +1,7 @@
 //! Cold starts of the function binaries, as Lambda starts them: each
-//! binary is built with `cargo build --profile <P>`, then started
+//! binary is built by itself with `cargo build --profile <P> -p <name>` (as
+//! `sam build` builds each function: its own features, not the union of
+//! all the functions'), then started
 //! `COLDSTART_RUNS` times (default 15) against the in-repo Runtime API
 //! emulator with its first sample event from `events/` already queued
 //! (made answerable: a real token, real signatures), in a clean environment
@@ -10,13 +12,15 @@
 //! next to a hello-world `lambda_http` binary built with the same profile
 //! and started in the same rounds, and the ratio of the inits. Runs go
 //! round-robin over the binaries, so a change in the machine's load falls
-//! on all of them alike. No assertions: figures only.
+//! on all of them alike, and the sign-in rate limits are cleared before each
+//! (the sample login would be refused after ten). The answer column lists
+//! every distinct answer the runs got. No assertions: figures only.
 //!
 //! `cargo bench -p heyway-tests --bench coldstart`. `COLDSTART_PROFILE`
 //! picks the profile (default `release`), `COLDSTART_ONLY=health,contacts`
 //! some functions; `CARGO_TARGET_DIR` is honoured.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,6 +32,7 @@ use heyway_tests::lambdas::events::sample_events;
 use heyway_tests::lambdas::fixture::sample_owner;
 use heyway_tests::lambdas::{build, function_packages, HELLO};
 use heyway_tests::{server_uri, TestApp};
+use mongodb::bson::doc;
 use serde_json::Value;
 
 /// One binary's event and what its runs measured.
@@ -38,7 +43,8 @@ struct Subject {
     env: Vec<(String, String)>,
     inits: Vec<Duration>,
     invocations: Vec<Duration>,
-    answer: String,
+    /// Every distinct answer of the runs.
+    answers: BTreeSet<String>,
 }
 
 #[tokio::main]
@@ -52,14 +58,21 @@ async fn main() {
     let mut packages = functions.clone();
     packages.push(HELLO.to_string());
     let build_profile = profile.clone();
-    let built = tokio::task::spawn_blocking(move || build::build(&build_profile, &packages))
+    let built = tokio::task::spawn_blocking(move || build::build_each(&build_profile, &packages))
         .await
         .expect("the build task")
         .unwrap_or_else(|error| panic!("{error}"));
 
-    let mut subjects = subjects(&functions, &built).await;
+    let app = TestApp::new().await;
+    let mut subjects = subjects(&app, &functions, &built).await;
     for _ in 0..runs {
         for subject in &mut subjects {
+            // Every run signs in afresh, as the first did: no login limit.
+            let limits = app.db.raw(heyway::model::RATE_LIMITS);
+            limits
+                .delete_many(doc! {})
+                .await
+                .expect("clear the rate limits");
             measure(subject).await;
         }
     }
@@ -89,10 +102,13 @@ fn chosen_functions() -> Vec<String> {
 }
 
 /// Hello-world first, then each function with its first sample event, on
-/// a fresh database holding what the events expect.
-async fn subjects(functions: &[String], built: &BTreeMap<String, PathBuf>) -> Vec<Subject> {
-    let app = TestApp::new().await;
-    let token = sample_owner(&app).await;
+/// `app`'s database, given what the events expect.
+async fn subjects(
+    app: &TestApp,
+    functions: &[String],
+    built: &BTreeMap<String, PathBuf>,
+) -> Vec<Subject> {
+    let token = sample_owner(app).await;
     let env = FunctionEnv::new(server_uri().await, app.db.database().name()).await;
     let samples = sample_events();
     let event_for = |function: &str| {
@@ -127,7 +143,7 @@ impl Subject {
             env,
             inits: Vec::new(),
             invocations: Vec::new(),
-            answer: String::new(),
+            answers: BTreeSet::new(),
         }
     }
 }
@@ -143,7 +159,7 @@ async fn measure(subject: &mut Subject) {
     };
     subject.inits.push(run.init);
     subject.invocations.push(outcome.duration());
-    subject.answer = describe(outcome);
+    subject.answers.insert(describe(outcome));
 }
 
 /// The answer in a word: the HTTP status, or how a worker ended.
@@ -186,7 +202,12 @@ fn print_table(profile: &str, runs: usize, subjects: &[Subject]) {
             stripped_size(&subject.binary),
             millis(init),
             millis(median(&subject.invocations)),
-            subject.answer,
+            subject
+                .answers
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
         );
     }
 }

@@ -30,8 +30,9 @@ pub enum BuildError {
 }
 
 /// Builds the binaries of `packages` (named as their packages) with
-/// `cargo build --profile <profile>`, all in one invocation so they share
-/// one feature resolution; answers each binary's path by name. `CARGO`
+/// `cargo build --profile <profile>`, all in one invocation: one feature
+/// resolution (the union) and one compilation of what they share; answers
+/// each binary's path by name. `CARGO`
 /// (set by cargo for tests and benches) picks the cargo to run.
 pub fn build(profile: &str, packages: &[String]) -> Result<BTreeMap<String, PathBuf>, BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -97,6 +98,21 @@ fn set_by_cargo_for_us(key: &str) -> bool {
         "OUT_DIR",
     ];
     PREFIXES.iter().any(|prefix| key.starts_with(prefix)) || NAMES.contains(&key)
+}
+
+/// Builds each package by itself, as `sam build` (cargo-lambda) builds
+/// each function: a package gets only the features it asks for, not the
+/// union of all the packages', so its size and init are its own. Slower
+/// than [`build`] when the packages' feature sets differ.
+pub fn build_each(
+    profile: &str,
+    packages: &[String],
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let mut built = BTreeMap::new();
+    for package in packages {
+        built.extend(build(profile, std::slice::from_ref(package))?);
+    }
+    Ok(built)
 }
 
 /// The executables in cargo's JSON messages, by target name.
