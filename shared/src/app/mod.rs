@@ -1,93 +1,28 @@
 //! The composition root: the one place that knows every feature. It merges
-//! the features' routers into the API (and its OpenAPI document), gives
-//! each Lambda its app, and builds a Lambda's state from the environment.
+//! the features' routers into the API (and, with the `openapi` feature, its
+//! OpenAPI document: [`openapi`](mod@openapi)), gives each Lambda its app, and builds a Lambda's state from the environment.
 //! The same router runs inside `lambda_http` on AWS ([`run_lambda`]) and
 //! inside `heyway serve`.
 
 mod lambda;
-
-use std::sync::Arc;
+#[cfg(feature = "openapi")]
+mod openapi;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
-use axum::{Json, Router};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use axum::Router;
 
-use crate::error::ErrorBody;
 use crate::features;
 use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
 
 pub use lambda::{from_lambda, lambda_state, run_lambda, worker, LambdaSetupError, Worker};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "HeyWay API",
-        description = "Automated calls for small businesses. Errors answer `{\"error\":{\"code\",\"message\",\"field\"}}`."
-    ),
-    modifiers(&BearerAuth),
-    components(schemas(ErrorBody))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut OpenApiDoc) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// Every resource's routes, documented.
-pub fn api_routes() -> ApiRouter {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(features::health::routes())
-        .merge(features::auth::routes())
-        .merge(features::me::routes())
-        .merge(features::contacts::routes())
-        .merge(features::contact_lists::routes())
-        .merge(features::groups::routes())
-        .merge(features::feedback::routes())
-        .merge(features::automations::routes())
-        .merge(features::scheduled_calls::routes())
-        .merge(features::calls::routes())
-        .merge(features::caller_ids::routes())
-        .merge(features::recordings::routes())
-        .merge(features::billing::routes())
-}
-
-/// The OpenAPI document of the whole API.
-pub fn openapi() -> OpenApiDoc {
-    api_routes().split_for_parts().1
-}
+#[cfg(feature = "openapi")]
+pub use openapi::{api_routes, openapi, router};
 
 /// The webhooks Twilio, ElevenLabs and Stripe call: not part of the API
 /// (not under /api, not in the OpenAPI document).
 fn webhook_routes() -> Router<AppState> {
     features::webhooks::routes()
-}
-
-/// Every route of the API, plus `/api/openapi.json` and the `/api/docs`
-/// page that reads it, and the webhooks.
-pub fn router(state: AppState) -> Router {
-    let (routes, api) = api_routes().split_for_parts();
-    let app = with_docs(routes, Arc::new(api))
-        .merge(webhook_routes())
-        .fallback(not_found)
-        .with_state(state);
-    catch_panics(app)
 }
 
 /// One resource's routes as a complete app, for that resource's Lambda.
@@ -125,13 +60,3 @@ pub fn meta(state: AppState) -> Router {
 
 /// [`openapi`]'s output when last committed (`shared/openapi.json`).
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
-
-/// `routes` plus the OpenAPI document `api` and the page that shows it.
-fn with_docs(routes: Router<AppState>, api: Arc<OpenApiDoc>) -> Router<AppState> {
-    routes
-        .route(
-            "/api/openapi.json",
-            get(move || async move { Json(api.as_ref().clone()) }),
-        )
-        .route("/api/docs", get(docs::page))
-}

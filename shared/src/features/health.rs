@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::routes;
 
 use crate::http::{ApiRouter, AppState};
 use crate::infra::db::DbStatus;

@@ -41,6 +41,7 @@ impl AccessTokens {
     /// Tokens signed with `key`: the access-token key derived from
     /// `JWT_SECRET` (`Config::signing_key(KeyPurpose::AccessTokens)`).
     pub fn new(key: &[u8], ttl_secs: u64) -> Self {
+        crate::infra::jwt::install();
         Self {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),

@@ -15,6 +15,7 @@ pub mod input;
 pub mod json;
 pub mod page;
 pub mod responses;
+mod routes;
 mod state;
 
 use axum::http::Uri;
@@ -27,6 +28,7 @@ pub use access_token::AccessTokens;
 pub use auth_user::AuthUser;
 pub use extract::{ApiJson, ApiQuery};
 pub use idempotency_key::IdempotencyKey;
+pub(crate) use routes::routes;
 pub use state::AppState;
 
 use crate::error::Error;

@@ -9,6 +9,7 @@
 //!   events and the AWS SDK's configuration;
 //! - [`storage`]: object storage for recordings' audio (S3, GCS, local);
 //! - [`outbound`]: the one HTTP client for the carriers' APIs;
+//! - [`jwt`]: the only JWT algorithms we sign and check (HS256, ES256);
 //! - [`logging`]: JSON lines on stderr.
 //!
 //! Nothing here knows about a feature; features build on it.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod indexes;
+pub mod jwt;
 pub mod logging;
 pub mod outbound;
 

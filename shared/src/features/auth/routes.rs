@@ -1,11 +1,11 @@
 //! `/api/auth/*` handlers and the request shapes they read.
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::routes;
 
 use super::session::{self, start_session, Session};
 use super::{accounts, rate_limit, ClientIp};

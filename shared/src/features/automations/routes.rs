@@ -1,12 +1,12 @@
 //! `/api/automations`: thin handlers over [`service`] and [`preview`].
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::routes;
 
 use super::input::AutomationInput;
 use super::preview::{self, Preview, PreviewQuery};

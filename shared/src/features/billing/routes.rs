@@ -1,9 +1,9 @@
 //! `/api/billing/*` and `/api/usage`: thin handlers over [`super::service`].
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
-use utoipa_axum::routes;
 
 use super::service::{self, CheckoutInput};
 use super::view::{RedirectView, SubscriptionView, UsageView};

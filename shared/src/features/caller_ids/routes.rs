@@ -1,10 +1,10 @@
 //! `/api/caller-ids`: thin handlers over the caller ID service, with
 //! their OpenAPI annotations.
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use utoipa_axum::routes;
 
 use super::service::{self, NewCallerId};
 use super::view::{CallerIdList, CallerIdView, ValidationStarted};

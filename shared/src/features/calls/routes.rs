@@ -1,11 +1,11 @@
 //! `/api/calls`: thin handlers over the calls service.
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use serde_json::Value;
-use utoipa_axum::routes;
 
 use super::follow_up::FollowUpPatch;
 use super::place::{place_now, CallNow};

@@ -3,13 +3,13 @@
 //! the shared member routes of
 //! [`membership`](crate::features::membership).
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::routes;
 
 use super::service::{self, ContactIds, ContactListPatch, ListFilter, NewContactList};
 use super::view::ContactListView;

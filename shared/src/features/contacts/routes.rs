@@ -1,12 +1,12 @@
 //! HTTP handlers of `/api/contacts`, with their OpenAPI annotations:
 //! extract, call the service (or the import), answer.
 
+use crate::http::routes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use bytes::Bytes;
-use utoipa_axum::routes;
 
 use super::import::{self, ImportReport};
 use super::import_body;

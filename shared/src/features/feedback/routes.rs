@@ -1,9 +1,9 @@
 //! `POST /api/feedback`: a thin handler over [`super::service`].
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use utoipa_axum::routes;
 
 use super::service::{self, NewFeedback};
 use super::view::FeedbackView;

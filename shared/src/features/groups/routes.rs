@@ -2,11 +2,11 @@
 //! extract, call the service, answer. Adding and removing calls are the
 //! shared member routes of [`membership`](crate::features::membership).
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use mongodb::bson::oid::ObjectId;
-use utoipa_axum::routes;
 
 use super::service::{self, CallIds, GroupPatch, NewGroup};
 use super::view::GroupView;

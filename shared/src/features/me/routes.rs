@@ -1,9 +1,9 @@
 //! `GET /api/me` and `PATCH /api/me`: thin handlers over
 //! [`super::service`].
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::Json;
-use utoipa_axum::routes;
 
 use super::service::{self, ProfilePatch};
 use super::view::UserView;

@@ -2,10 +2,10 @@
 //! extract, call the service, answer. The local store's file route is
 //! `files`.
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use utoipa_axum::routes;
 
 use super::files;
 use super::service::{self, NewRecording, UploadRequest};

@@ -1,10 +1,10 @@
 //! `/api/scheduled-calls`: thin handlers over [`service`].
 
+use crate::http::routes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use utoipa_axum::routes;
 
 use super::service::{self, NewManualCall, ScheduledCallQuery};
 use super::view::ScheduledCallView;
