@@ -92,6 +92,12 @@ enum Command {
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
+    /// Print the standard mongodb:// form of a mongodb+srv:// string (the
+    /// form the Lambdas take: they do not resolve SRV records).
+    MongoUri {
+        /// The SRV string (default: MONGODB_URI).
+        uri: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -135,6 +141,13 @@ async fn main() -> anyhow::Result<()> {
             let migrated = indexes::migrate(&db).await;
             stop(local).await;
             report(migrated?);
+            Ok(())
+        }
+        Command::MongoUri { uri } => {
+            let uri = uri
+                .or(config.mongodb_uri)
+                .context("give the mongodb+srv:// string, or set MONGODB_URI")?;
+            println!("{}", heyway::infra::mongo_uri::resolve(&uri).await?);
             Ok(())
         }
     }

@@ -42,6 +42,7 @@ impl Db {
             .mongodb_uri
             .as_deref()
             .ok_or(ConfigError::Missing { key: "MONGODB_URI" })?;
+        crate::infra::mongo_uri::check_resolvable(uri)?;
         Ok(Self::connect(uri, &config.mongodb_db).await?)
     }
 

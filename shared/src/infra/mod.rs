@@ -5,6 +5,7 @@
 //! - [`db`], [`store`], [`owned`]: the MongoDB handle, the Node-shaped
 //!   inserts and updates every repo builds on, and tenant-scoped lookups;
 //! - [`indexes`]: the migrations (collections and indexes);
+//! - [`mongo_uri`]: SRV connection strings, which the Lambdas do not resolve;
 //! - [`queue`], [`events`], [`aws`]: SQS dial jobs, EventBridge domain
 //!   events and the AWS SDK's configuration;
 //! - [`storage`]: object storage for recordings' audio (S3, GCS, local);
@@ -21,6 +22,7 @@ pub mod events;
 pub mod indexes;
 pub mod jwt;
 pub mod logging;
+pub mod mongo_uri;
 pub mod outbound;
 
 pub mod queue;
