@@ -69,7 +69,7 @@ use architecture::raw_documents::{may_touch_raw_documents, raw_touches};
 use architecture::references::{all_references, Reference};
 use architecture::report::{assert_none, Violation};
 use architecture::sources::{
-    core_files, crate_root_file, entries, module_path, rust_files_under, workspace_root,
+    core_files, crate_root_file, entries, module_path, read, rust_files_under, workspace_root,
     SourceFile, CORE_SRC,
 };
 
@@ -392,4 +392,38 @@ fn features_use_the_same_file_names() {
     let how_to_fix = "In a feature, handlers go in routes.rs, logic in service.rs, \
                       queries in repo.rs, response shapes in view.rs.";
     assert_none(violations, "feature files with retired names", how_to_fix);
+}
+
+/// Files that may name utoipa-axum's router and `routes!`: the toolkit's
+/// [`routes!`](heyway's `http::routes!`) and the document's composition.
+const OPENAPI_ROUTER_FILES: [&str; 3] = ["http/routes.rs", "http/mod.rs", "app/openapi.rs"];
+
+#[test]
+fn handlers_are_registered_through_the_toolkits_routes_macro() {
+    let src = workspace_root().join(CORE_SRC);
+    let mut violations = Vec::new();
+    for relative in rust_files_under(&src) {
+        if OPENAPI_ROUTER_FILES.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = read(&src.join(&relative));
+        for (index, line) in text.lines().enumerate() {
+            if line.contains("utoipa_axum") {
+                let message = "names utoipa_axum: register handlers with crate::http::routes!";
+                violations.push(Violation::at(
+                    format!("{CORE_SRC}/{relative}"),
+                    index + 1,
+                    message,
+                ));
+            }
+        }
+    }
+    let how_to_fix = "utoipa-axum's routes! builds every handler's OpenAPI operation and \
+                      schemas, which would link them into each Lambda; crate::http::routes! \
+                      does so only with the `openapi` feature (heyway and the tests).";
+    assert_none(
+        violations,
+        "handlers registered with utoipa-axum directly",
+        how_to_fix,
+    );
 }
