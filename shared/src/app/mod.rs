@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ErrorBody;
 use crate::features;
-use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
+use crate::http::{catch_panics, not_found, ApiRouter, AppState};
 
 pub use lambda::{from_lambda, lambda_state, run_lambda, worker, LambdaSetupError, Worker};
 
@@ -79,8 +79,8 @@ fn webhook_routes() -> Router<AppState> {
     features::webhooks::routes()
 }
 
-/// Every route of the API, plus `/api/openapi.json` and the `/api/docs`
-/// page that reads it, and the webhooks.
+/// Every route of the API, plus `/api/openapi.json`, and the webhooks.
+/// (`heyway serve` adds the `/api/docs` page that reads the document.)
 pub fn router(state: AppState) -> Router {
     let (routes, api) = api_routes().split_for_parts();
     let app = with_docs(routes, Arc::new(api))
@@ -106,7 +106,7 @@ pub fn webhooks(state: AppState) -> Router {
     catch_panics(webhook_routes().fallback(not_found).with_state(state))
 }
 
-/// The health Lambda's app: `/api/health`, `/api/openapi.json`, `/api/docs`.
+/// The health Lambda's app: `/api/health`, `/api/openapi.json`.
 /// The document is the committed `shared/openapi.json`, not generated here:
 /// generating it would link every feature into this one small function. A
 /// test keeps the file equal to [`openapi`]'s output.
@@ -117,7 +117,6 @@ pub fn meta(state: AppState) -> Router {
             "/api/openapi.json",
             get(|| async { ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON) }),
         )
-        .route("/api/docs", get(docs::page))
         .fallback(not_found)
         .with_state(state);
     catch_panics(app)
@@ -126,12 +125,10 @@ pub fn meta(state: AppState) -> Router {
 /// [`openapi`]'s output when last committed (`shared/openapi.json`).
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
-/// `routes` plus the OpenAPI document `api` and the page that shows it.
+/// `routes` plus the OpenAPI document `api`.
 fn with_docs(routes: Router<AppState>, api: Arc<OpenApiDoc>) -> Router<AppState> {
-    routes
-        .route(
-            "/api/openapi.json",
-            get(move || async move { Json(api.as_ref().clone()) }),
-        )
-        .route("/api/docs", get(docs::page))
+    routes.route(
+        "/api/openapi.json",
+        get(move || async move { Json(api.as_ref().clone()) }),
+    )
 }
