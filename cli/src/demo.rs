@@ -31,14 +31,34 @@ const INSTRUCTIONS: &str = "Let them know their car has passed inspection and is
 /// Made-up people on fictional 555-01NN numbers (docs/sandbox.md): name,
 /// number, what the sandbox plays, and how the scheduled call ends.
 const CONTACTS: [(&str, &str, &str, &str); 8] = [
-    ("Ada Park", "+12125550100", "answers, asks for a call back", "completed"),
+    (
+        "Ada Park",
+        "+12125550100",
+        "answers, asks for a call back",
+        "completed",
+    ),
     ("Ben Ortiz", "+12125550101", "busy", "failed"),
     ("Cleo Nguyen", "+12125550102", "no answer", "failed"),
     ("Dev Shah", "+12125550103", "voicemail", "failed"),
     ("Eli Brooks", "+12125550104", "call fails", "failed"),
-    ("Fay Moreno", "+12125550105", "asks not to be called again", "completed"),
-    ("Gus Lee", "+15005550001", "invalid number (Twilio 21217)", "failed"),
-    ("Hal Kim", "+12125550106", "answers; callbacks out of order", "completed"),
+    (
+        "Fay Moreno",
+        "+12125550105",
+        "asks not to be called again",
+        "completed",
+    ),
+    (
+        "Gus Lee",
+        "+15005550001",
+        "invalid number (Twilio 21217)",
+        "failed",
+    ),
+    (
+        "Hal Kim",
+        "+12125550106",
+        "answers; callbacks out of order",
+        "completed",
+    ),
 ];
 
 /// One demo contact: name, number, outcome in words, expected end.
@@ -246,7 +266,9 @@ async fn verify_caller_id(api: &Api) -> anyhow::Result<String> {
         match status {
             201 => {
                 let code = answer["validationCode"].as_str().unwrap_or("?");
-                println!("Verifying caller ID {number}: the sandbox calls it and types the code {code}.");
+                println!(
+                    "Verifying caller ID {number}: the sandbox calls it and types the code {code}."
+                );
                 break number;
             }
             // Verified by an earlier demo owner on this server: another.
@@ -325,7 +347,10 @@ async fn add_contacts(api: &Api) -> anyhow::Result<HashMap<String, Contact>> {
     println!("Contacts:");
     for contact @ (name, number, outcome, _) in CONTACTS {
         let (status, created) = api
-            .post("/api/contacts", json!({"name": name, "phoneNumber": number}))
+            .post(
+                "/api/contacts",
+                json!({"name": name, "phoneNumber": number}),
+            )
             .await?;
         match created["id"].as_str().filter(|_| status < 300) {
             Some(id) => {
@@ -479,8 +504,8 @@ pub fn server_log(data_dir: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let path = data_dir.join(SERVER_LOG);
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     Ok((path, file))
 }
 
@@ -690,7 +715,10 @@ async fn watch(
 
 /// Every call ended as its number makes the sandbox play it, or an error
 /// naming those that did not.
-fn check_ends(expected: &HashMap<String, Contact>, seen: &BTreeMap<String, Seen>) -> anyhow::Result<()> {
+fn check_ends(
+    expected: &HashMap<String, Contact>,
+    seen: &BTreeMap<String, Seen>,
+) -> anyhow::Result<()> {
     let mut unexpected: Vec<String> = expected
         .iter()
         .filter_map(|(id, (name, _, _, end))| {

@@ -5,74 +5,11 @@
 //! own, whose logs go to a file rather than into the demo's output. Each
 //! takes a minute or two: the evaluator ticks once a minute.
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Server(Child);
+use std::process::Output;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Variables that would point `heyway` at real providers or elsewhere.
-const PROVIDER_ENV: [&str; 13] = [
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE_URL",
-    "STRIPE_PRICE_ID",
-    "STRIPE_SUCCESS_URL",
-    "STRIPE_CANCEL_URL",
-    "STRIPE_PORTAL_RETURN_URL",
-    "WEBHOOK_BASE_URL",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "ELEVENLABS_API_KEY",
-    "ELEVENLABS_WEBHOOK_SECRET",
-    "HEYWAY_SANDBOX_KEY",
-];
-
-fn heyway(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_heyway"));
-    command.args(args).env_remove("MONGODB_URI").env_remove("HOST");
-    for key in PROVIDER_ENV {
-        command.env_remove(key);
-    }
-    command
-}
-
-/// `heyway serve` as `scripts/run` starts it, on `port` with its data in
-/// `data`, once it answers `/api/health`.
-fn serve(data: &Path, port: u16) -> Server {
-    let mut command = heyway(&["serve", "--data-dir"]);
-    command
-        .arg(data)
-        .env("MONGODB_DB", "heyway_demo_api_test")
-        .env("PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let server = Server(command.spawn().unwrap());
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "heyway serve did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
+use common::{free_port, heyway, serve};
 
 fn text(output: &Output) -> (String, String) {
     (
@@ -120,7 +57,7 @@ fn assert_every_call_reported(stdout: &str) {
 fn demo_against_a_running_server_uses_the_api_alone() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = serve(data.path(), port);
+    let _server = serve(data.path(), port, "heyway_demo_api_test");
     let output = heyway(&[
         "demo",
         "--api",
@@ -199,5 +136,8 @@ fn a_failing_demo_says_why_in_one_line() {
         lines[0].starts_with("heyway: no HeyWay API answers at http://127.0.0.1:"),
         "{stderr}"
     );
-    assert!(!stderr.contains("backtrace") && !stderr.contains("Caused by"), "{stderr}");
+    assert!(
+        !stderr.contains("backtrace") && !stderr.contains("Caused by"),
+        "{stderr}"
+    );
 }

@@ -409,10 +409,16 @@ async fn api_docs_page_and_its_assets_come_from_the_server_itself() {
 
     let mut scripts = 0;
     for reference in references(&html) {
-        assert!(reference.starts_with('/'), "{reference} is not on this server");
+        assert!(
+            reference.starts_with('/'),
+            "{reference} is not on this server"
+        );
         let asset = http.get(format!("{base}{reference}")).send().await.unwrap();
         assert_eq!(asset.status(), 200, "{reference}");
-        let content_type = asset.headers()["content-type"].to_str().unwrap().to_string();
+        let content_type = asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let body = asset.text().await.unwrap();
         if content_type.starts_with("text/javascript") {
             scripts += 1;

@@ -73,9 +73,18 @@ pub fn router() -> Router {
                 )
             }),
         )
-        .route(SCRIPT_PATH, get(|| async { asset("text/javascript; charset=utf-8", REDOC_JS) }))
-        .route(NOTICES_PATH, get(|| async { asset("text/plain; charset=utf-8", REDOC_NOTICES) }))
-        .route(LICENSE_PATH, get(|| async { asset("text/plain; charset=utf-8", REDOC_LICENSE) }))
+        .route(
+            SCRIPT_PATH,
+            get(|| async { asset("text/javascript; charset=utf-8", REDOC_JS) }),
+        )
+        .route(
+            NOTICES_PATH,
+            get(|| async { asset("text/plain; charset=utf-8", REDOC_NOTICES) }),
+        )
+        .route(
+            LICENSE_PATH,
+            get(|| async { asset("text/plain; charset=utf-8", REDOC_LICENSE) }),
+        )
 }
 
 /// A vendored file; it changes only with the binary, so browsers may keep
@@ -112,8 +121,14 @@ mod tests {
     async fn the_page_loads_the_vendored_script_from_this_server() {
         let (status, page) = get(PAGE_PATH).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains(&format!(r#"<script src="{SCRIPT_PATH}">"#)), "{page}");
-        assert!(!page.contains("http://") && !page.contains("https://"), "{page}");
+        assert!(
+            page.contains(&format!(r#"<script src="{SCRIPT_PATH}">"#)),
+            "{page}"
+        );
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "{page}"
+        );
         let (status, script) = get(SCRIPT_PATH).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(script, REDOC_JS);
@@ -131,11 +146,20 @@ mod tests {
             ("LICENSE", REDOC_LICENSE),
         ] {
             let line = format!("{}  {name}", hex::encode(Sha256::digest(body)));
-            assert!(sums.lines().any(|l| l == line), "{name} differs from SHA256SUMS");
+            assert!(
+                sums.lines().any(|l| l == line),
+                "{name} differs from SHA256SUMS"
+            );
         }
         assert!(REDOC_LICENSE.contains("MIT License"));
-        assert!(REDOC_JS.starts_with("/*! For license information please see redoc.standalone.js.LICENSE.txt */"));
-        assert_eq!(REDOC_VERSION.trim().split('.').count(), 3, "{REDOC_VERSION}");
+        assert!(REDOC_JS.starts_with(
+            "/*! For license information please see redoc.standalone.js.LICENSE.txt */"
+        ));
+        assert_eq!(
+            REDOC_VERSION.trim().split('.').count(),
+            3,
+            "{REDOC_VERSION}"
+        );
     }
 
     #[test]
@@ -143,8 +167,16 @@ mod tests {
         // The bundle names many URLs (XML namespaces, JSON Schema ids,
         // links in error messages); none may be something it loads.
         for load in [
-            "src:\"http", "src=\"http", "src='http", "url(http", "url(\"http", "url('http",
-            "@import \"http", "@import url(", "fetch(\"http", "importScripts(",
+            "src:\"http",
+            "src=\"http",
+            "src='http",
+            "url(http",
+            "url(\"http",
+            "url('http",
+            "@import \"http",
+            "@import url(",
+            "fetch(\"http",
+            "importScripts(",
         ] {
             assert!(!REDOC_JS.contains(load), "the script loads {load}…");
         }

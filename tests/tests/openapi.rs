@@ -142,7 +142,6 @@ async fn every_reference_resolves() {
     }
 }
 
-
 /// The health function serves the committed document (so it need not link
 /// every feature to generate it): it must be what the code generates.
 #[test]
