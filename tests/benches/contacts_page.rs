@@ -13,7 +13,7 @@
 //! `cargo bench -p heyway-tests --bench contacts_page` (from the
 //! repository root, after `scripts/setup`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -121,7 +121,7 @@ async fn request(
 }
 
 /// One server's whole run, start to stop.
-async fn bench(server: &PathBuf, contacts: usize, pages: usize) {
+async fn bench(server: &Path, contacts: usize, pages: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let local = LocalDb::start_with(server, dir.path())
         .await
