@@ -176,7 +176,7 @@ mod tests {
             "@import \"http",
             "@import url(",
             "fetch(\"http",
-            "importScripts(",
+            "importScripts(\"http",
         ] {
             assert!(!REDOC_JS.contains(load), "the script loads {load}…");
         }
