@@ -1,41 +1,78 @@
-//! `heyway demo`: a business owner's first calls, against the sandbox.
+//! `heyway demo`: a business owner's first calls, against the sandbox,
+//! through the API alone.
 //!
-//! Signs up a demo owner through the API, verifies a caller ID (there is
-//! no API for that yet: straight into `verifiedNumbers`), gives the
-//! account free minutes, creates contacts whose numbers choose the
-//! sandbox outcomes, schedules an AI call to each a few seconds from now,
-//! then watches `GET /api/scheduled-calls`, `GET /api/calls` (when the
-//! server has it) and the sandbox's own log (with the sandbox's per-run
+//! Against a running `heyway serve` (`--api`) or a server of its own, it
+//! does what a new user of the API would: signs up a demo owner, lets
+//! calls through at any hour (`PATCH /api/me`, `preferences.quietHours`),
+//! verifies a caller ID (`POST /api/caller-ids`: the telephony sandbox
+//! plays Twilio's validation call and posts its signed callback) and
+//! chooses it, subscribes through the Stripe sandbox's Checkout page,
+//! adds eight contacts on the sandbox's outcome numbers and one
+//! automation due at the start of the next minute, then checks with
+//! `GET /api/automations/{id}/preview` that every recipient's call is due
+//! then (saying which waits, and why, if one does). The evaluator records
+//! the calls on its next one-minute tick and the dialer places them
+//! through the sandbox; the demo watches `GET /api/scheduled-calls`,
+//! `GET /api/calls` and the sandbox's own log (with the sandbox's per-run
 //! key: its own server's, or the one `heyway serve` wrote), printing each
 //! call as it ends: number, outcome, transcript and analysis.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use heyway::{Config, Db};
+use heyway::Config;
 use heyway_dev::sandbox::AccessKey;
-use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use serde_json::{json, Value};
-
-/// The caller ID the demo owner "verifies" (Twilio's test sender).
-const CALLER_ID: &str = "+15005550006";
 
 const INSTRUCTIONS: &str = "Let them know their car has passed inspection and is ready for pickup at Park Motors, open until 6 pm today. Offer to arrange a later pickup.";
 
-/// Made-up people on fictional 555-01NN numbers (docs/sandbox.md).
-const CONTACTS: [(&str, &str, &str); 8] = [
-    ("Ada Park", "+12125550100", "answers, asks for a call back"),
-    ("Ben Ortiz", "+12125550101", "busy"),
-    ("Cleo Nguyen", "+12125550102", "no answer"),
-    ("Dev Shah", "+12125550103", "voicemail"),
-    ("Eli Brooks", "+12125550104", "call fails"),
-    ("Fay Moreno", "+12125550105", "asks not to be called again"),
-    ("Gus Lee", "+15005550001", "invalid number (Twilio 21217)"),
-    ("Hal Kim", "+12125550106", "answers; callbacks out of order"),
+/// Made-up people on fictional 555-01NN numbers (docs/sandbox.md): name,
+/// number, what the sandbox plays, and how the scheduled call ends.
+const CONTACTS: [(&str, &str, &str, &str); 8] = [
+    (
+        "Ada Park",
+        "+12125550100",
+        "answers, asks for a call back",
+        "completed",
+    ),
+    ("Ben Ortiz", "+12125550101", "busy", "failed"),
+    ("Cleo Nguyen", "+12125550102", "no answer", "failed"),
+    ("Dev Shah", "+12125550103", "voicemail", "failed"),
+    ("Eli Brooks", "+12125550104", "call fails", "failed"),
+    (
+        "Fay Moreno",
+        "+12125550105",
+        "asks not to be called again",
+        "completed",
+    ),
+    (
+        "Gus Lee",
+        "+15005550001",
+        "invalid number (Twilio 21217)",
+        "failed",
+    ),
+    (
+        "Hal Kim",
+        "+12125550106",
+        "answers; callbacks out of order",
+        "completed",
+    ),
 ];
 
+/// One demo contact: name, number, outcome in words, expected end.
+type Contact = (&'static str, &'static str, &'static str, &'static str);
+
 const FINAL: [&str; 5] = ["completed", "failed", "cancelled", "canceled", "missed"];
+
+/// Area codes for the demo's caller ID, a fictional 555-01NN number: each
+/// run verifies a new one, since a number verified by an earlier demo
+/// owner on the same server belongs to that account.
+const CALLER_ID_AREAS: [&str; 6] = ["212", "312", "415", "617", "702", "808"];
+
+/// How long the sandbox may take to play the validation call.
+const CALLER_ID_WAIT: Duration = Duration::from_secs(60);
 
 /// An HTTP client for the API, signed in once a token is set.
 struct Api {
@@ -63,7 +100,7 @@ impl Api {
         let response = request
             .send()
             .await
-            .with_context(|| format!("calling {path}"))?;
+            .with_context(|| format!("calling {}{path}", self.base))?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
@@ -76,6 +113,22 @@ impl Api {
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
         self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// Whether the server runs the telephony sandbox: its log answers 401
+    /// without a key (200 with one), and 404 when the sandbox is off.
+    async fn telephony_sandbox_on(&self) -> anyhow::Result<bool> {
+        let response = self
+            .http
+            .get(format!("{}/sandbox/calls", self.base))
+            .send()
+            .await
+            .context("calling /sandbox/calls")?;
+        Ok(response.status() != reqwest::StatusCode::NOT_FOUND)
     }
 
     /// The sandbox's log of played calls; empty without the key.
@@ -100,15 +153,9 @@ impl Api {
     }
 }
 
-/// Runs the demo against the API at `base`; `db` (the server's database)
-/// verifies the caller ID and grants free minutes; `sandbox_key` reads
-/// the sandbox's log.
-pub async fn run(
-    base: &str,
-    db: Option<&Db>,
-    timeout: Duration,
-    sandbox_key: Option<String>,
-) -> anyhow::Result<()> {
+/// Runs the demo against the API at `base`, through the API only;
+/// `sandbox_key` reads the sandbox's log.
+pub async fn run(base: &str, timeout: Duration, sandbox_key: Option<String>) -> anyhow::Result<()> {
     if sandbox_key.is_none() {
         println!(
             "No sandbox key (--sandbox-key, HEYWAY_SANDBOX_KEY or the server's <data dir>/sandbox-key): \
@@ -123,11 +170,44 @@ pub async fn run(
         token: None,
         sandbox_key,
     };
-    let (status, health) = api.get("/api/health").await?;
+    let (status, health) = api
+        .get("/api/health")
+        .await
+        .with_context(|| format!("no HeyWay API answers at {base}: is `heyway serve` running?"))?;
     if status != 200 {
         bail!("the API at {base} is not healthy ({status}): {health}");
     }
+    if !api.telephony_sandbox_on().await? {
+        bail!(
+            "the server at {base} dials through real Twilio (it has Twilio or ElevenLabs keys, so no \
+             telephony sandbox): the demo only runs against the sandbox"
+        );
+    }
+    sign_up(&mut api).await?;
+    allow_calls_all_day(&api).await?;
+    let caller_id = verify_caller_id(&api).await?;
+    println!("Caller ID {caller_id} verified through the sandbox's validation call, and chosen.");
+    subscribe(&api).await?;
 
+    let contacts = add_contacts(&api).await?;
+    let due = next_minute(chrono::Utc::now());
+    let automation_id = add_automation(&api, &contacts, due).await?;
+    let waiting = report_waits(&api, &automation_id, &contacts, due).await?;
+    let now_due: HashMap<String, Contact> = contacts
+        .into_iter()
+        .filter(|(id, _)| !waiting.contains(id))
+        .collect();
+    println!(
+        "\nAutomation {automation_id} calls {} contacts at {due} (the evaluator runs once a minute). Waiting up to {}s...\n",
+        now_due.len(),
+        timeout.as_secs()
+    );
+    let expected = recorded_calls(&api, &automation_id, &now_due, timeout).await?;
+    watch(&api, &expected, timeout).await
+}
+
+/// Signs up a demo owner and signs the client in.
+async fn sign_up(api: &mut Api) -> anyhow::Result<()> {
     let suffix: u32 = rand::random::<u32>() % 1_000_000;
     let email = format!("demo-{suffix}@example.test");
     let (status, session) = api
@@ -142,54 +222,130 @@ pub async fn run(
     api.token = session["token"].as_str().map(str::to_string);
     let user_id = session["user"]["id"]
         .as_str()
-        .context("registration answered no user id")?
-        .to_string();
+        .context("registration answered no user id")?;
     println!("Signed up {email} (user {user_id}).");
+    Ok(())
+}
 
-    match db {
-        Some(db) => {
-            let id: ObjectId = user_id.parse().context("user id")?;
-            let now = DateTime::now();
-            db.raw("verifiedNumbers")
-                .insert_one(doc! {
-                    "_id": ObjectId::new(), "userId": id, "phoneNumber": CALLER_ID,
-                    "verified": true, "createdAt": now, "updatedAt": now, "__v": 0,
-                })
-                .await?;
-            db.raw("users")
-                .update_one(
-                    doc! {"_id": id},
-                    doc! {"$set": {
-                        "freeMinutes": 60, "freeCalls": 20, "isPhoneVerified": true,
-                        // The demo runs at any hour: calling hours all day.
-                        "preferences.quietHours": {"start": "00:00", "end": "23:59"},
-                    }},
-                )
-                .await?;
-            let (status, me) = api
-                .send(
-                    reqwest::Method::PATCH,
-                    "/api/me",
-                    Some(json!({"preferredCallerID": CALLER_ID})),
-                )
-                .await?;
-            if status == 200 {
-                println!("Caller ID {CALLER_ID} verified and chosen; 60 free minutes granted.");
-            } else {
-                println!("Could not choose the caller ID ({status}): {me}");
-            }
-        }
-        None => println!(
-            "No database access (set MONGODB_URI to the server's): the caller ID is not verified, so the dialer will refuse the calls."
-        ),
+/// The demo runs at any hour: calling hours all day, in every zone.
+async fn allow_calls_all_day(api: &Api) -> anyhow::Result<()> {
+    let (status, me) = api
+        .patch(
+            "/api/me",
+            json!({"preferences": {"quietHours": {"start": "00:00", "end": "23:59"}}}),
+        )
+        .await?;
+    if status != 200 {
+        bail!("setting calling hours failed ({status}): {me}");
     }
+    println!("Calling hours set to 00:00-23:59 in each recipient's zone.");
+    Ok(())
+}
 
-    // One automation for everyone, due at the start of the next minute
-    // (UTC), which the evaluator's next tick records and hands to the
-    // dialer.
-    let due = next_minute(chrono::Utc::now());
-    let mut contacts: HashMap<String, (&str, &str, &str)> = HashMap::new();
-    for contact @ (name, number, outcome) in CONTACTS {
+/// Verifies a fresh fictional caller ID through `POST /api/caller-ids`
+/// (the sandbox plays the validation call and posts its callback), waits
+/// until the API lists it verified, and chooses it with `PATCH /api/me`.
+async fn verify_caller_id(api: &Api) -> anyhow::Result<String> {
+    let mut tries = 0;
+    let number = loop {
+        tries += 1;
+        let area = CALLER_ID_AREAS[rand::random::<u32>() as usize % CALLER_ID_AREAS.len()];
+        // 555-0100 to 555-0199, but not 555-0102: the sandbox fails its
+        // validation call (no answer).
+        let line = match rand::random::<u32>() % 99 {
+            2 => 99,
+            n => n,
+        };
+        let number = format!("+1{area}55501{line:02}");
+        let (status, answer) = api
+            .post(
+                "/api/caller-ids",
+                json!({"phoneNumber": number, "friendlyName": "Park Motors (demo)"}),
+            )
+            .await?;
+        match status {
+            201 => {
+                let code = answer["validationCode"].as_str().unwrap_or("?");
+                println!(
+                    "Verifying caller ID {number}: the sandbox calls it and types the code {code}."
+                );
+                break number;
+            }
+            // Verified by an earlier demo owner on this server: another.
+            409 if tries < 5 => continue,
+            _ => bail!("verifying the caller ID {number} failed ({status}): {answer}"),
+        }
+    };
+    let deadline = tokio::time::Instant::now() + CALLER_ID_WAIT;
+    loop {
+        let (status, list) = api.get("/api/caller-ids").await?;
+        let entry = list["callerIds"]
+            .as_array()
+            .filter(|_| status == 200)
+            .and_then(|ids| ids.iter().find(|id| id["phoneNumber"] == number.as_str()))
+            .cloned();
+        match entry.as_ref().and_then(|e| e["status"].as_str()) {
+            Some("verified") => break,
+            Some("failed") => bail!("the sandbox's validation call to {number} failed"),
+            _ if tokio::time::Instant::now() >= deadline => bail!(
+                "caller ID {number} was not verified within {}s (GET /api/caller-ids: {status} {list})",
+                CALLER_ID_WAIT.as_secs()
+            ),
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    let (status, me) = api
+        .patch("/api/me", json!({"preferredCallerID": number}))
+        .await?;
+    if status != 200 {
+        bail!("choosing the caller ID {number} failed ({status}): {me}");
+    }
+    Ok(number)
+}
+
+/// Pays for calls: checkout through the Stripe sandbox's hosted page,
+/// which sends the signed webhooks that activate the subscription.
+async fn subscribe(api: &Api) -> anyhow::Result<()> {
+    let (status, session) = api.post("/api/billing/checkout", json!({})).await?;
+    let url = session["url"]
+        .as_str()
+        .filter(|_| status == 200)
+        .with_context(|| format!("starting checkout failed ({status}): {session}"))?;
+    // The sandbox's page is on the server itself (whatever host name it
+    // calls itself by); real Stripe's is not.
+    let sandbox_page = reqwest::Url::parse(url)
+        .is_ok_and(|parsed| parsed.path().starts_with("/sandbox/stripe/checkout/"));
+    if !sandbox_page {
+        bail!(
+            "the server bills through real Stripe (checkout is at {url}): the demo pays only \
+             through the Stripe sandbox, so its calls would be refused for want of minutes"
+        );
+    }
+    let paid = api
+        .http
+        .get(url)
+        .send()
+        .await
+        .context("opening the sandbox's checkout page")?;
+    if !paid.status().is_success() {
+        bail!("the sandbox's checkout page answered {}", paid.status());
+    }
+    let (status, subscription) = api.get("/api/billing/subscription").await?;
+    if status != 200 || subscription["hasActiveSubscription"] != true {
+        bail!("the subscription is not active after checkout ({status}): {subscription}");
+    }
+    println!(
+        "Subscribed through the Stripe sandbox's checkout (plan {}); minutes are metered there.",
+        subscription["plan"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// The demo contacts, by id.
+async fn add_contacts(api: &Api) -> anyhow::Result<HashMap<String, Contact>> {
+    let mut contacts = HashMap::new();
+    println!("Contacts:");
+    for contact @ (name, number, outcome, _) in CONTACTS {
         let (status, created) = api
             .post(
                 "/api/contacts",
@@ -207,6 +363,15 @@ pub async fn run(
     if contacts.is_empty() {
         bail!("no contact could be created");
     }
+    Ok(contacts)
+}
+
+/// One automation calling every contact at `due` (UTC).
+async fn add_automation(
+    api: &Api,
+    contacts: &HashMap<String, Contact>,
+    due: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
     let (status, automation) = api
         .post(
             "/api/automations",
@@ -221,18 +386,65 @@ pub async fn run(
             }),
         )
         .await?;
-    let automation_id = automation["id"]
+    automation["id"]
         .as_str()
         .filter(|_| status < 300)
-        .with_context(|| format!("creating the automation failed ({status}): {automation}"))?
-        .to_string();
-    println!(
-        "\nAutomation {automation_id} calls {} contacts at {due} (the evaluator runs once a minute). Waiting up to {}s...\n",
-        contacts.len(),
-        timeout.as_secs()
-    );
-    let expected = recorded_calls(&api, &automation_id, &contacts, timeout).await?;
-    watch(&api, &expected, timeout).await
+        .map(str::to_string)
+        .with_context(|| format!("creating the automation failed ({status}): {automation}"))
+}
+
+/// Asks the automation's preview when each contact's call is placed and
+/// says which ones wait past `due` (and why) or are skipped; answers
+/// their contact ids.
+async fn report_waits(
+    api: &Api,
+    automation_id: &str,
+    contacts: &HashMap<String, Contact>,
+    due: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<String>> {
+    let (status, preview) = api
+        .get(&format!("/api/automations/{automation_id}/preview?days=2"))
+        .await?;
+    if status != 200 {
+        bail!("previewing the automation failed ({status}): {preview}");
+    }
+    let mut waiting = Vec::new();
+    let planned: HashMap<&str, &Value> = preview["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|call| Some((call["contactId"].as_str()?, call)))
+        .collect();
+    for (id, (name, number, _, _)) in contacts {
+        let Some(call) = planned.get(id.as_str()) else {
+            let reason = preview["skipped"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["contactId"] == id.as_str())
+                .and_then(|s| s["reason"].as_str())
+                .unwrap_or("not in the next two days");
+            println!("  {name} ({number}) will not be called: {reason}.");
+            waiting.push(id.clone());
+            continue;
+        };
+        let call_at = call["callAt"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if call_at.is_some_and(|at| at > due) {
+            println!(
+                "  {name} ({number}) waits until {} ({} in {}): outside the calling hours there.",
+                call["callAt"].as_str().unwrap_or("?"),
+                call["localTime"].as_str().unwrap_or("?"),
+                call["timezone"].as_str().unwrap_or("?"),
+            );
+            waiting.push(id.clone());
+        }
+    }
+    if waiting.len() == contacts.len() {
+        bail!("no call of the automation is due at {due}");
+    }
+    Ok(waiting)
 }
 
 /// The start of the minute after `now`, at least 20 s away so the
@@ -246,12 +458,12 @@ fn next_minute(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::U
 
 /// The scheduled calls the evaluator records for the automation, by id,
 /// with the contact each calls.
-async fn recorded_calls<'a>(
+async fn recorded_calls(
     api: &Api,
     automation_id: &str,
-    contacts: &HashMap<String, (&'a str, &'a str, &'a str)>,
+    contacts: &HashMap<String, Contact>,
     timeout: Duration,
-) -> anyhow::Result<HashMap<String, (&'a str, &'a str, &'a str)>> {
+) -> anyhow::Result<HashMap<String, Contact>> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let (status, page) = api
@@ -259,7 +471,7 @@ async fn recorded_calls<'a>(
                 "/api/scheduled-calls?automationId={automation_id}&limit=100"
             ))
             .await?;
-        let recorded: HashMap<String, (&str, &str, &str)> = page["items"]
+        let recorded: HashMap<String, Contact> = page["items"]
             .as_array()
             .filter(|_| status == 200)
             .into_iter()
@@ -274,44 +486,65 @@ async fn recorded_calls<'a>(
         }
         if tokio::time::Instant::now() >= deadline {
             bail!(
-                "the evaluator recorded {} of {} calls in time",
+                "the evaluator recorded {} of {} calls within {}s: is the server's evaluator on (HEYWAY_EVALUATOR)?",
                 recorded.len(),
-                contacts.len()
+                contacts.len(),
+                timeout.as_secs()
             );
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 
+/// Where the demo's own server writes its logs, in its data dir.
+pub const SERVER_LOG: &str = "server.log";
+
+/// The demo's own server's log file, `<data_dir>/server.log` (emptied).
+pub fn server_log(data_dir: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let path = data_dir.join(SERVER_LOG);
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok((path, file))
+}
+
 /// `heyway demo`: against `--api` (`sandbox_key` reads its sandbox's
-/// log), or a server of its own (always with the telephony sandbox: the
-/// demo never dials for real) on a free port, whose key it makes.
+/// log), or a server of its own (always with the telephony and Stripe
+/// sandboxes: the demo never dials nor charges for real) on a free port,
+/// whose key it makes; its logs go to `log` (said before it starts).
 pub async fn command(
     mut config: Config,
     api: Option<String>,
     timeout: u64,
-    data_dir: &std::path::Path,
+    data_dir: &Path,
     sandbox_key: Option<String>,
+    log: Option<&Path>,
 ) -> anyhow::Result<()> {
     let timeout = std::time::Duration::from_secs(timeout);
     if let Some(api) = api {
-        let db = match &config.mongodb_uri {
-            Some(uri) => Some(Db::connect(uri, &config.mongodb_db).await?),
-            None => None,
-        };
-        return run(&api, db.as_ref(), timeout, sandbox_key).await;
+        return run(&api, timeout, sandbox_key).await;
+    }
+    if let Some(log) = log {
+        println!("The demo's own server logs to {}.", log.display());
     }
     let (db, local) = crate::connect(&config, data_dir).await?;
     heyway::infra::indexes::migrate(&db).await?;
     config.port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    // Any real telephony key would turn the sandbox off.
+    // Any real telephony or Stripe key would turn its sandbox off.
     config.twilio.account_sid = None;
     config.twilio.auth_token = None;
     config.elevenlabs.api_key = None;
     config.elevenlabs.webhook_secret = None;
+    config.stripe.secret_key = None;
+    config.stripe.webhook_secret = None;
+    config.stripe.success_url = None;
+    config.stripe.cancel_url = None;
+    config.stripe.portal_return_url = None;
     config.webhook_base_url = None;
+    config.evaluator_enabled = true;
     let base = format!("http://127.0.0.1:{}", config.port);
     let key = AccessKey::random();
     let options = crate::ServeOptions {
@@ -329,13 +562,19 @@ pub async fn command(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let result = if ready {
-        run(&base, Some(&db), timeout, Some(key.expose().to_string())).await
+        run(&base, timeout, Some(key.expose().to_string())).await
     } else {
         Err(anyhow::anyhow!("the demo server did not start on {base}"))
     };
     server.abort();
     crate::stop(local).await;
-    result
+    match (result, log) {
+        (Err(error), Some(log)) => Err(anyhow::anyhow!(
+            "{error:#} (the demo server's log: {})",
+            log.display()
+        )),
+        (result, _) => result,
+    }
 }
 
 /// What was last printed about one scheduled call.
@@ -347,7 +586,7 @@ struct Seen {
 
 async fn watch(
     api: &Api,
-    expected: &HashMap<String, (&str, &str, &str)>,
+    expected: &HashMap<String, Contact>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;
@@ -377,7 +616,7 @@ async fn watch(
             let Some(id) = call["id"].as_str() else {
                 continue;
             };
-            let Some((name, number, _)) = expected.get(id) else {
+            let Some((name, number, _, _)) = expected.get(id) else {
                 continue;
             };
             let status = call["status"].as_str().unwrap_or("?").to_string();
@@ -411,41 +650,43 @@ async fn watch(
             if entry.printed_call {
                 continue;
             }
-            // Answered AI calls: wait a little for the transcript.
-            let waiting_for_transcript = played.is_some_and(|p| {
-                p["finished"] != true
-                    || (p["conversationId"].is_string()
-                        && p["answeredBy"] == "human"
-                        && p["transcript"].as_array().is_none_or(Vec::is_empty))
-            });
+            // The whole call (transcript, analysis) from the API.
+            let detail = match record.and_then(|r| r["id"].as_str()) {
+                Some(call_id) => match api.get(&format!("/api/calls/{call_id}")).await? {
+                    (200, detail) => Some(detail),
+                    _ => None,
+                },
+                None => None,
+            };
+            // Answered AI calls: wait a little for the transcript and the
+            // analysis, which the post-call webhook brings after the end.
+            let waiting_for_transcript = played.is_some_and(|p| p["finished"] != true)
+                || detail.as_ref().is_some_and(|d| {
+                    d["answeredBy"] == "human"
+                        && d["conversationId"].is_string()
+                        && (d["transcript"].as_array().is_none_or(Vec::is_empty)
+                            || d["analysis"].is_null())
+                });
             if waiting_for_transcript && tokio::time::Instant::now() < deadline {
                 done = false;
                 continue;
             }
-            print_call(name, number, call, record, played);
+            print_call(name, number, call, detail.as_ref().or(record), played);
             entry.printed_call = true;
         }
         if done && seen.len() == expected.len() {
-            println!("All {} calls are done.", expected.len());
-            return Ok(());
+            println!("\nAll {} calls are done.", expected.len());
+            return check_ends(expected, &seen);
         }
         if tokio::time::Instant::now() >= deadline {
             let pending: Vec<_> = seen
                 .iter()
                 .filter(|(_, s)| !FINAL.contains(&s.status.as_str()))
                 .map(|(id, s)| {
-                    let name = expected.get(id).map_or("?", |(name, _, _)| *name);
+                    let name = expected.get(id).map_or("?", |(name, ..)| *name);
                     format!("{name} ({})", s.status)
                 })
                 .collect();
-            println!(
-                "Timed out. Still waiting on: {}. Is the dialer running in `heyway serve`?",
-                if pending.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    pending.join(", ")
-                }
-            );
             if !sandbox_log.is_empty() {
                 println!("The sandbox played {} calls:", sandbox_log.len());
                 for played in &sandbox_log {
@@ -458,10 +699,38 @@ async fn watch(
                     );
                 }
             }
-            return Ok(());
+            bail!(
+                "timed out after {}s still waiting on {}: is the dialer running in `heyway serve`?",
+                timeout.as_secs(),
+                if pending.is_empty() {
+                    "transcripts".to_string()
+                } else {
+                    pending.join(", ")
+                }
+            );
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+}
+
+/// Every call ended as its number makes the sandbox play it, or an error
+/// naming those that did not.
+fn check_ends(
+    expected: &HashMap<String, Contact>,
+    seen: &BTreeMap<String, Seen>,
+) -> anyhow::Result<()> {
+    let mut unexpected: Vec<String> = expected
+        .iter()
+        .filter_map(|(id, (name, _, _, end))| {
+            let status = seen.get(id).map_or("?", |s| s.status.as_str());
+            (status != *end).then(|| format!("{name} {status} (expected {end})"))
+        })
+        .collect();
+    if unexpected.is_empty() {
+        return Ok(());
+    }
+    unexpected.sort();
+    bail!("calls ended unexpectedly: {}", unexpected.join(", "))
 }
 
 fn print_call(
@@ -480,8 +749,9 @@ fn print_call(
         println!("  reason:         {message}");
     }
     if let Some(record) = record {
-        let duration = record["metrics"]["duration"]
+        let duration = record["durationSecs"]
             .as_f64()
+            .or(record["metrics"]["duration"].as_f64())
             .map_or_else(|| "-".to_string(), |secs| format!("{secs}s"));
         println!(
             "  call record:    {} (answered by {}, {duration})",
@@ -498,7 +768,7 @@ fn print_call(
         );
     }
     let transcript = record
-        .and_then(|r| r["transcription"].as_array())
+        .and_then(|r| r["transcript"].as_array())
         .filter(|t| !t.is_empty())
         .or_else(|| played.and_then(|p| p["transcript"].as_array()));
     if let Some(turns) = transcript.filter(|t| !t.is_empty()) {

@@ -64,18 +64,21 @@ enum Command {
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
-    /// Sign up a demo owner, add contacts on the sandbox's outcome numbers,
-    /// schedule AI calls to them now and print each call as it ends.
+    /// Through the API: sign up a demo owner, verify a caller ID, subscribe
+    /// (Stripe sandbox), add contacts on the telephony sandbox's outcome
+    /// numbers and an automation due at the next minute, and print each
+    /// call as it ends.
     Demo {
-        /// A running `heyway serve` to use; without it the demo starts its
-        /// own server, sandbox and database in this process.
+        /// A running `heyway serve` to use (its sandboxes on); without it
+        /// the demo starts its own server, sandboxes and database in this
+        /// process, its logs in `<data dir>/server.log`.
         #[arg(long)]
         api: Option<String>,
         /// How long to wait for the calls, in seconds.
         #[arg(long, default_value_t = 240)]
         timeout: u64,
         /// Where the demo's own SecantusDB keeps its data (without --api
-        /// and MONGODB_URI).
+        /// and MONGODB_URI) and its server logs (`server.log`).
         #[arg(long, default_value = ".data-demo")]
         data_dir: PathBuf,
         /// With --api: the server's sandbox key, which reads the sandbox's
@@ -100,10 +103,36 @@ enum Command {
     },
 }
 
+/// Runs the command; a failure is one line on stderr (its causes joined
+/// by `: `) and exit status 1, never a backtrace.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    logging::init();
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("heyway: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The demo's own server logs to a file, so its output stays readable.
+    let demo_log = match &cli.command {
+        Command::Demo {
+            api: None,
+            data_dir,
+            ..
+        } => {
+            let (path, file) = demo::server_log(data_dir)?;
+            logging::init_to(std::sync::Mutex::new(file));
+            Some(path)
+        }
+        _ => {
+            logging::init();
+            None
+        }
+    };
     let config = Config::from_env()?;
     match cli.command {
         Command::Serve { data_dir, host } => {
@@ -134,7 +163,15 @@ async fn main() -> anyhow::Result<()> {
             sandbox_key_file,
         } => {
             let sandbox_key = sandbox_key.or_else(|| read_key_file(&sandbox_key_file));
-            demo::command(config, api, timeout, &data_dir, sandbox_key).await
+            demo::command(
+                config,
+                api,
+                timeout,
+                &data_dir,
+                sandbox_key,
+                demo_log.as_deref(),
+            )
+            .await
         }
         Command::Migrate { data_dir } => {
             let (db, local) = connect(&config, &data_dir).await?;
@@ -301,7 +338,9 @@ async fn serve(db: Db, mut config: Config, options: ServeOptions) -> anyhow::Res
     } else {
         tracing::info!("HEYWAY_EVALUATOR=off: automations are not evaluated");
     }
-    let mut app = app::router(AppState::new(db, config)?.with_dial_queue(queue));
+    // The API, and the page that shows its document (assets in this binary).
+    let mut app = app::router(AppState::new(db, config)?.with_dial_queue(queue))
+        .merge(heyway_dev::api_docs::router());
     if let Some(telephony_sandbox) = telephony_sandbox {
         app = app.nest(heyway_dev::sandbox::MOUNT, telephony_sandbox.router());
     }

@@ -4,7 +4,7 @@
 //! works end to end. It listens on 127.0.0.1 unless `HOST` says otherwise,
 //! its sandboxes' keys are random per run (their logs need the key it
 //! writes to `<data dir>/sandbox-key`), and a configured real key turns
-//! that provider's sandbox off.
+//! that provider's sandbox off. Its `/api/docs` page needs no network.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -339,4 +339,125 @@ async fn serve_with_real_keys_serves_no_sandbox() {
         !data.path().join("sandbox-key").exists(),
         "no sandbox, no key"
     );
+}
+
+/// The `src` and `href` values in `html`.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for (at, _) in html.match_indices(attribute) {
+            let rest = &html[at + attribute.len()..];
+            if let Some(end) = rest.find('"') {
+                found.push(rest[..end].to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Issue 14: `/api/docs` loaded Redoc from a CDN and showed nothing
+/// offline. The page and everything it references come from the server
+/// itself; no URL of another origin is loaded, and the page's
+/// Content-Security-Policy lets the browser load none.
+#[tokio::test]
+async fn api_docs_page_and_its_assets_come_from_the_server_itself() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_server, _) = serve(data.path(), port, "heyway_serve_docs_test").await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let page = http.get(format!("{base}/api/docs")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page names no other origin: {html}"
+    );
+    assert!(html.contains(r#"spec-url="/api/openapi.json""#), "{html}");
+    // Only this origin (and inline data) may be loaded.
+    for directive in policy.split(';').map(str::trim) {
+        let mut words = directive.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        for source in words {
+            assert!(
+                [
+                    "'self'",
+                    "'none'",
+                    "'unsafe-inline'",
+                    "'unsafe-eval'",
+                    "data:",
+                    "blob:"
+                ]
+                .contains(&source),
+                "{name} allows {source}: {policy}"
+            );
+        }
+    }
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+
+    let mut scripts = 0;
+    for reference in references(&html) {
+        assert!(
+            reference.starts_with('/'),
+            "{reference} is not on this server"
+        );
+        let asset = http.get(format!("{base}{reference}")).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{reference}");
+        let content_type = asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = asset.text().await.unwrap();
+        if content_type.starts_with("text/javascript") {
+            scripts += 1;
+            assert!(body.len() > 100_000, "{reference}: the whole bundle");
+            // The bundle names URLs (XML namespaces, JSON Schema ids, links
+            // in messages), but loads none of another origin.
+            for load in [
+                "src:\"http",
+                "src=\"http",
+                "url(http",
+                "url(\"http",
+                "@import url(",
+                "fetch(\"http",
+                "importScripts(\"http",
+            ] {
+                assert!(!body.contains(load), "{reference} loads {load}…");
+            }
+            // Its licence notices are served beside it.
+            let notices = http
+                .get(format!("{base}{reference}.LICENSE.txt"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(notices.status(), 200);
+        } else {
+            assert!(
+                content_type.starts_with("application/json"),
+                "{reference}: {content_type}"
+            );
+            let document: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(document["info"]["title"], "HeyWay API");
+        }
+    }
+    assert_eq!(scripts, 1, "the page loads Redoc: {html}");
+    let license = http
+        .get(format!("{base}/api/docs/LICENSE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(license.status(), 200);
+    assert!(license.text().await.unwrap().contains("MIT License"));
 }

@@ -1,8 +1,10 @@
 //! A SecantusDB server (a MongoDB wire-protocol server) started by this
 //! process, for `heyway serve` without `MONGODB_URI` and for tests.
 //!
-//! `secantusd-rs` is preferred when on `PATH` (it is faster); otherwise
-//! `secantusd-py` (`pip install SecantusDB`).
+//! `secantusd-rs` is preferred when on `PATH` (it is faster: `cargo
+//! install secantus-mdb`, see the README); otherwise `secantusd-py`, on
+//! `PATH` or in the project's `.venv/bin` (where `scripts/setup` installs
+//! it), looked up from the current directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,7 +31,7 @@ wait "$server""#;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalDbError {
-    #[error("no SecantusDB server on PATH: install it with `pip install SecantusDB` (or set MONGODB_URI)")]
+    #[error("no SecantusDB server on PATH nor in .venv/bin: run scripts/setup from the repository (it installs secantusd-py into .venv/), or set MONGODB_URI")]
     NotInstalled,
     #[error("could not start {binary}: {source}")]
     Spawn {
@@ -58,9 +60,15 @@ pub struct LocalDb {
 }
 
 impl LocalDb {
-    /// Starts a server on a free loopback port with its data in `data_dir`.
+    /// Starts a server ([`find_server`]) on a free loopback port with its
+    /// data in `data_dir`.
     pub async fn start(data_dir: &Path) -> Result<Self, LocalDbError> {
         let binary = find_server().ok_or(LocalDbError::NotInstalled)?;
+        Self::start_with(&binary, data_dir).await
+    }
+
+    /// [`LocalDb::start`] with this server binary (benchmarks compare them).
+    pub async fn start_with(binary: &Path, data_dir: &Path) -> Result<Self, LocalDbError> {
         std::fs::create_dir_all(data_dir)?;
         let port = free_port()?;
         let log_path = data_dir.join("secantusd.log");
@@ -68,7 +76,7 @@ impl LocalDb {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
-            .arg(&binary)
+            .arg(binary)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--storage-path")
             .arg(data_dir.join("db"))
@@ -125,11 +133,17 @@ impl LocalDb {
     }
 }
 
-/// The preferred server binary on `PATH`.
+/// Where `scripts/setup` installs `secantusd-py`, from the repository root.
+pub const VENV_BIN: &str = ".venv/bin";
+
+/// The preferred server binary: on `PATH`, else in [`VENV_BIN`].
 pub fn find_server() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .chain(std::env::current_dir().ok().map(|dir| dir.join(VENV_BIN)))
+        .collect();
     SERVER_BINARIES.iter().find_map(|name| {
-        std::env::split_paths(&path)
+        dirs.iter()
             .map(|dir| dir.join(name))
             .find(|candidate| candidate.is_file())
     })

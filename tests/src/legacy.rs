@@ -1,4 +1,4 @@
-//! Documents shaped like production's (`database-schema.md`), with made-up
+//! Documents shaped like production's (`docs/data-model.md`), with made-up
 //! people and 555 numbers. Each collection has variants covering the
 //! quirks the old app left: absent / `null` / `""` fields, int32 / int64 /
 //! double numbers, dates as text, ids as text, numbers without `+1`, and

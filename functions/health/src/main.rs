@@ -1,6 +1,6 @@
-//! Lambda adapter for GET /api/health, /api/openapi.json and /api/docs:
-//! state built on the first event, the core's
-//! router for every invocation.
+//! Lambda adapter for GET /api/health and /api/openapi.json (the
+//! `/api/docs` page is `heyway serve`'s only): state built on the first
+//! event, the core's router for every invocation.
 
 use heyway::app;
 

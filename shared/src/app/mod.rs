@@ -1,6 +1,7 @@
 //! The composition root: the one place that knows every feature. It merges
 //! the features' routers into the API (and, with the `openapi` feature, its
-//! OpenAPI document: [`openapi`](mod@openapi)), gives each Lambda its app, and builds a Lambda's state from the environment.
+//! OpenAPI document: `app/openapi.rs`), gives each Lambda its app, and
+//! builds a Lambda's state from the environment.
 //! The same router runs inside `lambda_http` on AWS ([`run_lambda`]) and
 //! inside `heyway serve`.
 
@@ -13,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::features;
-use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
+use crate::http::{catch_panics, not_found, ApiRouter, AppState};
 
 pub use lambda::{from_lambda, lambda_state, run_lambda, worker, LambdaSetupError, Worker};
 #[cfg(feature = "openapi")]
@@ -41,7 +42,7 @@ pub fn webhooks(state: AppState) -> Router {
     catch_panics(webhook_routes().fallback(not_found).with_state(state))
 }
 
-/// The health Lambda's app: `/api/health`, `/api/openapi.json`, `/api/docs`.
+/// The health Lambda's app: `/api/health`, `/api/openapi.json`.
 /// The document is the committed `shared/openapi.json`, not generated here:
 /// generating it would link every feature into this one small function. A
 /// test keeps the file equal to [`openapi`]'s output.
@@ -52,7 +53,6 @@ pub fn meta(state: AppState) -> Router {
             "/api/openapi.json",
             get(|| async { ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON) }),
         )
-        .route("/api/docs", get(docs::page))
         .fallback(not_found)
         .with_state(state);
     catch_panics(app)

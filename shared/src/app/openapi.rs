@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use super::webhook_routes;
 use crate::error::ErrorBody;
 use crate::features;
-use crate::http::{catch_panics, docs, not_found, ApiRouter, AppState};
+use crate::http::{catch_panics, not_found, ApiRouter, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,8 +68,8 @@ pub fn openapi() -> OpenApiDoc {
     api_routes().split_for_parts().1
 }
 
-/// Every route of the API, plus `/api/openapi.json` and the `/api/docs`
-/// page that reads it, and the webhooks.
+/// Every route of the API, plus `/api/openapi.json`, and the webhooks.
+/// (`heyway serve` adds the `/api/docs` page that reads the document.)
 pub fn router(state: AppState) -> Router {
     let (routes, api) = api_routes().split_for_parts();
     let app = with_docs(routes, Arc::new(api))
@@ -79,12 +79,10 @@ pub fn router(state: AppState) -> Router {
     catch_panics(app)
 }
 
-/// `routes` plus the OpenAPI document `api` and the page that shows it.
+/// `routes` plus the OpenAPI document `api`.
 fn with_docs(routes: Router<AppState>, api: Arc<OpenApiDoc>) -> Router<AppState> {
-    routes
-        .route(
-            "/api/openapi.json",
-            get(move || async move { Json(api.as_ref().clone()) }),
-        )
-        .route("/api/docs", get(docs::page))
+    routes.route(
+        "/api/openapi.json",
+        get(move || async move { Json(api.as_ref().clone()) }),
+    )
 }

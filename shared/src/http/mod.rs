@@ -7,7 +7,6 @@
 
 pub mod access_token;
 mod auth_user;
-pub mod docs;
 pub mod extract;
 pub mod id_list;
 pub mod idempotency_key;

@@ -15,12 +15,21 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// syntax without span and field matching, which would link a regex
 /// engine into every function for nothing we use.
 pub fn init() {
+    init_to(std::io::stderr);
+}
+
+/// [`init`], writing to `writer` instead of stderr (`heyway demo` sends
+/// its own server's logs to a file: `Mutex::new(file)`).
+pub fn init_to<W>(writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let (filter, unreadable) = filter(std::env::var("RUST_LOG").ok().as_deref());
     let format = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(false)
         .with_target(true)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let installed = tracing_subscriber::registry()
         .with(format)
         .with(filter)

@@ -1,8 +1,8 @@
 //! A typed model of every collection in the production database.
 //!
 //! Field names, BSON types and collection names are those of the Node app
-//! (`../shared/seed/database-schema.md`). The rules that keep its documents
-//! intact:
+//! (`docs/data-model.md` describes them). The rules that keep its
+//! documents intact:
 //!
 //! - Optional and nullable fields are `Option`s skipped when `None`, and
 //!   the store writes with targeted `$set`s, so a `null` or a field this
