@@ -66,6 +66,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(features::caller_ids::routes())
         .merge(features::recordings::routes())
         .merge(features::billing::routes())
+        .merge(features::apple_subscriptions::routes())
 }
 
 /// The OpenAPI document of the whole API.
@@ -73,7 +74,7 @@ pub fn openapi() -> OpenApiDoc {
     api_routes().split_for_parts().1
 }
 
-/// The webhooks Twilio, ElevenLabs and Stripe call: not part of the API
+/// The webhooks Twilio, ElevenLabs, Stripe and the App Store call: not part of the API
 /// (not under /api, not in the OpenAPI document).
 fn webhook_routes() -> Router<AppState> {
     features::webhooks::routes()
