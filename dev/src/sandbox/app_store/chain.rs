@@ -175,7 +175,10 @@ fn make_leaf(issuer: &Issuer, kind: Leaf) -> (Vec<u8>, EcdsaKeyPair) {
     let key = new_key();
     let mut params = CertificateParams::default();
     params.distinguished_name = name("HeyWay App Store Sandbox Signing");
-    params.is_ca = IsCa::ExplicitNoCa;
+    // No basicConstraints: rcgen's explicit one encodes `cA: FALSE`, a
+    // DEFAULT that DER leaves out and strict parsers (Apple's Python
+    // library's) refuse.
+    params.is_ca = IsCa::NoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.use_authority_key_identifier_extension = true;
     params.not_before = date_time_ymd(2020, 1, 1);
