@@ -323,7 +323,10 @@ mod tests {
             cfg.apple.api_base_url,
             "http://127.0.0.1:4000/sandbox/app-store"
         );
-        assert_eq!(cfg.apple.bundle_id.as_deref(), Some(app_store::DEV_BUNDLE_ID));
+        assert_eq!(
+            cfg.apple.bundle_id.as_deref(),
+            Some(app_store::DEV_BUNDLE_ID)
+        );
         assert_eq!(
             cfg.apple.key_id.as_deref(),
             Some(sandbox.settings().key_id.as_str())

@@ -55,8 +55,8 @@ impl AppStoreStack {
         )
         .expect("no App Store keys: the sandbox is on");
         let state = AppState::new(db.clone(), config.clone()).expect("state");
-        let app = app::router(state.clone())
-            .nest(&format!("{MOUNT}{APP_STORE_PATH}"), sandbox.router());
+        let app =
+            app::router(state.clone()).nest(&format!("{MOUNT}{APP_STORE_PATH}"), sandbox.router());
         tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app).await;
@@ -108,7 +108,10 @@ impl AppStoreStack {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Posts a purchase's `jwsRepresentation` for `user`.
@@ -134,13 +137,21 @@ impl AppStoreStack {
             .expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// `GET /api/billing/subscription` for `user`.
     pub async fn plan(&self, user: &StackUser) -> Value {
         let (status, body) = self
-            .send(reqwest::Method::GET, "/api/billing/subscription", Some(user), None)
+            .send(
+                reqwest::Method::GET,
+                "/api/billing/subscription",
+                Some(user),
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         body

@@ -65,7 +65,10 @@ fn signed_parts(notification: &SignedNotification) -> Vec<SignedCase> {
 /// Delivers `event` for `original` through the sandbox (a real POST to
 /// `/webhooks/apple`); answers the webhook's JSON and the signed parts.
 async fn deliver(stack: &AppStoreStack, original: &str, event: Event) -> (Value, Vec<SignedCase>) {
-    let notification = stack.sandbox.event(original, event).expect("a sandbox subscription");
+    let notification = stack
+        .sandbox
+        .event(original, event)
+        .expect("a sandbox subscription");
     let delivery = stack.sandbox.deliver(&notification).await;
     assert_eq!(delivery.status, Some(200), "{delivery:?}");
     let answer: Value = serde_json::from_str(&delivery.answer).expect("JSON answer");
@@ -85,7 +88,9 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
 
     // A purchase, with the owner's appAccountToken.
     let token = account_token::for_user(owner.id);
-    let purchase = stack.sandbox.purchase("com.example.pro.monthly", Some(&token));
+    let purchase = stack
+        .sandbox
+        .purchase("com.example.pro.monthly", Some(&token));
     judged.push(SignedCase {
         name: "purchase".into(),
         kind: "transaction",
@@ -110,8 +115,14 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
     let original = purchase.original_transaction_id.clone();
     let bought = stack.subscription(&original).await;
     assert_eq!(bought.get_object_id("userId").unwrap(), owner.id);
-    assert_eq!(bought.get_str("productId").unwrap(), "com.example.pro.monthly");
-    assert_eq!(bought.get_str("transactionId").unwrap(), purchase.transaction_id);
+    assert_eq!(
+        bought.get_str("productId").unwrap(),
+        "com.example.pro.monthly"
+    );
+    assert_eq!(
+        bought.get_str("transactionId").unwrap(),
+        purchase.transaction_id
+    );
     assert_eq!(bought.get_str("status").unwrap(), "active");
     assert_eq!(bought.get_str("plan").unwrap(), "paid");
     assert_eq!(bought.get_str("validationStatus").unwrap(), "valid");
@@ -138,21 +149,36 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
     let answer: Value = serde_json::from_str(&delivery.answer).unwrap();
     assert_eq!(answer["status"], "stale", "{answer}");
     judged.extend(signed_parts(&purchase.notification));
-    assert_eq!(stack.subscription(&original).await.get_str("status").unwrap(), "active");
+    assert_eq!(
+        stack
+            .subscription(&original)
+            .await
+            .get_str("status")
+            .unwrap(),
+        "active"
+    );
 
     // A renewal: a new transaction and period.
     let (answer, parts) = deliver(&stack, &original, Event::Renew).await;
     judged.extend(parts);
     assert_eq!(answer["status"], "applied", "{answer}");
     let renewed = stack.subscription(&original).await;
-    assert_ne!(renewed.get_str("transactionId").unwrap(), purchase.transaction_id);
+    assert_ne!(
+        renewed.get_str("transactionId").unwrap(),
+        purchase.transaction_id
+    );
     assert_eq!(renewed.get_str("status").unwrap(), "active");
     let next_end = millis(&renewed, "currentPeriodEnd").unwrap();
     assert!(next_end > period_end);
     assert_eq!(millis(&renewed, "currentPeriodStart"), Some(period_end));
-    assert_eq!(stack.plan(&owner).await["currentPeriodEnd"], Value::String(
-        mongodb::bson::DateTime::from_millis(next_end).to_chrono().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-    ));
+    assert_eq!(
+        stack.plan(&owner).await["currentPeriodEnd"],
+        Value::String(
+            mongodb::bson::DateTime::from_millis(next_end)
+                .to_chrono()
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        )
+    );
     assert_eq!(dialer_says(&stack, &owner).await, Ok(Allowance::Paid));
 
     // The next renewal fails: billing grace period, service goes on.
@@ -164,8 +190,15 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
     assert_eq!(grace.get_str("plan").unwrap(), "paid");
     assert_eq!(grace.get("renewalDate"), Some(&Bson::Null));
     let grace_end = millis(&grace, "endDate").unwrap();
-    assert!(grace_end > next_end, "the grace period ends after the period");
-    assert!(stack.user_doc(owner.id).await.get_bool("hasActiveSubscription").unwrap());
+    assert!(
+        grace_end > next_end,
+        "the grace period ends after the period"
+    );
+    assert!(stack
+        .user_doc(owner.id)
+        .await
+        .get_bool("hasActiveSubscription")
+        .unwrap());
     let plan = stack.plan(&owner).await;
     assert_eq!(plan["status"], "grace_period");
     assert_eq!(plan["hasActiveSubscription"], true);
@@ -191,7 +224,10 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
     assert_eq!(millis(&expired, "endDate"), Some(next_end));
     assert_eq!(expired.get_str("validationStatus").unwrap(), "valid");
     let plan = stack.plan(&owner).await;
-    assert_eq!((plan["plan"].clone(), plan["status"].clone()), ("free".into(), "expired".into()));
+    assert_eq!(
+        (plan["plan"].clone(), plan["status"].clone()),
+        ("free".into(), "expired".into())
+    );
     assert_eq!(plan["hasActiveSubscription"], false);
     assert_eq!(dialer_says(&stack, &owner).await, Err(Denied::NoMinutes));
 
@@ -217,7 +253,14 @@ async fn replays_purchase_renewal_grace_expiry_and_refund_through_the_sandbox() 
     assert_eq!(plan["validationStatus"], "invalid");
     assert_eq!(dialer_says(&stack, &buyer).await, Err(Denied::NoMinutes));
     // The first owner's subscription was not touched.
-    assert_eq!(stack.subscription(&original).await.get_str("status").unwrap(), "expired");
+    assert_eq!(
+        stack
+            .subscription(&original)
+            .await
+            .get_str("status")
+            .unwrap(),
+        "expired"
+    );
 
     // Apple's own library accepts every payload our server accepted.
     let verdicts = apple_library_verdicts(
@@ -237,20 +280,31 @@ async fn each_notification_applies_once_and_an_older_one_never_rolls_back() {
     let stack = AppStoreStack::start(&[]).await;
     let owner = stack.user("Once Owner").await;
     let token = account_token::for_user(owner.id);
-    let purchase = stack.sandbox.purchase("com.example.pro.monthly", Some(&token));
+    let purchase = stack
+        .sandbox
+        .purchase("com.example.pro.monthly", Some(&token));
     let original = purchase.original_transaction_id.clone();
     // Linked by its appAccountToken alone: the notification finds the
     // owner without a purchase posted.
     let (status, answer) = stack.notify(&purchase.notification.body).await;
-    assert_eq!((status, answer["status"].as_str()), (200, Some("applied")), "{answer}");
-    assert_eq!(stack.subscription(&original).await.get_object_id("userId").unwrap(), owner.id);
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("applied")),
+        "{answer}"
+    );
+    assert_eq!(
+        stack
+            .subscription(&original)
+            .await
+            .get_object_id("userId")
+            .unwrap(),
+        owner.id
+    );
 
     // 20 deliveries of one renewal at once: applied once.
     let renewal = stack.sandbox.event(&original, Event::Renew).unwrap();
-    let answers = futures_util::future::join_all(
-        (0..20).map(|_| stack.notify(&renewal.body)),
-    )
-    .await;
+    let answers =
+        futures_util::future::join_all((0..20).map(|_| stack.notify(&renewal.body))).await;
     let labels: Vec<&str> = answers
         .iter()
         .map(|(status, body)| {
@@ -258,8 +312,16 @@ async fn each_notification_applies_once_and_an_older_one_never_rolls_back() {
             body["status"].as_str().unwrap()
         })
         .collect();
-    assert_eq!(labels.iter().filter(|l| **l == "applied").count(), 1, "{labels:?}");
-    assert_eq!(labels.iter().filter(|l| **l == "duplicate").count(), 19, "{labels:?}");
+    assert_eq!(
+        labels.iter().filter(|l| **l == "applied").count(),
+        1,
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels.iter().filter(|l| **l == "duplicate").count(),
+        19,
+        "{labels:?}"
+    );
     let recorded = stack
         .db
         .raw("applenotifications")
@@ -292,9 +354,24 @@ async fn each_notification_applies_once_and_an_older_one_never_rolls_back() {
     let (_, answer) = stack.notify(&newer.body).await;
     assert_eq!(answer["subscriptionStatus"], "expired", "{answer}");
     let (status, answer) = stack.notify(&older.body).await;
-    assert_eq!((status, answer["status"].as_str()), (200, Some("stale")), "{answer}");
-    assert_eq!(stack.subscription(&original).await.get_str("status").unwrap(), "expired");
-    assert!(!stack.user_doc(owner.id).await.get_bool("hasActiveSubscription").unwrap());
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("stale")),
+        "{answer}"
+    );
+    assert_eq!(
+        stack
+            .subscription(&original)
+            .await
+            .get_str("status")
+            .unwrap(),
+        "expired"
+    );
+    assert!(!stack
+        .user_doc(owner.id)
+        .await
+        .get_bool("hasActiveSubscription")
+        .unwrap());
 }
 
 #[tokio::test]
@@ -360,7 +437,11 @@ async fn bad_signatures_are_refused_and_change_nothing() {
 
     // The genuine refund still applies afterwards.
     let (status, answer) = stack.notify(&refund.body).await;
-    assert_eq!((status, answer["subscriptionStatus"].as_str()), (200, Some("refunded")), "{answer}");
+    assert_eq!(
+        (status, answer["subscriptionStatus"].as_str()),
+        (200, Some("refunded")),
+        "{answer}"
+    );
 }
 
 fn decode(part: &str) -> Value {
@@ -391,7 +472,9 @@ async fn a_purchase_of_another_user_is_a_conflict_and_unknown_ones_are_recorded(
     assert_eq!(answer["error"]["field"], "jwsRepresentation");
     // Its appAccountToken names the first user: the second cannot claim it.
     let token = account_token::for_user(first.id);
-    let tokened = stack.sandbox.purchase("com.example.pro.monthly", Some(&token));
+    let tokened = stack
+        .sandbox
+        .purchase("com.example.pro.monthly", Some(&token));
     let (status, _) = stack.link(&second, &tokened.jws_representation).await;
     assert_eq!(status, 409);
     let (status, _) = stack.link(&first, &tokened.jws_representation).await;
@@ -412,7 +495,11 @@ async fn a_purchase_of_another_user_is_a_conflict_and_unknown_ones_are_recorded(
     // A purchase no user of ours holds: recorded, answered 200.
     let stray = stack.sandbox.purchase("com.example.pro.monthly", None);
     let (status, answer) = stack.notify(&stray.notification.body).await;
-    assert_eq!((status, answer["status"].as_str()), (200, Some("unmatched")), "{answer}");
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("unmatched")),
+        "{answer}"
+    );
     let recorded = stack
         .db
         .raw("applenotifications")
@@ -448,7 +535,12 @@ async fn a_legacy_receipt_row_keeps_its_state_until_apple_speaks_then_is_adopted
         "callsUsedThisPeriod": 0, "lastReceiptValidation": Bson::Null, "validationStatus": "pending",
         "createdAt": mongodb::bson::DateTime::now(), "updatedAt": mongodb::bson::DateTime::now(), "__v": 0,
     };
-    stack.db.raw("subscriptions").insert_one(legacy.clone()).await.unwrap();
+    stack
+        .db
+        .raw("subscriptions")
+        .insert_one(legacy.clone())
+        .await
+        .unwrap();
     assert_eq!(stack.plan(&owner).await["validationStatus"], "pending");
     // Apple's refund reaches the legacy row: the same document moves.
     let (answer, _) = deliver(&stack, &original, Event::Refund).await;
@@ -467,7 +559,10 @@ async fn a_legacy_receipt_row_keeps_its_state_until_apple_speaks_then_is_adopted
     };
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    assert_eq!(row.get_object_id("_id").unwrap(), legacy.get_object_id("_id").unwrap());
+    assert_eq!(
+        row.get_object_id("_id").unwrap(),
+        legacy.get_object_id("_id").unwrap()
+    );
     assert_eq!(row.get_str("status").unwrap(), "refunded");
     assert_eq!(row.get_str("validationStatus").unwrap(), "invalid");
     assert_eq!(row.get_str("receiptData").unwrap(), "MIIT-legacy-receipt");
@@ -526,7 +621,12 @@ async fn the_sandbox_api_refuses_a_token_it_did_not_issue() {
         .subscription_statuses(&purchase.transaction_id, Utc::now())
         .await;
     assert!(
-        matches!(refused, Err(heyway::integrations::app_store::AppStoreError::Unavailable(_))),
+        matches!(
+            refused,
+            Err(heyway::integrations::app_store::AppStoreError::Unavailable(
+                _
+            ))
+        ),
         "{refused:?}"
     );
     // The right one is answered.

@@ -106,20 +106,98 @@ fn apples_library_and_ours_agree_on_valid_and_tampered_payloads() {
 
     // (case, whether it must verify)
     let cases = [
-        (case("valid transaction", "transaction", signed_tx.clone()), true),
-        (case("valid renewal info", "renewal", sign_with(&chain, &renewal)), true),
-        (case("valid notification", "notification", signed_notification.clone()), true),
-        (case("changed payload", "transaction", with_payload(&signed_tx, &changed)), false),
-        (case("changed notification", "notification", with_payload(&signed_notification, &other_app_notification)), false),
-        (case("wrong chain", "transaction", sign_with(&other_chain, &tx)), false),
-        (case("wrong chain notification", "notification", sign_with(&other_chain, &notification)), false),
-        (case("expired leaf", "transaction", sign_with(&expired, &tx)), false),
-        (case("leaf without marker", "transaction", sign_with(&unmarked, &tx)), false),
-        (case("wrong bundle id", "transaction", sign_with(&chain, &other_bundle)), false),
-        (case("wrong bundle id notification", "notification", sign_with(&chain, &other_app_notification)), false),
-        (case("wrong environment", "transaction", sign_with(&chain, &production)), false),
-        (case("wrong environment renewal", "renewal", sign_with(&chain, &production_renewal)), false),
-        (case("not ES256", "transaction", with_alg(&signed_tx, "ES384")), false),
+        (
+            case("valid transaction", "transaction", signed_tx.clone()),
+            true,
+        ),
+        (
+            case("valid renewal info", "renewal", sign_with(&chain, &renewal)),
+            true,
+        ),
+        (
+            case(
+                "valid notification",
+                "notification",
+                signed_notification.clone(),
+            ),
+            true,
+        ),
+        (
+            case(
+                "changed payload",
+                "transaction",
+                with_payload(&signed_tx, &changed),
+            ),
+            false,
+        ),
+        (
+            case(
+                "changed notification",
+                "notification",
+                with_payload(&signed_notification, &other_app_notification),
+            ),
+            false,
+        ),
+        (
+            case("wrong chain", "transaction", sign_with(&other_chain, &tx)),
+            false,
+        ),
+        (
+            case(
+                "wrong chain notification",
+                "notification",
+                sign_with(&other_chain, &notification),
+            ),
+            false,
+        ),
+        (
+            case("expired leaf", "transaction", sign_with(&expired, &tx)),
+            false,
+        ),
+        (
+            case(
+                "leaf without marker",
+                "transaction",
+                sign_with(&unmarked, &tx),
+            ),
+            false,
+        ),
+        (
+            case(
+                "wrong bundle id",
+                "transaction",
+                sign_with(&chain, &other_bundle),
+            ),
+            false,
+        ),
+        (
+            case(
+                "wrong bundle id notification",
+                "notification",
+                sign_with(&chain, &other_app_notification),
+            ),
+            false,
+        ),
+        (
+            case(
+                "wrong environment",
+                "transaction",
+                sign_with(&chain, &production),
+            ),
+            false,
+        ),
+        (
+            case(
+                "wrong environment renewal",
+                "renewal",
+                sign_with(&chain, &production_renewal),
+            ),
+            false,
+        ),
+        (
+            case("not ES256", "transaction", with_alg(&signed_tx, "ES384")),
+            false,
+        ),
         (case("not a JWS", "transaction", "a.b".to_string()), false),
     ];
     let verifier = SignedDataVerifier::new(
@@ -151,7 +229,11 @@ fn apples_library_and_ours_agree_on_valid_and_tampered_payloads() {
     let valid: Vec<SignedCase> = signed[..3].to_vec();
     let apple = apple_library_verdicts(&[APPLE_ROOT_CA_G3], "Sandbox", BUNDLE, &valid);
     for (case, apple) in valid.iter().zip(apple) {
-        assert!(matches!(ours(&real, case), Err(VerifyError::Chain(_))), "{}", case.name);
+        assert!(
+            matches!(ours(&real, case), Err(VerifyError::Chain(_))),
+            "{}",
+            case.name
+        );
         assert!(apple.is_err(), "{}: Apple's library accepted it", case.name);
     }
 }
@@ -211,7 +293,5 @@ fn apples_real_chain_passes_our_chain_checks_while_its_leaf_is_valid() {
     ] });
     let rest = swapped.split_once('.').unwrap().1.to_string();
     swapped = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()));
-    assert!(verifier
-        .verify_transaction(&swapped, Utc::now())
-        .is_err());
+    assert!(verifier.verify_transaction(&swapped, Utc::now()).is_err());
 }

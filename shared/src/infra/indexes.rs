@@ -9,8 +9,8 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{
-    APPLE_NOTIFICATIONS, COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS,
-    REFRESH_TOKENS, STRIPE_EVENTS,
+    APPLE_NOTIFICATIONS, COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS,
+    STRIPE_EVENTS,
 };
 
 /// Collections only this backend uses.

@@ -97,9 +97,7 @@ impl Chain {
             .expect("sandbox root");
         let intermediate_key = new_key();
         let mut params = ca_params("HeyWay App Store Sandbox Intermediate", 0);
-        params
-            .custom_extensions
-            .push(marker(INTERMEDIATE_MARKER));
+        params.custom_extensions.push(marker(INTERMEDIATE_MARKER));
         let intermediate = params
             .signed_by(&intermediate_key, &root, &root_key)
             .expect("sandbox intermediate");

@@ -288,7 +288,11 @@ impl AppStoreSandbox {
     pub fn purchase(&self, product_id: &str, app_account_token: Option<&str>) -> Purchase {
         let sub = Self::lock(&self.inner.store).purchase(product_id, app_account_token);
         let now = Utc::now().timestamp_millis();
-        let jws = self.sign(&store::transaction_payload(&self.settings().app(), &sub, now));
+        let jws = self.sign(&store::transaction_payload(
+            &self.settings().app(),
+            &sub,
+            now,
+        ));
         Purchase {
             original_transaction_id: sub.original_transaction_id.clone(),
             transaction_id: sub.latest().id.clone(),
@@ -317,16 +321,8 @@ impl AppStoreSandbox {
         let uuid = uuid_v4();
         let transaction = self.sign(&store::transaction_payload(&app, sub, now));
         let renewal = self.sign(&store::renewal_payload(&app, sub, now));
-        let payload = store::notification_payload(
-            &app,
-            kind,
-            subtype,
-            &uuid,
-            sub,
-            transaction,
-            renewal,
-            now,
-        );
+        let payload =
+            store::notification_payload(&app, kind, subtype, &uuid, sub, transaction, renewal, now);
         SignedNotification {
             notification_uuid: uuid,
             notification_type: kind.to_string(),
@@ -344,7 +340,10 @@ impl AppStoreSandbox {
             .http
             .post(&settings.webhook_url)
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::USER_AGENT, "App Store Server Notifications (sandbox)")
+            .header(
+                header::USER_AGENT,
+                "App Store Server Notifications (sandbox)",
+            )
             .body(notification.body.clone())
             .send()
             .await;
@@ -386,7 +385,10 @@ impl AppStoreSandbox {
                 get(subscription_statuses),
             )
             .route("/purchases", post(purchase))
-            .route("/subscriptions/{original}/{action}", post(move_subscription))
+            .route(
+                "/subscriptions/{original}/{action}",
+                post(move_subscription),
+            )
             .route("/notifications", get(list_deliveries))
             .with_state(self.clone())
     }

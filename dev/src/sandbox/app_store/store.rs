@@ -47,7 +47,9 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn latest(&self) -> &Transaction {
-        self.transactions.last().expect("a subscription has a transaction")
+        self.transactions
+            .last()
+            .expect("a subscription has a transaction")
     }
 
     fn latest_mut(&mut self) -> &mut Transaction {
@@ -106,7 +108,9 @@ impl Event {
             Self::Expire => ("EXPIRED", Some("VOLUNTARY")),
             Self::Refund => ("REFUND", None),
             Self::Revoke => ("REVOKE", None),
-            Self::AutoRenew { on: true } => ("DID_CHANGE_RENEWAL_STATUS", Some("AUTO_RENEW_ENABLED")),
+            Self::AutoRenew { on: true } => {
+                ("DID_CHANGE_RENEWAL_STATUS", Some("AUTO_RENEW_ENABLED"))
+            }
             Self::AutoRenew { on: false } => {
                 ("DID_CHANGE_RENEWAL_STATUS", Some("AUTO_RENEW_DISABLED"))
             }
@@ -163,8 +167,10 @@ impl Store {
             grace_expires_ms: None,
             expiration_intent: None,
         };
-        self.subscriptions
-            .insert(subscription.original_transaction_id.clone(), subscription.clone());
+        self.subscriptions.insert(
+            subscription.original_transaction_id.clone(),
+            subscription.clone(),
+        );
         subscription
     }
 

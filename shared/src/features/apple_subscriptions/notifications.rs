@@ -41,7 +41,9 @@ pub enum Handled {
     /// Older than the state already recorded.
     Stale { original_transaction_id: String },
     /// No user of ours holds the transaction: recorded.
-    Unmatched { original_transaction_id: Option<String> },
+    Unmatched {
+        original_transaction_id: Option<String>,
+    },
     /// A type that does not move a subscription (`TEST`, …): recorded.
     Ignored { kind: String },
 }
@@ -105,10 +107,15 @@ pub async fn handle(
 ) -> Result<Handled> {
     let Some(verifier) = verifier else {
         tracing::error!("APPLE_BUNDLE_ID is not set: App Store notifications are refused");
-        return Err(Error::BadSignature("App Store notifications are not configured"));
+        return Err(Error::BadSignature(
+            "App Store notifications are not configured",
+        ));
     };
     let body: Body = serde_json::from_slice(body).map_err(|e| {
-        Error::bad_request(Some("signedPayload"), format!("not an App Store notification: {e}"))
+        Error::bad_request(
+            Some("signedPayload"),
+            format!("not an App Store notification: {e}"),
+        )
     })?;
     let verified = verify(verifier, &body.signed_payload, now)?;
     let payload = &verified.payload;
@@ -164,7 +171,10 @@ async fn apply(db: &Db, verified: &Verified, now: DateTime<Utc>) -> Result<Handl
         .filter(|_| linked.is_none())
         .or(linked)
     else {
-        tracing::info!(original, "App Store notification for a transaction of no user");
+        tracing::info!(
+            original,
+            "App Store notification for a transaction of no user"
+        );
         return Ok(Handled::Unmatched {
             original_transaction_id: Some(original),
         });

@@ -35,7 +35,9 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
 }
 
 fn date(ms: Option<i64>) -> Bson {
-    ms.map_or(Bson::Null, |ms| Bson::DateTime(bson::DateTime::from_millis(ms)))
+    ms.map_or(Bson::Null, |ms| {
+        Bson::DateTime(bson::DateTime::from_millis(ms))
+    })
 }
 
 /// The legacy fields `state` sets, validated at `now`.

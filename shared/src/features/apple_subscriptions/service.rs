@@ -78,10 +78,16 @@ pub async fn link_purchase(
         .verify_transaction(&input.jws_representation, now)
         .map_err(|e| {
             tracing::warn!(error = %e, user = %user_id, "App Store purchase refused");
-            Error::validation(FIELD, format!("is not a transaction the App Store signed for this app: {e}"))
+            Error::validation(
+                FIELD,
+                format!("is not a transaction the App Store signed for this app: {e}"),
+            )
         })?;
     if transaction.kind.as_deref() != Some(AUTO_RENEWABLE) {
-        return Err(Error::validation(FIELD, "is not an auto-renewable subscription"));
+        return Err(Error::validation(
+            FIELD,
+            "is not an auto-renewable subscription",
+        ));
     }
     let (Some(original), Some(transaction_id)) = (
         transaction.original_transaction_id.clone(),
@@ -99,7 +105,8 @@ pub async fn link_purchase(
         return Err(conflict());
     }
     let client = client.ok_or_else(|| not_configured("APPLE_PRIVATE_KEY"))?;
-    let (current, signed_ms) = current_state(verifier, client, &transaction_id, &original, now).await?;
+    let (current, signed_ms) =
+        current_state(verifier, client, &transaction_id, &original, now).await?;
     repo::write_if_newer(db, user_id, &current, signed_ms, now).await?;
     let stored = repo::subscription(db, &original)
         .await?
@@ -145,7 +152,10 @@ async fn current_state(
         Error::Unavailable("the App Store's answer could not be verified".to_string())
     };
     let latest = verifier
-        .verify_transaction(item.signed_transaction_info.as_deref().unwrap_or_default(), now)
+        .verify_transaction(
+            item.signed_transaction_info.as_deref().unwrap_or_default(),
+            now,
+        )
         .map_err(untrusted)?;
     let renewal = match item.signed_renewal_info.as_deref() {
         Some(jws) => Some(verifier.verify_renewal_info(jws, now).map_err(untrusted)?),

@@ -111,10 +111,14 @@ pub fn from_notification(
         })
     };
     let apple_status = match kind {
-        "SUBSCRIBED" | "DID_RENEW" | "DID_CHANGE_RENEWAL_STATUS" | "DID_CHANGE_RENEWAL_PREF"
-        | "OFFER_REDEEMED" | "RENEWAL_EXTENDED" | "REFUND_REVERSED" | "PRICE_INCREASE" => {
-            current()
-        }
+        "SUBSCRIBED"
+        | "DID_RENEW"
+        | "DID_CHANGE_RENEWAL_STATUS"
+        | "DID_CHANGE_RENEWAL_PREF"
+        | "OFFER_REDEEMED"
+        | "RENEWAL_EXTENDED"
+        | "REFUND_REVERSED"
+        | "PRICE_INCREASE" => current(),
         "DID_FAIL_TO_RENEW" if subtype == Some("GRACE_PERIOD") => status::BILLING_GRACE_PERIOD,
         "DID_FAIL_TO_RENEW" | "GRACE_PERIOD_EXPIRED" => status::BILLING_RETRY,
         "EXPIRED" => status::EXPIRED,
@@ -135,14 +139,13 @@ fn with_status(
     // Without renewal info, an active subscription is taken to renew.
     let renews = renewal.is_none_or(|r| r.auto_renew_status != Some(0));
     let (renewal_date, end_date) = match status {
-        "active" if renews => (
-            renewal.and_then(|r| r.renewal_date).or(expires),
-            None,
-        ),
+        "active" if renews => (renewal.and_then(|r| r.renewal_date).or(expires), None),
         "active" | "expired" | "past_due" => (None, expires),
         "grace_period" => (
             None,
-            renewal.and_then(|r| r.grace_period_expires_date).or(expires),
+            renewal
+                .and_then(|r| r.grace_period_expires_date)
+                .or(expires),
         ),
         _ => (None, transaction.revocation_date.or(expires)),
     };
@@ -196,10 +199,18 @@ mod tests {
         let bought = case("SUBSCRIBED", Some("INITIAL_BUY"), &on);
         assert_eq!((bought.status, bought.plan()), ("active", "paid"));
         assert_eq!((bought.renewal_date, bought.end_date), (Some(3_000), None));
-        let off = case("DID_CHANGE_RENEWAL_STATUS", Some("AUTO_RENEW_DISABLED"), &renewal(0, None));
+        let off = case(
+            "DID_CHANGE_RENEWAL_STATUS",
+            Some("AUTO_RENEW_DISABLED"),
+            &renewal(0, None),
+        );
         assert_eq!(off.status, "active");
         assert_eq!((off.renewal_date, off.end_date), (None, Some(3_000)));
-        let grace = case("DID_FAIL_TO_RENEW", Some("GRACE_PERIOD"), &renewal(1, Some(4_000)));
+        let grace = case(
+            "DID_FAIL_TO_RENEW",
+            Some("GRACE_PERIOD"),
+            &renewal(1, Some(4_000)),
+        );
         assert_eq!((grace.status, grace.entitled()), ("grace_period", true));
         assert_eq!(grace.end_date, Some(4_000));
         let retry = case("DID_FAIL_TO_RENEW", None, &on);

@@ -204,11 +204,17 @@ mod tests {
             STANDARD.encode([0x30, 0x03, 0x02, 0x01, 0x01])
         );
         let cfg = config(&[("APPLE_ROOT_CERTIFICATES", &pem)]).unwrap();
-        assert_eq!(cfg.root_certificates, vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]]);
+        assert_eq!(
+            cfg.root_certificates,
+            vec![vec![0x30, 0x03, 0x02, 0x01, 0x01]]
+        );
         assert!(!cfg.uses_apple_root());
         assert_eq!(cfg.real_keys(), ["APPLE_ROOT_CERTIFICATES"]);
         let err = config(&[("APPLE_ROOT_CERTIFICATES", "not base64!")]).unwrap_err();
-        assert!(err.to_string().starts_with("APPLE_ROOT_CERTIFICATES"), "{err}");
+        assert!(
+            err.to_string().starts_with("APPLE_ROOT_CERTIFICATES"),
+            "{err}"
+        );
         let err = config(&[("APPLE_ENVIRONMENT", "Xcode")]).unwrap_err();
         assert!(err.to_string().starts_with("APPLE_ENVIRONMENT"), "{err}");
         let err = config(&[("APPLE_APP_APPLE_ID", "abc")]).unwrap_err();

@@ -279,7 +279,9 @@ impl webpki::ExtendedKeyUsageValidator for AnyUsage {
 /// The bundle id, app Apple ID and environment a notification is for:
 /// from `data`, else `summary`, else `externalPurchaseToken` (whose
 /// environment is its id's `SANDBOX` prefix), else `appData`.
-fn notification_app(payload: &NotificationPayload) -> (Option<String>, Option<i64>, Option<String>) {
+fn notification_app(
+    payload: &NotificationPayload,
+) -> (Option<String>, Option<i64>, Option<String>) {
     if let Some(data) = &payload.data {
         return (
             data.bundle_id.clone(),

@@ -18,7 +18,9 @@ use crate::model::{Record, Subscription, User};
 pub async fn live_subscriptions(db: &Db, user_id: ObjectId) -> Result<Vec<Subscription>> {
     let documents: Vec<Document> = db
         .raw(Subscription::COLLECTION)
-        .find(doc! { "userId": user_id, "status": { "$in": Subscription::ACTIVE_STATUSES.to_vec() } })
+        .find(
+            doc! { "userId": user_id, "status": { "$in": Subscription::ACTIVE_STATUSES.to_vec() } },
+        )
         .await?
         .try_collect()
         .await?;
