@@ -81,15 +81,18 @@ fn apples_library_and_ours_agree_on_valid_and_tampered_payloads() {
     let tx = store::transaction_payload(&sandbox_app, &sub, now);
     let renewal = store::renewal_payload(&sandbox_app, &sub, now);
     let signed_tx = sign_with(&chain, &tx);
+    let notice = store::Notice {
+        kind: "SUBSCRIBED",
+        subtype: Some("INITIAL_BUY"),
+        uuid: "0b6e4a3c-8f0e-4a55-9f37-3f0c7a1f5d11",
+        signed_ms: now,
+    };
     let notification = store::notification_payload(
         &sandbox_app,
-        "SUBSCRIBED",
-        Some("INITIAL_BUY"),
-        "0b6e4a3c-8f0e-4a55-9f37-3f0c7a1f5d11",
+        notice,
         &sub,
         signed_tx.clone(),
         sign_with(&chain, &renewal),
-        now,
     );
     let signed_notification = sign_with(&chain, &notification);
 

@@ -321,8 +321,13 @@ impl AppStoreSandbox {
         let uuid = uuid_v4();
         let transaction = self.sign(&store::transaction_payload(&app, sub, now));
         let renewal = self.sign(&store::renewal_payload(&app, sub, now));
-        let payload =
-            store::notification_payload(&app, kind, subtype, &uuid, sub, transaction, renewal, now);
+        let notice = store::Notice {
+            kind,
+            subtype,
+            uuid: &uuid,
+            signed_ms: now,
+        };
+        let payload = store::notification_payload(&app, notice, sub, transaction, renewal);
         SignedNotification {
             notification_uuid: uuid,
             notification_type: kind.to_string(),

@@ -289,17 +289,24 @@ pub fn renewal_payload(app: &App, sub: &Subscription, signed_ms: i64) -> Value {
     payload
 }
 
+/// A notification's own fields: its type, subtype, id and when it was
+/// signed.
+#[derive(Clone, Copy, Debug)]
+pub struct Notice<'a> {
+    pub kind: &'a str,
+    pub subtype: Option<&'a str>,
+    pub uuid: &'a str,
+    pub signed_ms: i64,
+}
+
 /// `responseBodyV2DecodedPayload` around the signed transaction and
 /// renewal info.
 pub fn notification_payload(
     app: &App,
-    kind: &str,
-    subtype: Option<&str>,
-    uuid: &str,
+    notice: Notice<'_>,
     sub: &Subscription,
     signed_transaction: String,
     signed_renewal: String,
-    signed_ms: i64,
 ) -> Value {
     let mut data = json!({
         "bundleId": app.bundle_id,
@@ -313,13 +320,13 @@ pub fn notification_payload(
         data["appAppleId"] = json!(id);
     }
     let mut payload = json!({
-        "notificationType": kind,
-        "notificationUUID": uuid,
+        "notificationType": notice.kind,
+        "notificationUUID": notice.uuid,
         "data": data,
         "version": "2.0",
-        "signedDate": signed_ms,
+        "signedDate": notice.signed_ms,
     });
-    if let Some(subtype) = subtype {
+    if let Some(subtype) = notice.subtype {
         payload["subtype"] = json!(subtype);
     }
     payload
