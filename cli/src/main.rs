@@ -8,7 +8,8 @@
 //!
 //! Without Twilio or ElevenLabs keys, `serve` runs the telephony sandbox
 //! (`sandbox.rs`, docs/sandbox.md): no real calls are placed. Without
-//! Stripe keys, the Stripe sandbox: nothing is charged. Their secrets are
+//! Stripe keys, the Stripe sandbox: nothing is charged. Without App Store
+//! keys, the App Store sandbox: purchases are signed by a per-run chain. Their secrets are
 //! random per run; their logs need the run's key, which `serve` writes
 //! to `<data dir>/sandbox-key`.
 
@@ -310,14 +311,17 @@ async fn serve(db: Db, mut config: Config, options: ServeOptions) -> anyhow::Res
     let origin = local_origin(&options.host, port);
     let telephony_sandbox = sandbox::configure(&mut config, &origin, &options.access_key)?;
     let stripe_sandbox = sandbox::configure_stripe(&mut config, &origin, &options.access_key)?;
+    let app_store_sandbox =
+        sandbox::configure_app_store(&mut config, &origin, &options.access_key)?;
     if let Some(path) = &options.key_file {
-        if telephony_sandbox.is_some() || stripe_sandbox.is_some() {
+        if telephony_sandbox.is_some() || stripe_sandbox.is_some() || app_store_sandbox.is_some() {
             write_key_file(path, options.access_key.expose())
                 .with_context(|| format!("writing the sandbox key to {}", path.display()))?;
             tracing::warn!(
                 path = %path.display(),
                 "the sandboxes' logs (GET /sandbox/calls, /sandbox/stripe/events, \
-                 /sandbox/stripe/meter_events) need this run's key, written to {}: \
+                 /sandbox/stripe/meter_events, /sandbox/app-store/notifications) and the App \
+                 Store sandbox's purchases need this run's key, written to {}: \
                  `Authorization: Bearer <key>` or `?key=<key>`",
                 path.display()
             );
@@ -351,6 +355,14 @@ async fn serve(db: Db, mut config: Config, options: ServeOptions) -> anyhow::Res
             heyway_dev::sandbox::stripe::STRIPE_PATH
         );
         app = app.nest(&mount, stripe_sandbox.router());
+    }
+    if let Some(app_store_sandbox) = app_store_sandbox {
+        let mount = format!(
+            "{}{}",
+            heyway_dev::sandbox::MOUNT,
+            heyway_dev::sandbox::app_store::APP_STORE_PATH
+        );
+        app = app.nest(&mount, app_store_sandbox.router());
     }
     let host = options.host.as_str();
     let listener = tokio::net::TcpListener::bind((host, port))

@@ -1,7 +1,8 @@
-//! `heyway serve` without real Twilio, ElevenLabs or Stripe keys: the
-//! telephony sandbox answers Twilio's and ElevenLabs' APIs under
-//! `/sandbox`, the Stripe sandbox Stripe's under `/sandbox/stripe`, and
-//! the configuration points the real clients at them.
+//! `heyway serve` without real Twilio, ElevenLabs, Stripe or App Store
+//! keys: the telephony sandbox answers Twilio's and ElevenLabs' APIs under
+//! `/sandbox`, the Stripe sandbox Stripe's under `/sandbox/stripe`, the
+//! App Store sandbox the App Store Server API under `/sandbox/app-store`,
+//! and the configuration points the real clients at them.
 //!
 //! A sandbox signs webhooks our server trusts, so it never runs beside a
 //! real key and never signs with a secret from the environment: each run
@@ -10,6 +11,7 @@
 //! routes are then not mounted: 404).
 
 use heyway::Config;
+use heyway_dev::sandbox::app_store::{self, AppStoreSandbox};
 use heyway_dev::sandbox::settings::{DEV_ACCOUNT_SID, DEV_AGENT_ID};
 use heyway_dev::sandbox::stripe::{self, StripeSandbox};
 use heyway_dev::sandbox::{
@@ -151,6 +153,54 @@ pub fn configure_stripe(
     Ok(Some(sandbox))
 }
 
+/// The App Store sandbox, when none of `APPLE_ISSUER_ID`, `APPLE_KEY_ID`,
+/// `APPLE_PRIVATE_KEY` and `APPLE_ROOT_CERTIFICATES` is set, with
+/// `config` changed to use it ([`app_store::configure`]): its root the
+/// only one trusted, its per-run API key, its API on this server; its
+/// notifications go to `WEBHOOK_BASE_URL`, else this server (`origin`).
+pub fn configure_app_store(
+    config: &mut Config,
+    origin: &str,
+    access_key: &AccessKey,
+) -> anyhow::Result<Option<AppStoreSandbox>> {
+    let real = config.apple.real_keys();
+    if !real.is_empty() {
+        tracing::warn!(
+            configured = ?real,
+            "APP STORE SANDBOX OFF: {} set, so purchases are checked with the real App Store \
+             and /sandbox/app-store is not served (a sandbox never runs beside real keys nor \
+             beside Apple's root)",
+            real.join(", ")
+        );
+        return Ok(None);
+    }
+    let webhook_base = config
+        .webhook_base_url
+        .clone()
+        .unwrap_or_else(|| origin.to_string());
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()?;
+    let Some(sandbox) = app_store::configure(
+        &mut config.apple,
+        origin,
+        &webhook_base,
+        access_key.clone(),
+        http,
+    ) else {
+        return Ok(None);
+    };
+    let settings = sandbox.settings();
+    tracing::warn!(
+        api = %config.apple.api_base_url,
+        notifications = %settings.webhook_url,
+        bundle_id = %settings.bundle_id,
+        "no App Store key is set: APP STORE SANDBOX ON. Purchases are signed by a chain made \
+         for this run and trusted instead of Apple's root (see docs/sandbox.md)"
+    );
+    Ok(Some(sandbox))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +305,42 @@ mod tests {
             assert_ne!(a, b);
             assert_ne!(a, old);
             assert!(a.len() >= 64, "{a}");
+        }
+    }
+
+    #[test]
+    fn app_store_sandbox_trusts_its_own_root_only_and_stays_off_beside_real_keys() {
+        let mut cfg = config(&[("PORT", "4000")]);
+        assert!(cfg.apple.uses_apple_root());
+        let sandbox = configure_app_store(&mut cfg, ORIGIN, &key())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            cfg.apple.root_certificates,
+            vec![sandbox.chain().root_der().to_vec()]
+        );
+        assert_eq!(
+            cfg.apple.api_base_url,
+            "http://127.0.0.1:4000/sandbox/app-store"
+        );
+        assert_eq!(
+            cfg.apple.bundle_id.as_deref(),
+            Some(app_store::DEV_BUNDLE_ID)
+        );
+        assert_eq!(
+            cfg.apple.key_id.as_deref(),
+            Some(sandbox.settings().key_id.as_str())
+        );
+        for pair in [
+            ("APPLE_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----"),
+            ("APPLE_KEY_ID", "ABCDEFGHIJ"),
+            ("APPLE_ISSUER_ID", "57246542-96fe-1a63-e053-0824d011072a"),
+        ] {
+            let mut cfg = config(&[pair]);
+            assert!(configure_app_store(&mut cfg, ORIGIN, &key())
+                .unwrap()
+                .is_none());
+            assert!(cfg.apple.uses_apple_root(), "{pair:?}");
         }
     }
 

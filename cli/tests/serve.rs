@@ -77,6 +77,13 @@ async fn serve_with(
         "TWILIO_AUTH_TOKEN",
         "ELEVENLABS_API_KEY",
         "ELEVENLABS_WEBHOOK_SECRET",
+        "APPLE_BUNDLE_ID",
+        "APPLE_ENVIRONMENT",
+        "APPLE_ISSUER_ID",
+        "APPLE_KEY_ID",
+        "APPLE_PRIVATE_KEY",
+        "APPLE_API_BASE_URL",
+        "APPLE_ROOT_CERTIFICATES",
         "HOST",
     ] {
         command.env_remove(key);
@@ -169,6 +176,89 @@ async fn serve_without_stripe_checks_out_through_the_stripe_sandbox() {
     assert_eq!(plan["stripePriceId"], "price_sandbox_monthly", "{plan}");
 }
 
+#[tokio::test]
+async fn serve_without_app_store_keys_takes_purchases_through_the_app_store_sandbox() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_server, _) = serve(data.path(), port, "heyway_serve_app_store_test").await;
+    let base = format!("http://127.0.0.1:{port}");
+    let key = std::fs::read_to_string(data.path().join("sandbox-key")).unwrap();
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(format!("{base}/api/auth/register"))
+        .json(
+            &json!({ "name": "Ines Sousa", "email": "ines.sousa@example.test",
+                       "password": "sandbox-password-1", "timezone": "Europe/Lisbon" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().expect("token");
+    // Buying needs the run's key: the sandbox signs what the server trusts.
+    let refused = http
+        .post(format!("{base}/sandbox/app-store/purchases"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let bought: Value = http
+        .post(format!("{base}/sandbox/app-store/purchases"))
+        .bearer_auth(key.trim())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Its SUBSCRIBED notification reached /webhooks/apple and verified;
+    // no user holds it yet.
+    assert_eq!(bought["delivery"]["status"], 200, "{bought}");
+    assert!(bought["delivery"]["answer"]
+        .as_str()
+        .unwrap()
+        .contains("unmatched"));
+    let linked = http
+        .post(format!("{base}/api/subscriptions/apple"))
+        .bearer_auth(token)
+        .json(&json!({ "jwsRepresentation": bought["purchase"]["jwsRepresentation"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(linked.status(), 200);
+    let linked: Value = linked.json().await.unwrap();
+    assert_eq!(linked["status"], "active", "{linked}");
+    let original = linked["originalTransactionId"].as_str().unwrap();
+    let moved: Value = http
+        .post(format!(
+            "{base}/sandbox/app-store/subscriptions/{original}/expire"
+        ))
+        .bearer_auth(key.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["delivery"]["status"], 200, "{moved}");
+    let plan: Value = http
+        .get(format!("{base}/api/billing/subscription"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["status"], "expired", "{plan}");
+    assert_eq!(plan["source"], "app_store", "{plan}");
+    assert_eq!(plan["hasActiveSubscription"], false, "{plan}");
+}
+
 fn status(response: &str) -> u16 {
     response
         .split(' ')
@@ -211,6 +301,7 @@ async fn serve_listens_on_loopback_and_its_sandboxes_need_its_per_run_keys() {
         "/sandbox/calls",
         "/sandbox/stripe/events",
         "/sandbox/stripe/meter_events",
+        "/sandbox/app-store/notifications",
     ] {
         let refused = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(refused.status(), 401, "{path}");
@@ -304,6 +395,7 @@ async fn serve_with_real_keys_serves_no_sandbox() {
             ("HOST", host),
             ("ELEVENLABS_WEBHOOK_SECRET", "wsec_from_the_environment"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_from_the_environment"),
+            ("APPLE_KEY_ID", "KEYFROMENV"),
         ],
         host,
     )
@@ -321,6 +413,8 @@ async fn serve_with_real_keys_serves_no_sandbox() {
         "/sandbox/stripe/events",
         "/sandbox/stripe/checkout/cs_test_x",
         "/sandbox/stripe/pages/success",
+        "/sandbox/app-store/notifications",
+        "/sandbox/app-store/inApps/v1/subscriptions/2000000000000001",
     ] {
         let response = get_from(host, port, path).await.unwrap();
         assert_eq!(status(&response), 404, "{path}: {response}");

@@ -1,9 +1,10 @@
 //! Development conveniences, kept out of the production crate so that no
 //! Lambda links them:
 //!
-//! - [`sandbox`]: stand-ins for Twilio, ElevenLabs and Stripe that answer
-//!   their APIs on `heyway serve`'s port and play calls and payments out
-//!   with signed callbacks, with keys and secrets made for each run;
+//! - [`sandbox`]: stand-ins for Twilio, ElevenLabs, Stripe and the App
+//!   Store that answer their APIs on `heyway serve`'s port and play calls
+//!   and payments out with signed callbacks, with keys, secrets and
+//!   certificates made for each run;
 //! - [`local_db`]: starts a local SecantusDB when `MONGODB_URI` is unset;
 //! - [`api_docs`]: the `/api/docs` page and its vendored Redoc build.
 //!

@@ -6,6 +6,7 @@
 //! (`secantusd-rs` if on `PATH`, else `secantusd-py`) on a free port in a
 //! temporary directory. There is no in-memory stand-in.
 
+pub mod app_store;
 pub mod bench;
 pub mod elevenlabs_api;
 pub mod fake_server;

@@ -77,6 +77,7 @@ use architecture::sources::{
 /// `shared/src/features/` is listed, so a new one has to take its place here.
 #[rustfmt::skip]
 const FEATURE_GRAPH: &[(&str, &[&str])] = &[
+    ("apple_subscriptions", &[]),
     ("auth", &["me"]),
     ("automations", &[]),
     ("billing", &[]),
@@ -94,7 +95,7 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("membership", &[]),
     ("recordings", &[]),
     ("scheduled_calls", &["idempotency"]),
-    ("webhooks", &["calls", "scheduled_calls", "billing", "caller_ids", "recordings"]),
+    ("webhooks", &["calls", "scheduled_calls", "billing", "apple_subscriptions", "caller_ids", "recordings"]),
 ];
 
 /// The development-only crate (sandboxes, local database), by package name.

@@ -122,7 +122,7 @@ fn the_dialer_sample_event_is_an_sqs_batch_of_dial_jobs() {
 
 /// The settings that are secrets: they live in the Secrets Manager secret
 /// named by `HEYWAY_SECRETS_ID`, never in the template.
-const SECRET_SETTINGS: [&str; 7] = [
+const SECRET_SETTINGS: [&str; 10] = [
     "MONGODB_URI",
     "JWT_SECRET",
     "TWILIO_AUTH_TOKEN",
@@ -130,6 +130,9 @@ const SECRET_SETTINGS: [&str; 7] = [
     "ELEVENLABS_WEBHOOK_SECRET",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
+    "APPLE_ISSUER_ID",
+    "APPLE_KEY_ID",
+    "APPLE_PRIVATE_KEY",
 ];
 
 /// No secret reaches the template as a parameter rendered into an

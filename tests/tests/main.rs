@@ -2,6 +2,8 @@
 //!
 //! Run one module with `cargo test -p heyway-tests --test e2e billing::`.
 
+mod app_store;
+mod app_store_verifier;
 mod auth;
 mod automations_api;
 mod aws_client;

@@ -64,6 +64,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/billing/checkout"),
     ("post", "/api/billing/portal"),
     ("get", "/api/usage"),
+    ("post", "/api/subscriptions/apple"),
 ];
 
 #[tokio::test]

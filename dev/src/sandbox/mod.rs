@@ -25,12 +25,15 @@
 //! port can place calls through it or have it sign webhooks.
 //!
 //! Stripe has a sandbox of its own, [`stripe`], mounted beside this one
-//! at `/sandbox/stripe` when no Stripe key is set.
+//! at `/sandbox/stripe` when no Stripe key is set, and so has the App
+//! Store, [`app_store`], at `/sandbox/app-store` when no App Store key is
+//! set.
 //!
 //! [`CallsClient`]: heyway::integrations::twilio::CallsClient
 //! [`ElevenLabsClient`]: heyway::integrations::elevenlabs::ElevenLabsClient
 
 pub mod access;
+pub mod app_store;
 mod caller_ids_api;
 pub mod conversation;
 mod elevenlabs_api;

@@ -20,7 +20,7 @@ pub use lambda::{from_lambda, lambda_state, run_lambda, worker, LambdaSetupError
 #[cfg(feature = "openapi")]
 pub use openapi::{api_routes, openapi, router};
 
-/// The webhooks Twilio, ElevenLabs and Stripe call: not part of the API
+/// The webhooks Twilio, ElevenLabs, Stripe and the App Store call: not part of the API
 /// (not under /api, not in the OpenAPI document).
 fn webhook_routes() -> Router<AppState> {
     features::webhooks::routes()

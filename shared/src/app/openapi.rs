@@ -61,6 +61,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(features::caller_ids::routes())
         .merge(features::recordings::routes())
         .merge(features::billing::routes())
+        .merge(features::apple_subscriptions::routes())
 }
 
 /// The OpenAPI document of the whole API.

@@ -5,6 +5,7 @@
 //! shapes). Features import each other only along the one-way graph in
 //! `docs/architecture.md`, which the architecture test keeps.
 
+pub mod apple_subscriptions;
 pub mod auth;
 pub mod automations;
 pub mod billing;

@@ -9,14 +9,16 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{
-    COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS,
+    APPLE_NOTIFICATIONS, COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS,
+    STRIPE_EVENTS,
 };
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 5] = [
+pub const OWN_COLLECTIONS: [&str; 6] = [
     REFRESH_TOKENS,
     RATE_LIMITS,
     STRIPE_EVENTS,
+    APPLE_NOTIFICATIONS,
     IDEMPOTENCY_KEYS,
     DIAL_HANDOFFS,
 ];
@@ -210,6 +212,15 @@ pub fn all() -> Vec<IndexSpec> {
         I::new(RATE_LIMITS, "heyway_expiresAt_ttl", doc! { "expiresAt": 1 }).expire_after(0),
         // Ours: each Stripe event is applied once.
         I::new(STRIPE_EVENTS, "heyway_eventId_unique", doc! { "eventId": 1 }).unique(),
+        // Ours: each App Store notification is applied once.
+        I::new(APPLE_NOTIFICATIONS, "heyway_notificationUUID_unique", doc! { "notificationUUID": 1 })
+            .unique(),
+        // Ours: one subscriptions document per App Store subscription
+        // (original transaction), however many deliveries race. Only our
+        // writes carry `appStoreKey`; legacy receipt rows have none.
+        I::new("subscriptions", "heyway_appStoreKey_unique", doc! { "appStoreKey": 1 })
+            .unique()
+            .only_where_present("appStoreKey"),
         // Ours: one usage document per customer however many calls end
         // together; sparse, as production's documents lack the key.
         I::new("usage", "heyway_usageKey_unique", doc! { "usageKey": 1 })

@@ -89,6 +89,10 @@ pub const REFRESH_TOKENS: &str = "refreshtokens";
 pub const RATE_LIMITS: &str = "ratelimits";
 /// Stripe events already applied, by `eventId`: only this backend uses it.
 pub const STRIPE_EVENTS: &str = "stripeevents";
+/// App Store Server Notifications applied (or being applied), by
+/// `notificationUUID`, with what became of each: only this backend uses
+/// it.
+pub const APPLE_NOTIFICATIONS: &str = "applenotifications";
 /// `Idempotency-Key`s of the last 24 hours and what their request
 /// answered, per user: only this backend uses it.
 pub const IDEMPOTENCY_KEYS: &str = "idempotencykeys";

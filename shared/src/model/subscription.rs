@@ -5,7 +5,8 @@ use super::{record, Number};
 
 /// `subscriptions`: a user's plan. Older documents come from app-store
 /// receipts (`productId`, `receiptData`, all `null` in production), newer
-/// ones from Stripe.
+/// ones from Stripe or from the App Store's signed transactions and
+/// notifications (`features::apple_subscriptions`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
@@ -64,8 +65,11 @@ pub struct Subscription {
 record!(Subscription, "subscriptions");
 
 impl Subscription {
-    /// Stripe's statuses of a subscription that gives the plan.
-    pub const ACTIVE_STATUSES: [&'static str; 2] = ["active", "trialing"];
+    /// The statuses of a subscription that gives the plan: Stripe's
+    /// `active` and `trialing`, and the App Store's billing grace period
+    /// (`grace_period`), during which Apple keeps the subscriber's
+    /// service on while it retries the payment.
+    pub const ACTIVE_STATUSES: [&'static str; 3] = ["active", "trialing", "grace_period"];
 
     /// Stripe's and the app stores' statuses that let a user place calls.
     pub fn is_active(&self) -> bool {

@@ -24,5 +24,5 @@ pub mod webhook;
 
 pub use routes::routes;
 
-/// Stripe's subscription statuses that let a user place calls.
-pub const ACTIVE_STATUSES: [&str; 2] = crate::model::Subscription::ACTIVE_STATUSES;
+/// The subscription statuses that let a user place calls.
+pub const ACTIVE_STATUSES: [&str; 3] = crate::model::Subscription::ACTIVE_STATUSES;

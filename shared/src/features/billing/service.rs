@@ -31,11 +31,20 @@ async fn user(db: &Db, user_id: ObjectId) -> Result<User> {
         .ok_or(Error::NotFound { what: "user" })
 }
 
-/// The user's subscription that matters: an active one first, else the
-/// most recently updated.
+/// The user's subscription that matters: an active paid one first (a
+/// legacy free plan stays behind a subscription bought since), then any
+/// active one, else the most recently updated.
 pub async fn current_subscription(db: &Db, user_id: ObjectId) -> Result<Option<Subscription>> {
     let mut found = repo::subscriptions::recent_of(db, user_id).await?;
-    let active = found.iter().position(Subscription::is_active);
+    let free = |s: &Subscription| {
+        s.plan
+            .as_deref()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("free"))
+    };
+    let active = found
+        .iter()
+        .position(|s| s.is_active() && !free(s))
+        .or_else(|| found.iter().position(Subscription::is_active));
     Ok(match active {
         Some(i) => Some(found.swap_remove(i)),
         None => found.into_iter().next(),

@@ -17,7 +17,9 @@
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
 //!   [`analysis`]) onto the call whose sid or conversation we recorded
 //!   ([`conversation_call`]), opt-outs, the "Follow-up Needed" event;
-//! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]).
+//! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]);
+//! - `POST /webhooks/apple`: App Store Server Notifications V2
+//!   ([`crate::features::apple_subscriptions`]).
 //!
 //! Files: `routes.rs` holds every handler (signature checks, then the
 //! plain functions above); `repo/` every query and write, one file per
@@ -38,7 +40,7 @@ pub mod voice;
 pub use post_call::PostCall;
 pub use public_url::{public_url, PublicOrigin};
 pub use routes::{
-    routes, ELEVENLABS_PATH, STRIPE_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH,
+    routes, APPLE_PATH, ELEVENLABS_PATH, STRIPE_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH,
     TWILIO_STATUS_PATH, TWILIO_VOICE_PATH,
 };
 pub use status::{apply_status, StatusApplied, StatusCallback};

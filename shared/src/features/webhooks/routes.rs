@@ -14,6 +14,14 @@
 //! - 204 for a status callback applied (or a repeat that changed nothing),
 //!   TwiML for the voice webhook, 200 JSON for ElevenLabs.
 //!
+//! App Store Server Notifications (`POST /webhooks/apple`) are answered
+//! 403 when the `signedPayload` (or the transaction or renewal info in
+//! it) does not verify, or without `APPLE_BUNDLE_ID`, before anything is
+//! written; 400 for a body without a `signedPayload`; 200 JSON otherwise,
+//! unknown transactions and types included, so Apple stops retrying; 500
+//! on a database failure, the claim released, so Apple's retry applies it
+//! ([`crate::features::apple_subscriptions::notifications`]).
+//!
 //! Stripe's events (`POST /webhooks/stripe`) are answered 403 for a
 //! missing, wrong or stale `Stripe-Signature` (or no
 //! `STRIPE_WEBHOOK_SECRET`), before anything is read or written; 400 for a
@@ -40,8 +48,10 @@ use super::repo;
 use super::status::{apply_status, call_id_from_query, StatusCallback};
 use super::voice::voice_twiml;
 use crate::error::{Error, Result};
+use crate::features::apple_subscriptions::{self, Handled as AppleHandled};
 use crate::features::billing::webhook::{self as stripe_webhook, Handled};
 use crate::http::AppState;
+use crate::integrations::app_store::SignedDataVerifier;
 use crate::integrations::elevenlabs::signature as elevenlabs_signature;
 use crate::integrations::elevenlabs::ElevenLabsClient;
 use crate::integrations::stripe::signature as stripe_signature;
@@ -56,6 +66,7 @@ pub const TWILIO_VOICE_PATH: &str = "/webhooks/twilio/voice";
 pub const ELEVENLABS_PATH: &str = "/webhooks/elevenlabs";
 pub const TWILIO_CALLER_ID_PATH: &str = crate::features::caller_ids::CALLBACK_PATH;
 pub const STRIPE_PATH: &str = "/webhooks/stripe";
+pub const APPLE_PATH: &str = "/webhooks/apple";
 pub const TWILIO_INBOUND_PATH: &str = "/webhooks/twilio/inbound";
 
 /// The webhook routes, to merge into an app.
@@ -68,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route(TWILIO_INBOUND_PATH, post(twilio_inbound))
         .route(inbound::FORWARDED_PATH, post(twilio_inbound_forwarded))
         .route(STRIPE_PATH, post(stripe))
+        .route(APPLE_PATH, post(apple))
 }
 
 async fn read(request: Request) -> Result<(Parts, Bytes)> {
@@ -301,6 +313,36 @@ async fn stripe(
         Handled::Stale { subscription_id } => answer["subscriptionId"] = json!(subscription_id),
         Handled::Ignored { kind } => answer["type"] = json!(kind),
         Handled::Duplicate | Handled::Unmatched => {}
+    }
+    Ok(Json(answer))
+}
+
+/// App Store Server Notifications V2, served by the Webhooks Lambda's
+/// function URL like the others.
+async fn apple(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>> {
+    let verifier = SignedDataVerifier::from_config(&state.config.apple);
+    let handled =
+        apple_subscriptions::handle_notification(&state.db, verifier.as_ref(), &body, Utc::now())
+            .await?;
+    tracing::info!(?handled, "App Store notification");
+    let mut answer = json!({ "status": handled.label() });
+    match handled {
+        AppleHandled::Applied {
+            original_transaction_id,
+            status,
+            ..
+        } => {
+            answer["originalTransactionId"] = json!(original_transaction_id);
+            answer["subscriptionStatus"] = json!(status);
+        }
+        AppleHandled::Stale {
+            original_transaction_id,
+        } => answer["originalTransactionId"] = json!(original_transaction_id),
+        AppleHandled::Unmatched {
+            original_transaction_id,
+        } => answer["originalTransactionId"] = json!(original_transaction_id),
+        AppleHandled::Ignored { kind } => answer["type"] = json!(kind),
+        AppleHandled::Duplicate => {}
     }
     Ok(Json(answer))
 }

@@ -1,6 +1,7 @@
 //! Configuration from the environment and, on AWS, one Secrets Manager
 //! secret; read once per process, on first use.
 
+pub mod apple;
 pub mod secret;
 pub mod storage;
 pub mod trusted_proxies;
@@ -9,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::infra::aws;
 
+pub use apple::{AppleConfig, AppleEnvironment};
 pub use secret::KeyPurpose;
 pub use trusted_proxies::TrustedProxies;
 
@@ -43,6 +45,9 @@ pub struct Config {
     pub elevenlabs: ElevenLabsConfig,
     /// Stripe: billing API key, webhook secret, price and redirect URLs.
     pub stripe: StripeConfig,
+    /// App Store subscriptions: the app, the environment, the App Store
+    /// Server API key and the trusted roots.
+    pub apple: AppleConfig,
     /// `DIAL_QUEUE_URL`: the SQS queue of dial jobs (AWS only).
     pub dial_queue_url: Option<String>,
     /// `MAX_CALL_LATENESS_MINUTES`, default 180: a call found later than
@@ -217,6 +222,7 @@ impl Config {
                     .unwrap_or_else(|| "https://api.elevenlabs.io".to_string()),
                 webhook_secret: non_empty("ELEVENLABS_WEBHOOK_SECRET"),
             },
+            apple: AppleConfig::from_lookup(&non_empty)?,
             stripe: StripeConfig {
                 secret_key: non_empty("STRIPE_SECRET_KEY"),
                 webhook_secret: non_empty("STRIPE_WEBHOOK_SECRET"),

@@ -12,12 +12,15 @@ use crate::infra::db::Db;
 use crate::infra::store::{self, Update};
 use crate::model::{Record, Subscription, User};
 
-/// The user's `active` and `trialing` subscriptions; unreadable ones are
+/// The user's subscriptions in a status that gives the plan (`active`,
+/// `trialing`, the App Store's `grace_period`); unreadable ones are
 /// skipped.
 pub async fn live_subscriptions(db: &Db, user_id: ObjectId) -> Result<Vec<Subscription>> {
     let documents: Vec<Document> = db
         .raw(Subscription::COLLECTION)
-        .find(doc! { "userId": user_id, "status": { "$in": ["active", "trialing"] } })
+        .find(
+            doc! { "userId": user_id, "status": { "$in": Subscription::ACTIVE_STATUSES.to_vec() } },
+        )
         .await?
         .try_collect()
         .await?;
