@@ -1,10 +1,10 @@
 //! `POST /api/subscriptions/apple`: a thin handler over
 //! [`super::service::link_purchase`].
 
+use crate::http::routes;
 use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
-use utoipa_axum::routes;
 
 use super::service::{self, PurchaseInput};
 use super::view::AppleSubscriptionView;
