@@ -83,9 +83,16 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("caller_ids", &[]),
     ("calls", &["scheduled_calls", "idempotency"]),
     ("contact_lists", &["membership"]),
-    ("contacts", &[]),
-    ("dialer", &["caller_ids", "recordings", "scheduled_calls", "billing"]),
-    ("evaluator", &["automations", "scheduled_calls", "billing"]),
+    ("contacts", &["do_not_call"]),
+    (
+        "dialer",
+        &["caller_ids", "recordings", "scheduled_calls", "billing", "do_not_call"],
+    ),
+    ("do_not_call", &[]),
+    (
+        "evaluator",
+        &["automations", "scheduled_calls", "billing", "do_not_call"],
+    ),
     ("feedback", &[]),
     ("groups", &["membership"]),
     ("health", &[]),
@@ -94,7 +101,17 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("membership", &[]),
     ("recordings", &[]),
     ("scheduled_calls", &["idempotency"]),
-    ("webhooks", &["calls", "scheduled_calls", "billing", "caller_ids", "recordings"]),
+    (
+        "webhooks",
+        &[
+            "calls",
+            "scheduled_calls",
+            "billing",
+            "caller_ids",
+            "recordings",
+            "do_not_call",
+        ],
+    ),
 ];
 
 /// The development-only crate (sandboxes, local database), by package name.

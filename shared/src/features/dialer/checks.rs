@@ -7,6 +7,7 @@ use mongodb::bson::{oid::ObjectId, Bson};
 use super::allowance::{self, Allowance, Denied};
 use super::repo::lookups;
 use crate::error::{Error, Result};
+use crate::features::do_not_call;
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::phone;
@@ -43,6 +44,8 @@ pub enum Refusal {
     ContactUnavailable,
     /// Neither the contact nor the call holds a dialable number.
     NoNumber,
+    /// The number is on the business's do-not-call registry.
+    DoNotCall,
     /// Outside the recipient's calling window: not a failure, the dialer
     /// defers the call to `retry_at`.
     TooEarlyOrLate { retry_at: DateTime<Utc> },
@@ -64,6 +67,7 @@ impl Refusal {
             }
             Self::ContactUnavailable => Some("This contact is inactive or asked not to be called."),
             Self::NoNumber => Some("This call has no valid phone number to dial."),
+            Self::DoNotCall => Some(do_not_call::UNAVAILABLE_MESSAGE),
             Self::TooEarlyOrLate { .. } => None,
         }
     }
@@ -117,6 +121,12 @@ pub async fn preflight(
     let Some(to) = to else {
         return Ok(Err(Refusal::NoNumber));
     };
+    if do_not_call::is_registered(db, call.user_id, &to)
+        .await?
+        .is_some()
+    {
+        return Ok(Err(Refusal::DoNotCall));
+    }
 
     let fallback_zone = match call.automation_id {
         Some(id) => lookups::automation_zone(db, id).await?,
