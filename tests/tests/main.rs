@@ -22,6 +22,7 @@ mod dial_queue;
 mod dialer;
 mod dialer_checks;
 mod dialer_claim;
+mod do_not_call;
 mod elevenlabs;
 mod evaluator;
 mod events;

@@ -64,6 +64,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/billing/checkout"),
     ("post", "/api/billing/portal"),
     ("get", "/api/usage"),
+    ("get", "/api/do-not-call"),
+    ("post", "/api/do-not-call"),
+    ("delete", "/api/do-not-call/{phoneNumber}"),
 ];
 
 #[tokio::test]

@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{
-    COLLECTIONS, DIAL_HANDOFFS, DO_NOT_CALL, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS, STRIPE_EVENTS,
+    COLLECTIONS, DIAL_HANDOFFS, DO_NOT_CALL, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS,
+    STRIPE_EVENTS,
 };
 
 /// Collections only this backend uses.

@@ -37,6 +37,7 @@ pub struct ImportReport {
     /// Rows neither created nor updated: the rejected ones and blank ones.
     pub skipped: u64,
     /// Numbers a do-not-call column put on the registry (new entries).
+    #[serde(rename = "doNotCall")]
     pub do_not_call: u64,
     pub errors: Vec<RowError>,
 }
@@ -248,7 +249,10 @@ async fn register_do_not_call(db: &Db, user_id: ObjectId, numbers: Vec<String>) 
             contact_id: None,
             note: None,
         };
-        if do_not_call::register(db, user_id, registration, now).await?.1 {
+        if do_not_call::register(db, user_id, registration, now)
+            .await?
+            .1
+        {
             added += 1;
         }
     }

@@ -54,7 +54,10 @@ impl Row {
             };
             if column == Column::DoNotCall {
                 let said = columns::yes_no(&text).ok_or_else(|| {
-                    ("doNotCall".to_string(), format!("{text:?} is not yes or no"))
+                    (
+                        "doNotCall".to_string(),
+                        format!("{text:?} is not yes or no"),
+                    )
                 })?;
                 row.do_not_call |= said;
                 continue;

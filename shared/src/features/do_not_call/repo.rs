@@ -34,7 +34,11 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
 }
 
 /// `user_id`'s active entry whose number has one of `forms`.
-pub async fn find_active(db: &Db, user_id: ObjectId, forms: &[String]) -> Result<Option<DoNotCall>> {
+pub async fn find_active(
+    db: &Db,
+    user_id: ObjectId,
+    forms: &[String],
+) -> Result<Option<DoNotCall>> {
     store::find_one(db, active_filter(user_id, forms)).await
 }
 

@@ -38,7 +38,9 @@ async fn list_entries(
     auth: AuthUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Paged<DoNotCallView>>> {
-    service::list(&state.db, auth.user_id, query).await.map(Json)
+    service::list(&state.db, auth.user_id, query)
+        .await
+        .map(Json)
 }
 
 /// Adds a number to the caller's do-not-call registry: no automation or

@@ -224,9 +224,9 @@ pub async fn list(db: &Db, user_id: ObjectId, query: ListQuery) -> Result<Paged<
     }
     .validate()?;
     let forms = match query.phone_number.as_deref().map(str::trim) {
-        Some(raw) if !raw.is_empty() => {
-            Some(phone::stored_forms(&number(db, user_id, "phoneNumber", raw).await?))
-        }
+        Some(raw) if !raw.is_empty() => Some(phone::stored_forms(
+            &number(db, user_id, "phoneNumber", raw).await?,
+        )),
         _ => None,
     };
     let found = repo::page(

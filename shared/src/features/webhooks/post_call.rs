@@ -17,9 +17,9 @@ use super::conversation_call::find_call;
 use super::repo::{self, PostCallRecord};
 use super::status::{apply_status, StatusCallback};
 use crate::error::{Error, Result};
+use crate::features::do_not_call;
 use crate::infra::db::Db;
 use crate::infra::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
-use crate::features::do_not_call;
 use crate::model::{node_json, phone, CallStatus};
 
 /// What a webhook did.
@@ -163,6 +163,19 @@ async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result
         tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no owner");
         return Ok(false);
     };
+    let opted_out = match contact {
+        Some(contact) => {
+            let changed = repo::opt_out_contact(db, contact, user, at).await?;
+            if changed {
+                tracing::info!(%contact, "contact opted out on the call");
+            }
+            changed
+        }
+        None => {
+            tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
+            false
+        }
+    };
     if let Some(e164) = recipient_number(call) {
         let registration = do_not_call::Registration {
             e164,
@@ -176,14 +189,6 @@ async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result
     } else {
         tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call holds no valid number");
     }
-    let Some(contact) = contact else {
-        tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
-        return Ok(false);
-    };
-    let opted_out = repo::opt_out_contact(db, contact, user, at).await?;
-    if opted_out {
-        tracing::info!(%contact, "contact opted out on the call");
-    }
     Ok(opted_out)
 }
 
@@ -191,13 +196,10 @@ async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result
 /// an outbound call, the caller of an inbound one), else `from` of an
 /// inbound call.
 fn recipient_number(call: &Document) -> Option<String> {
-    let participant = call
-        .get_array("participants")
-        .ok()
-        .and_then(|ps| {
-            ps.iter()
-                .find_map(|p| p.as_document()?.get_str("phoneNumber").ok())
-        });
+    let participant = call.get_array("participants").ok().and_then(|ps| {
+        ps.iter()
+            .find_map(|p| p.as_document()?.get_str("phoneNumber").ok())
+    });
     let inbound_from = call
         .get_bool("isInbound")
         .unwrap_or(false)
