@@ -134,7 +134,7 @@ fn plan_rows(
             let planned = plan(&row, row_number, &context, &mut first_row_of)?;
             let opted_out = row
                 .do_not_call
-                .then(|| row.phone.as_deref())
+                .then_some(row.phone.as_deref())
                 .flatten()
                 .and_then(|raw| phone::to_e164(raw, context.region).ok());
             Ok(Some((planned, opted_out)))
