@@ -82,7 +82,7 @@ async fn add_entry(
     tag = "do-not-call",
     security(("bearer" = [])),
     params(
-        ("phoneNumber" = String, Path, description = "The number, in any common spelling (`+` may be sent as `%2B`)"),
+        ("phoneNumber" = String, Path, description = "The number, in any common spelling (`+` may be sent as `%2B`)", example = "2125550144"),
         RemoveQuery,
     ),
     responses(

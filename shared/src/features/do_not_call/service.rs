@@ -138,6 +138,7 @@ pub async fn registered_among(
 pub struct NewEntry {
     /// The number in any common spelling; read in the owner's region
     /// when it has no country code.
+    #[schema(example = "+12125550144")]
     pub phone_number: String,
     /// Why, in the owner's words (at most 500 characters).
     pub note: Option<String>,
