@@ -471,3 +471,48 @@ async fn an_import_column_registers_the_rows_that_say_yes() {
         .unwrap();
     assert!(ann.get_bool("optedOut").unwrap());
 }
+
+/// Through the sandbox: its 555-0105 callee asks not to be called again;
+/// the post-call webhook registers the number, and the next call to it,
+/// from another contact with the same number, is refused before dialing.
+#[tokio::test]
+async fn an_opt_out_heard_in_the_sandbox_stops_the_next_call() {
+    use heyway::features::dialer::consumer::dial_until_done;
+    use heyway_tests::stack::LocalStack;
+
+    let stack = LocalStack::start(0).await;
+    let user = stack.user().await;
+    let number = "+12125550105";
+    let first = stack.queued_call(user, "Kim Slate", number, None).await;
+    let job = |id| DialJob {
+        scheduled_call_id: id,
+        user_id: user,
+        scheduled_time: Utc::now(),
+    };
+    dial_until_done(&stack.dialer, &job(first)).await;
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let entry = loop {
+        if let Some(entry) = entries(&stack.db, doc! { "userId": user }).await.pop() {
+            break entry;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no registry entry");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry.get_str("phoneNumber").unwrap(), number);
+    assert_eq!(entry.get_str("source").unwrap(), "agent");
+    let first_call = scheduled(&stack.db, first).await;
+    assert_eq!(
+        entry.get_object_id("callId").unwrap(),
+        first_call.get_object_id("callId").unwrap()
+    );
+
+    let second = stack
+        .queued_call(user, "Kim Slate (work)", number, None)
+        .await;
+    dial_until_done(&stack.dialer, &job(second)).await;
+    let refused = scheduled(&stack.db, second).await;
+    assert_eq!(refused.get_str("status").unwrap(), "failed");
+    assert_eq!(refused.get_str("errorMessage").unwrap(), DNC_MESSAGE);
+    assert_eq!(stack.sandbox.calls().len(), 1);
+}
