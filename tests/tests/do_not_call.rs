@@ -443,7 +443,8 @@ async fn an_import_column_registers_the_rows_that_say_yes() {
                Ann Example,212-555-0144,yes\n\
                Bo Example,212-555-0146,no\n\
                Cy Example,212-555-0147,\n\
-               Di Example,212-555-0148,maybe\n";
+               Di Example,212-555-0148,maybe\n\
+               ,212-555-0149,yes\n";
     let request = Request::builder()
         .method(Method::POST)
         .uri("/api/contacts/import")
@@ -454,14 +455,22 @@ async fn an_import_column_registers_the_rows_that_say_yes() {
     let (status, report) = app.send_raw(request).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["created"], 3, "{report}");
-    assert_eq!(report["doNotCall"], 1, "{report}");
+    assert_eq!(report["doNotCall"], 2, "{report}");
     assert_eq!(report["errors"][0]["field"], "doNotCall", "{report}");
     assert_eq!(report["errors"][0]["row"], 4, "{report}");
+    // A row rejected for another cell (no name) still registers its opt-out.
+    assert_eq!(report["errors"][1]["field"], "name", "{report}");
 
-    let found = entries(&app.db, doc! { "userId": owner.id }).await;
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].get_str("phoneNumber").unwrap(), NUMBER);
-    assert_eq!(found[0].get_str("source").unwrap(), "import");
+    let mut found: Vec<String> = entries(&app.db, doc! { "userId": owner.id })
+        .await
+        .iter()
+        .map(|e| {
+            assert_eq!(e.get_str("source").unwrap(), "import");
+            e.get_str("phoneNumber").unwrap().to_string()
+        })
+        .collect();
+    found.sort();
+    assert_eq!(found, [NUMBER, "+12125550149"]);
     let ann = app
         .db
         .raw("contacts")

@@ -131,19 +131,14 @@ fn plan_rows(
             if row.is_blank() {
                 return Ok(None);
             }
-            let planned = plan(&row, row_number, &context, &mut first_row_of)?;
+            // An opt-out is kept even when another cell rejects the row.
             let opted_out = row
                 .do_not_call
                 .then_some(row.phone.as_deref())
                 .flatten()
                 .and_then(|raw| phone::to_e164(raw, context.region).ok());
-            Ok(Some((planned, opted_out)))
-        });
-        let planned = planned.map(|planned| {
-            planned.map(|(planned, opted_out)| {
-                out.do_not_call.extend(opted_out);
-                planned
-            })
+            out.do_not_call.extend(opted_out);
+            plan(&row, row_number, &context, &mut first_row_of).map(Some)
         });
         match planned {
             Ok(Some(Planned::Insert(document))) => out.inserts.push((row_number, document)),
