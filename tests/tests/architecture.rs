@@ -81,7 +81,7 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("automations", &[]),
     ("billing", &[]),
     ("caller_ids", &[]),
-    ("calls", &["scheduled_calls", "idempotency"]),
+    ("calls", &["scheduled_calls", "idempotency", "dialer"]),
     ("contact_lists", &["membership"]),
     ("contacts", &["do_not_call"]),
     (

@@ -27,6 +27,7 @@ mod elevenlabs;
 mod evaluator;
 mod events;
 mod feedback;
+mod frequency_caps;
 mod groups;
 mod health;
 mod idempotency;
