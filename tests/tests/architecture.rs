@@ -82,11 +82,18 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("automations", &[]),
     ("billing", &[]),
     ("caller_ids", &[]),
-    ("calls", &["scheduled_calls", "idempotency"]),
+    ("calls", &["scheduled_calls", "idempotency", "dialer"]),
     ("contact_lists", &["membership"]),
-    ("contacts", &[]),
-    ("dialer", &["caller_ids", "recordings", "scheduled_calls", "billing"]),
-    ("evaluator", &["automations", "scheduled_calls", "billing"]),
+    ("contacts", &["do_not_call"]),
+    (
+        "dialer",
+        &["caller_ids", "recordings", "scheduled_calls", "billing", "do_not_call"],
+    ),
+    ("do_not_call", &[]),
+    (
+        "evaluator",
+        &["automations", "scheduled_calls", "billing", "do_not_call"],
+    ),
     ("feedback", &[]),
     ("groups", &["membership"]),
     ("health", &[]),
@@ -95,7 +102,18 @@ const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("membership", &[]),
     ("recordings", &[]),
     ("scheduled_calls", &["idempotency"]),
-    ("webhooks", &["calls", "scheduled_calls", "billing", "apple_subscriptions", "caller_ids", "recordings"]),
+    (
+        "webhooks",
+        &[
+            "calls",
+            "scheduled_calls",
+            "billing",
+            "apple_subscriptions",
+            "caller_ids",
+            "recordings",
+            "do_not_call",
+        ],
+    ),
 ];
 
 /// The development-only crate (sandboxes, local database), by package name.

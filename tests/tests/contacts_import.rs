@@ -60,7 +60,7 @@ async fn csv_with_varied_headers_keeps_other_columns_as_metadata() {
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
         report,
-        json!({ "created": 2, "updated": 0, "skipped": 0, "errors": [] })
+        json!({ "created": 2, "updated": 0, "skipped": 0, "doNotCall": 0, "errors": [] })
     );
 
     let contacts = all(&app, &user).await;

@@ -54,7 +54,10 @@ fn function_for(event: &str, state: AppState) -> axum::Router {
         "webhooks" => return heyway::app::webhooks(state),
         "auth" => heyway::features::auth::routes,
         "me" => heyway::features::me::routes,
-        "contacts" => heyway::features::contacts::routes,
+        // The contacts function also serves the do-not-call registry.
+        "contacts" => {
+            || heyway::features::contacts::routes().merge(heyway::features::do_not_call::routes())
+        }
         "contact" => heyway::features::contact_lists::routes,
         "groups" => heyway::features::groups::routes,
         "feedback" => heyway::features::feedback::routes,

@@ -65,6 +65,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/billing/portal"),
     ("get", "/api/usage"),
     ("post", "/api/subscriptions/apple"),
+    ("get", "/api/do-not-call"),
+    ("post", "/api/do-not-call"),
+    ("delete", "/api/do-not-call/{phoneNumber}"),
 ];
 
 #[tokio::test]

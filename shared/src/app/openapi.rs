@@ -52,6 +52,7 @@ pub fn api_routes() -> ApiRouter {
         .merge(features::auth::routes())
         .merge(features::me::routes())
         .merge(features::contacts::routes())
+        .merge(features::do_not_call::routes())
         .merge(features::contact_lists::routes())
         .merge(features::groups::routes())
         .merge(features::feedback::routes())

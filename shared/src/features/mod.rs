@@ -14,6 +14,7 @@ pub mod calls;
 pub mod contact_lists;
 pub mod contacts;
 pub mod dialer;
+pub mod do_not_call;
 pub mod evaluator;
 pub mod feedback;
 pub mod groups;

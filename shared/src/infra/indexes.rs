@@ -9,18 +9,19 @@ use crate::error::Result;
 use crate::infra::db::Db;
 use crate::model::scheduled_call::MANUAL_OPEN_KEY;
 use crate::model::{
-    APPLE_NOTIFICATIONS, COLLECTIONS, DIAL_HANDOFFS, IDEMPOTENCY_KEYS, RATE_LIMITS, REFRESH_TOKENS,
-    STRIPE_EVENTS,
+    APPLE_NOTIFICATIONS, COLLECTIONS, DIAL_HANDOFFS, DO_NOT_CALL, IDEMPOTENCY_KEYS, RATE_LIMITS,
+    REFRESH_TOKENS, STRIPE_EVENTS,
 };
 
 /// Collections only this backend uses.
-pub const OWN_COLLECTIONS: [&str; 6] = [
+pub const OWN_COLLECTIONS: [&str; 7] = [
     REFRESH_TOKENS,
     RATE_LIMITS,
     STRIPE_EVENTS,
     APPLE_NOTIFICATIONS,
     IDEMPOTENCY_KEYS,
     DIAL_HANDOFFS,
+    DO_NOT_CALL,
 ];
 
 /// How long an `Idempotency-Key` is remembered.
@@ -230,6 +231,14 @@ pub fn all() -> Vec<IndexSpec> {
         I::new(IDEMPOTENCY_KEYS, "heyway_userId_key_unique", doc! { "userId": 1, "key": 1 }).unique(),
         I::new(IDEMPOTENCY_KEYS, "heyway_createdAt_ttl", doc! { "createdAt": 1 })
             .expire_after(IDEMPOTENCY_KEY_SECS),
+        // Ours: the do-not-call registry. One active entry per business and
+        // number (`activeKey`, removed with the entry); lookups by any
+        // stored form of the number.
+        I::new(DO_NOT_CALL, "heyway_activeKey_unique", doc! { "activeKey": 1 })
+            .unique()
+            .only_where_present("activeKey"),
+        I::new(DO_NOT_CALL, "heyway_userId_phoneForms", doc! { "userId": 1, "phoneForms": 1 }),
+        I::new(DO_NOT_CALL, "heyway_userId_addedAt", doc! { "userId": 1, "addedAt": -1 }),
     ]
 }
 

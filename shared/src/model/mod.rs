@@ -18,6 +18,7 @@ mod automation;
 mod call;
 mod contact;
 mod contact_list;
+mod do_not_call;
 mod feedback;
 mod group;
 mod id_ref;
@@ -39,6 +40,7 @@ pub use automation::{
 pub use call::Call;
 pub use contact::Contact;
 pub use contact_list::ContactList;
+pub use do_not_call::DoNotCall;
 pub use feedback::Feedback;
 pub use group::Group;
 pub use id_ref::IdRef;
@@ -101,6 +103,8 @@ pub const IDEMPOTENCY_KEYS: &str = "idempotencykeys";
 /// while it sends them (`features::scheduled_calls::handoff`): only this
 /// backend uses it.
 pub const DIAL_HANDOFFS: &str = "dialhandoffs";
+/// The do-not-call registry ([`DoNotCall`]): only this backend uses it.
+pub const DO_NOT_CALL: &str = DoNotCall::COLLECTION;
 
 /// Every collection name the Node app's documents live in.
 pub const COLLECTIONS: [&str; 12] = [

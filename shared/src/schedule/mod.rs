@@ -12,10 +12,12 @@
 //! - [`outcome`]: how a call ended, and how its scheduled call ends.
 //! - [`callback`]: when to try again after a call ends unanswered.
 //! - [`plan`]: which calls of one automation are due in a window.
+//! - [`frequency_caps`]: how often one number may be called.
 
 pub mod callback;
 pub mod due;
 pub mod error;
+pub mod frequency_caps;
 pub mod local_time;
 pub mod outcome;
 pub mod plan;

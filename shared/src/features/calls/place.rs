@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
+use crate::features::dialer::frequency;
 use crate::features::scheduled_calls::service::{self as scheduled, record_manual, ManualCall};
 use crate::features::scheduled_calls::sweep::send_claimed;
 use crate::http::extract::object_id;
 use crate::infra::db::Db;
 use crate::infra::queue::{DialJob, DialQueue};
-use crate::infra::store::owned;
-use crate::model::{Automation, ScheduledCall};
+use crate::infra::store::{self, owned};
+use crate::model::{phone, Automation, ScheduledCall, User};
 
 /// Who to call now, and how: `contactId`, or `phoneNumber` with `name`.
 /// Serialized, it is the request's `Idempotency-Key` fingerprint.
@@ -131,4 +132,25 @@ pub async fn place_now(
             Ok(recorded)
         }
     }
+}
+
+/// Whether `call` (a manual call just recorded) passes its owner's
+/// frequency caps at `now`: it is placed anyway, and the answer says so.
+pub async fn frequency_cap_passed(
+    db: &Db,
+    call: &ScheduledCall,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(to) = call
+        .recipients
+        .first()
+        .and_then(|r| r.get_str("phoneNumber").ok())
+        .and_then(|raw| phone::to_e164(raw, None).ok())
+    else {
+        return Ok(false);
+    };
+    let Some(user) = store::find_by_id::<User>(db, call.user_id).await? else {
+        return Ok(false);
+    };
+    frequency::cap_passed(db, &user, &to, now).await
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::follow_up::FollowUpPatch;
-use super::place::{place_now, CallNow};
+use super::place::{frequency_cap_passed, place_now, CallNow};
 use super::query::CallQuery;
 use super::service;
 use super::stats::{stats, CallStats, StatsQuery};
@@ -93,8 +93,12 @@ async fn call_now(
     };
     idempotency::once(&state.db, request, || async {
         let queue = state.dial_queue.as_ref();
-        let call = place_now(&state.db, queue, user.user_id, input.clone(), Utc::now()).await?;
-        Ok((StatusCode::ACCEPTED, ScheduledCallView::from(call)))
+        let now = Utc::now();
+        let call = place_now(&state.db, queue, user.user_id, input.clone(), now).await?;
+        let passed = frequency_cap_passed(&state.db, &call, now).await?;
+        let mut view = ScheduledCallView::from(call);
+        view.frequency_cap_passed = Some(passed);
+        Ok((StatusCode::ACCEPTED, view))
     })
     .await
 }

@@ -10,6 +10,9 @@ pub enum Column {
     Phone,
     Email,
     Tags,
+    /// Whether the person asked not to be called (`yes`/`no`): a yes puts
+    /// the number on the do-not-call registry.
+    DoNotCall,
     /// Anything else: kept in `metadata` under its header.
     Metadata,
 }
@@ -31,6 +34,9 @@ pub fn recognize(header: &str) -> Column {
         | "contactnumber" => Column::Phone,
         "email" | "emailaddress" => Column::Email,
         "tags" | "tag" => Column::Tags,
+        "donotcall" | "dnc" | "optout" | "optedout" | "donotcontact" | "nocalls" => {
+            Column::DoNotCall
+        }
         _ => Column::Metadata,
     }
 }
@@ -40,6 +46,17 @@ pub fn split_tags(cell: &str) -> impl Iterator<Item = &str> {
     cell.split([',', ';', '|'])
         .map(str::trim)
         .filter(|tag| !tag.is_empty())
+}
+
+/// A do-not-call cell: `Some(true)` for yes (`yes`, `y`, `true`, `1`,
+/// `x`, `dnc`), `Some(false)` for no (`no`, `n`, `false`, `0`), `None`
+/// for anything else.
+pub fn yes_no(cell: &str) -> Option<bool> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "x" | "dnc" => Some(true),
+        "no" | "n" | "false" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 /// The metadata key for a header: as written, except characters MongoDB
@@ -72,6 +89,9 @@ mod tests {
             ("E-mail", Column::Email),
             ("Email Address", Column::Email),
             ("tag", Column::Tags),
+            ("Do Not Call", Column::DoNotCall),
+            ("DNC", Column::DoNotCall),
+            ("opted_out", Column::DoNotCall),
             ("purchaseDate", Column::Metadata),
         ] {
             assert_eq!(recognize(header), column, "{header}");

@@ -21,6 +21,7 @@ use super::input;
 use super::repo::{self, ContactChanges};
 use super::service::user_region;
 use crate::error::{Error, Result};
+use crate::features::do_not_call;
 use crate::infra::db::Db;
 use crate::model::phone;
 use crate::model::Contact;
@@ -35,6 +36,9 @@ pub struct ImportReport {
     pub updated: u64,
     /// Rows neither created nor updated: the rejected ones and blank ones.
     pub skipped: u64,
+    /// Numbers a do-not-call column put on the registry (new entries).
+    #[serde(rename = "doNotCall")]
+    pub do_not_call: u64,
     pub errors: Vec<RowError>,
 }
 
@@ -67,6 +71,7 @@ pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportRe
         mut report,
         inserts,
         merges,
+        do_not_call,
     } = tokio::task::spawn_blocking(move || plan_rows(table, user_id, stored, region, now))
         .await
         .map_err(|error| Error::Internal(format!("import planning task: {error}")))?;
@@ -86,6 +91,7 @@ pub async fn import(db: &Db, user_id: ObjectId, table: Table) -> Result<ImportRe
     }
     report.errors.sort_by_key(|error| error.row);
     report.updated = apply_merges(db, user_id, merges).await?;
+    report.do_not_call = register_do_not_call(db, user_id, do_not_call).await?;
     Ok(report)
 }
 
@@ -97,6 +103,8 @@ struct Plan {
     report: ImportReport,
     inserts: Vec<(u64, Document)>,
     merges: Vec<Merge>,
+    /// Numbers (E.164) of imported rows whose do-not-call column said yes.
+    do_not_call: Vec<String>,
 }
 
 /// Checks every row against the user's `stored` numbers: CPU work (phone
@@ -123,6 +131,13 @@ fn plan_rows(
             if row.is_blank() {
                 return Ok(None);
             }
+            // An opt-out is kept even when another cell rejects the row.
+            let opted_out = row
+                .do_not_call
+                .then_some(row.phone.as_deref())
+                .flatten()
+                .and_then(|raw| phone::to_e164(raw, context.region).ok());
+            out.do_not_call.extend(opted_out);
             plan(&row, row_number, &context, &mut first_row_of).map(Some)
         });
         match planned {
@@ -213,6 +228,30 @@ fn plan(
     repo::new_document(&contact, context.now)
         .map(Planned::Insert)
         .map_err(|error| field("row", format!("cannot be stored: {error}")))
+}
+
+/// Registers `numbers` on `user_id`'s do-not-call registry (source
+/// `import`); how many were new.
+async fn register_do_not_call(db: &Db, user_id: ObjectId, numbers: Vec<String>) -> Result<u64> {
+    let now = chrono::Utc::now();
+    let mut added = 0;
+    for e164 in numbers {
+        let registration = do_not_call::Registration {
+            e164,
+            source: do_not_call::Source::Import,
+            added_by: Some(user_id),
+            call_id: None,
+            contact_id: None,
+            note: None,
+        };
+        if do_not_call::register(db, user_id, registration, now)
+            .await?
+            .1
+        {
+            added += 1;
+        }
+    }
+    Ok(added)
 }
 
 /// A file must say where the numbers and the names are.

@@ -21,6 +21,8 @@ pub(super) struct Row {
     pub(super) email: Option<String>,
     pub(super) tags: Vec<String>,
     pub(super) metadata: Document,
+    /// A do-not-call column said yes.
+    pub(super) do_not_call: bool,
 }
 
 /// Why a row is rejected: `(field, reason)`.
@@ -50,6 +52,16 @@ impl Row {
             let Some(text) = text(&value) else {
                 continue;
             };
+            if column == Column::DoNotCall {
+                let said = columns::yes_no(&text).ok_or_else(|| {
+                    (
+                        "doNotCall".to_string(),
+                        format!("{text:?} is not yes or no"),
+                    )
+                })?;
+                row.do_not_call |= said;
+                continue;
+            }
             // With two columns of a kind (`phone` and `mobile`), the first
             // one filled in wins.
             let slot = match column {
@@ -58,7 +70,7 @@ impl Row {
                 Column::LastName => &mut row.last_name,
                 Column::Phone => &mut row.phone,
                 Column::Email => &mut row.email,
-                Column::Tags | Column::Metadata => continue,
+                Column::Tags | Column::Metadata | Column::DoNotCall => continue,
             };
             slot.get_or_insert(text);
         }
@@ -147,6 +159,20 @@ mod tests {
         assert_eq!(row.full_name().as_deref(), Some("Alex Madeup"));
         assert_eq!(row.phone.as_deref(), Some("215-555-0100"));
         assert_eq!(row.metadata, doc! { "purchaseDate": "2025-09-01" });
+    }
+
+    #[test]
+    fn a_do_not_call_column_reads_yes_and_no() {
+        let row = |cell: &str| {
+            Row::read(vec![
+                ("name".into(), Value::from("Alex")),
+                ("Do Not Call".into(), Value::from(cell)),
+            ])
+        };
+        assert!(row("Yes").unwrap().do_not_call);
+        assert!(!row("no").unwrap().do_not_call);
+        assert!(!row("").unwrap().do_not_call);
+        assert_eq!(row("maybe").unwrap_err().0, "doNotCall");
     }
 
     #[test]

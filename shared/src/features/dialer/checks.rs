@@ -7,6 +7,7 @@ use mongodb::bson::{oid::ObjectId, Bson};
 use super::allowance::{self, Allowance, Denied};
 use super::repo::lookups;
 use crate::error::{Error, Result};
+use crate::features::do_not_call;
 use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::phone;
@@ -43,6 +44,8 @@ pub enum Refusal {
     ContactUnavailable,
     /// Neither the contact nor the call holds a dialable number.
     NoNumber,
+    /// The number is on the business's do-not-call registry.
+    DoNotCall,
     /// Outside the recipient's calling window: not a failure, the dialer
     /// defers the call to `retry_at`.
     TooEarlyOrLate { retry_at: DateTime<Utc> },
@@ -64,6 +67,7 @@ impl Refusal {
             }
             Self::ContactUnavailable => Some("This contact is inactive or asked not to be called."),
             Self::NoNumber => Some("This call has no valid phone number to dial."),
+            Self::DoNotCall => Some(do_not_call::UNAVAILABLE_MESSAGE),
             Self::TooEarlyOrLate { .. } => None,
         }
     }
@@ -71,6 +75,11 @@ impl Refusal {
 
 /// Checks `call` before dialing at `now`: the outer `Result` is a database
 /// or data fault, the inner one the verdict.
+///
+/// Long: the checks in the order the owner should hear about them (caller
+/// ID, money, the recipient's number and the do-not-call registry, then
+/// the hour), each an early return; split, the order would be harder to
+/// read.
 pub async fn preflight(
     db: &Db,
     call: &ScheduledCall,
@@ -97,12 +106,9 @@ pub async fn preflight(
         Some(id) => lookups::contact_with_opt_out(db, call.user_id, id).await?,
         None => None,
     };
-    if contact
+    let unavailable = contact
         .as_ref()
-        .is_some_and(|(contact, opted_out)| !contact.is_active() || *opted_out)
-    {
-        return Ok(Err(Refusal::ContactUnavailable));
-    }
+        .is_some_and(|(contact, opted_out)| !contact.is_active() || *opted_out);
     let contact = contact.map(|(contact, _)| contact);
 
     let region = user.phone_region();
@@ -115,8 +121,22 @@ pub async fn preflight(
                 .and_then(|raw| phone::to_e164(raw, region).ok())
         });
     let Some(to) = to else {
-        return Ok(Err(Refusal::NoNumber));
+        return Ok(Err(if unavailable {
+            Refusal::ContactUnavailable
+        } else {
+            Refusal::NoNumber
+        }));
     };
+    // The registry first: its reason is the one the owner can act on.
+    if do_not_call::is_registered(db, call.user_id, &to)
+        .await?
+        .is_some()
+    {
+        return Ok(Err(Refusal::DoNotCall));
+    }
+    if unavailable {
+        return Ok(Err(Refusal::ContactUnavailable));
+    }
 
     let fallback_zone = match call.automation_id {
         Some(id) => lookups::automation_zone(db, id).await?,

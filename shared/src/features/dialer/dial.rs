@@ -8,6 +8,7 @@ use mongodb::bson::oid::ObjectId;
 use super::allowance::{self, Allowance};
 use super::call_record::{self, NewCall};
 use super::claim::{self, Claim};
+use super::frequency::{self, Verdict};
 use super::pacing::{Pace, Pacer};
 use super::repo::{calls, claims};
 use super::script::{self, Script, ScriptError, ScriptInputs};
@@ -55,6 +56,9 @@ pub struct Dialer {
     pub max_attempts: u32,
     /// Signs recordings' URLs for `<Play>`.
     pub storage: crate::infra::storage::Storage,
+    /// `MAX_CALL_LATENESS_MINUTES`: an automation's call over its
+    /// frequency cap until later than this after it was due is skipped.
+    pub max_lateness: chrono::Duration,
 }
 
 impl Dialer {
@@ -82,6 +86,9 @@ impl Dialer {
             pacer: Pacer::new(account, config.dialer_calls_per_second, MAX_PACING_WAIT),
             max_attempts: u32::try_from(config.dialer_max_attempts.max(1)).unwrap_or(5),
             storage: crate::infra::storage::Storage::from_config(config),
+            max_lateness: chrono::Duration::minutes(
+                i64::try_from(config.max_call_lateness_minutes).unwrap_or(i64::MAX / 60_000),
+            ),
         })
     }
 
@@ -125,6 +132,27 @@ impl Dialer {
             Pace::Later(after) => {
                 claims::release(&self.db, call.id).await?;
                 return Ok(Disposition::Requeue { after });
+            }
+        }
+        let verdict = frequency::reserve(
+            &self.db,
+            &call,
+            &ready.user,
+            &ready.to,
+            now,
+            self.max_lateness,
+        )
+        .await?;
+        match verdict {
+            Verdict::Allowed => {}
+            Verdict::Deferred(at) => {
+                tracing::info!(scheduled_call = %call.id, %at, "over the frequency cap: deferred");
+                claims::defer(&self.db, call.id, at).await?;
+                return Ok(Disposition::Done);
+            }
+            Verdict::Skipped => {
+                self.fail(call.id, Some(frequency::SKIPPED_MESSAGE)).await?;
+                return Ok(Disposition::Done);
             }
         }
         if !allowance::spend(&self.db, call.user_id, &ready.allowance, now).await? {

@@ -14,7 +14,9 @@
 //!    recipient's quiet hours).
 //! 3. [`script::build`]: the call mode and the `aiConfig` the voice
 //!    webhook answers TwiML from.
-//! 4. [`pacing::Pacer`]: a slot within the account's calls per second.
+//! 4. [`pacing::Pacer`]: a slot within the account's calls per second;
+//!    then [`frequency::reserve`]: the number's frequency caps (deferred
+//!    or skipped when over, for an automation's call).
 //! 5. The `calls` document ([`call_record`]) is written and linked, then
 //!    Twilio's `Calls.json` places the call with our voice URL, status
 //!    callback and answering-machine detection.
@@ -34,6 +36,7 @@ pub mod checks;
 pub mod claim;
 pub mod consumer;
 pub mod dial;
+pub mod frequency;
 pub mod pacing;
 pub mod repo;
 pub mod script;

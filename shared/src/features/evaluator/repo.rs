@@ -53,6 +53,19 @@ pub async fn claim_next(
     Ok(None)
 }
 
+/// The reason recorded for a due call to a number on the do-not-call
+/// registry.
+pub const SKIP_DO_NOT_CALL: &str = "do-not-call";
+
+/// A due call the pass did not record, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub contact_id: ObjectId,
+    /// E.164.
+    pub phone_number: String,
+    pub reason: &'static str,
+}
+
 /// One `executionHistory` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HistoryEntry {
@@ -61,6 +74,8 @@ pub enum HistoryEntry {
         contacts_processed: usize,
         calls_scheduled: usize,
         calls_missed: usize,
+        /// Due calls left out (`callsSkipped`, `skipped` in the entry).
+        skipped: Vec<Skipped>,
     },
     /// Its timing could not be read: why.
     Error(String),
@@ -74,13 +89,31 @@ impl HistoryEntry {
                 contacts_processed,
                 calls_scheduled,
                 calls_missed,
-            } => doc! {
-                "executedAt": executed_at,
-                "contactsProcessed": int32(*contacts_processed),
-                "callsScheduled": int32(*calls_scheduled),
-                "callsMissed": int32(*calls_missed),
-                "status": "success",
-            },
+                skipped,
+            } => {
+                let mut entry = doc! {
+                    "executedAt": executed_at,
+                    "contactsProcessed": int32(*contacts_processed),
+                    "callsScheduled": int32(*calls_scheduled),
+                    "callsMissed": int32(*calls_missed),
+                    "status": "success",
+                };
+                if !skipped.is_empty() {
+                    let skipped: Vec<Bson> = skipped
+                        .iter()
+                        .map(|s| {
+                            Bson::Document(doc! {
+                                "contactId": s.contact_id,
+                                "phoneNumber": &s.phone_number,
+                                "reason": s.reason,
+                            })
+                        })
+                        .collect();
+                    entry.insert("callsSkipped", int32(skipped.len()));
+                    entry.insert("skipped", skipped);
+                }
+                entry
+            }
             Self::Error(error) => doc! {
                 "executedAt": executed_at,
                 "contactsProcessed": 0,

@@ -15,15 +15,16 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
 use serde::Serialize;
 
-use super::repo::{self, HistoryEntry, Run};
+use super::repo::{self, HistoryEntry, Run, Skipped, SKIP_DO_NOT_CALL};
 use super::settings::EvaluatorSettings;
 use crate::error::Result;
 use crate::features::automations::repo::active_contacts;
+use crate::features::do_not_call;
 use crate::features::scheduled_calls::{self, record_and_send, SweepReport};
 use crate::infra::db::Db;
 use crate::infra::queue::DialQueue;
 use crate::infra::store;
-use crate::model::{Automation, User};
+use crate::model::{Automation, NewScheduledCall, User};
 use crate::schedule::plan::{self, Window};
 use crate::schedule::QuietHours;
 
@@ -116,8 +117,9 @@ async fn evaluate(
         send_now: true,
     };
     let plan = plan::due_calls(automation, &timing, &contacts, quiet, window);
+    let (due, skipped) = without_do_not_call(db, automation.user_id, plan.due).await?;
     let started = Instant::now();
-    let recorded = record_and_send(db, queue, &plan.due, now).await?;
+    let recorded = record_and_send(db, queue, &due, now).await?;
     report.record_ms += millis(started);
     report.recorded += recorded.recorded;
     report.missed += recorded.missed;
@@ -132,8 +134,35 @@ async fn evaluate(
         contacts_processed: contacts.len(),
         calls_scheduled: recorded.recorded,
         calls_missed: recorded.missed,
+        skipped,
     };
     finish(db, automation, now, next_run, entry, settings).await
+}
+
+/// `due` without the calls to numbers on the owner's do-not-call registry,
+/// and those left out, each with its reason.
+async fn without_do_not_call(
+    db: &Db,
+    user_id: ObjectId,
+    due: Vec<NewScheduledCall>,
+) -> Result<(Vec<NewScheduledCall>, Vec<Skipped>)> {
+    let numbers: Vec<String> = due.iter().map(|call| call.phone_e164.clone()).collect();
+    let registered = do_not_call::registered_among(db, user_id, &numbers).await?;
+    if registered.is_empty() {
+        return Ok((due, Vec::new()));
+    }
+    let (skip, keep): (Vec<_>, Vec<_>) = due
+        .into_iter()
+        .partition(|call| registered.contains(&call.phone_e164));
+    let skipped = skip
+        .into_iter()
+        .map(|call| Skipped {
+            contact_id: call.contact.id,
+            phone_number: call.phone_e164,
+            reason: SKIP_DO_NOT_CALL,
+        })
+        .collect();
+    Ok((keep, skipped))
 }
 
 /// Records the pass on `automation`: when to look again, the counters and

@@ -36,6 +36,11 @@ pub struct ScheduledCallView {
     pub retry_count: Option<i64>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Only in `POST /api/calls`'s answer: `true` when the number was
+    /// already called as often as the business's frequency caps allow.
+    /// A manual call is placed anyway, and counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_cap_passed: Option<bool>,
 }
 
 impl From<&ScheduledCall> for ScheduledCallView {
@@ -74,6 +79,7 @@ impl From<&ScheduledCall> for ScheduledCallView {
             retry_count: call.retry_count.map(|n| n.as_i64()),
             created_at: call.created_at.map(|at| at.to_chrono()),
             updated_at: call.updated_at.map(|at| at.to_chrono()),
+            frequency_cap_passed: None,
         }
     }
 }

@@ -17,9 +17,10 @@ use super::conversation_call::find_call;
 use super::repo::{self, PostCallRecord};
 use super::status::{apply_status, StatusCallback};
 use crate::error::{Error, Result};
+use crate::features::do_not_call;
 use crate::infra::db::Db;
 use crate::infra::events::{CallEvent, Events, FOLLOW_UP_NEEDED};
-use crate::model::{node_json, CallStatus};
+use crate::model::{node_json, phone, CallStatus};
 
 /// What a webhook did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,8 +148,10 @@ fn post_call_record(
     }
 }
 
-/// Marks the call's contact `optedOut` (the dialer's preflight refuses
-/// such contacts); `true` when this call changed it.
+/// Records the recipient's opt-out: the number into the business's
+/// do-not-call registry (source `agent`, with this call), and the call's
+/// contact marked `optedOut` as the Node app read it (the dialer's
+/// preflight refuses both); `true` when this call changed the contact.
 async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result<bool> {
     let contact = call.get_object_id("contactId").ok().or_else(|| {
         call.get_array("participants")
@@ -156,15 +159,55 @@ async fn opt_out_contact(db: &Db, call: &Document, at: bson::DateTime) -> Result
             .iter()
             .find_map(|p| p.as_document()?.get_object_id("contactId").ok())
     });
-    let (Some(contact), Ok(user)) = (contact, call.get_object_id("userId")) else {
-        tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
+    let Ok(user) = call.get_object_id("userId") else {
+        tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no owner");
         return Ok(false);
     };
-    let opted_out = repo::opt_out_contact(db, contact, user, at).await?;
-    if opted_out {
-        tracing::info!(%contact, "contact opted out on the call");
+    let opted_out = match contact {
+        Some(contact) => {
+            let changed = repo::opt_out_contact(db, contact, user, at).await?;
+            if changed {
+                tracing::info!(%contact, "contact opted out on the call");
+            }
+            changed
+        }
+        None => {
+            tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call names no contact");
+            false
+        }
+    };
+    if let Some(e164) = recipient_number(call) {
+        let registration = do_not_call::Registration {
+            e164,
+            source: do_not_call::Source::Agent,
+            added_by: None,
+            call_id: call.get_object_id("_id").ok(),
+            contact_id: contact,
+            note: None,
+        };
+        do_not_call::register(db, user, registration, at.to_chrono()).await?;
+    } else {
+        tracing::warn!(call = ?call.get_object_id("_id").ok(), "opt-out asked, but the call holds no valid number");
     }
     Ok(opted_out)
+}
+
+/// The other party's number, E.164: the first participant's (the callee of
+/// an outbound call, the caller of an inbound one), else `from` of an
+/// inbound call.
+fn recipient_number(call: &Document) -> Option<String> {
+    let participant = call.get_array("participants").ok().and_then(|ps| {
+        ps.iter()
+            .find_map(|p| p.as_document()?.get_str("phoneNumber").ok())
+    });
+    let inbound_from = call
+        .get_bool("isInbound")
+        .unwrap_or(false)
+        .then(|| call.get_str("from").ok())
+        .flatten();
+    participant
+        .or(inbound_from)
+        .and_then(|raw| phone::to_e164(raw, None).ok())
 }
 
 /// The turns as stored: ElevenLabs' `role`, `message`,
