@@ -46,20 +46,25 @@ enum HmacHash {
 }
 
 impl HmacHash {
-    fn of(algorithm: Algorithm) -> Option<(Self, Algorithm)> {
+    fn of(algorithm: Algorithm) -> Option<Self> {
         match algorithm {
-            Algorithm::HS256 => Some((Self::Sha256, algorithm)),
-            Algorithm::HS384 => Some((Self::Sha384, algorithm)),
-            Algorithm::HS512 => Some((Self::Sha512, algorithm)),
+            Algorithm::HS256 => Some(Self::Sha256),
+            Algorithm::HS384 => Some(Self::Sha384),
+            Algorithm::HS512 => Some(Self::Sha512),
             _ => None,
         }
     }
 
-    fn mac(self, key: &[u8], message: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
-            let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    /// HMAC takes a key of any length, so this fails only if the crate
+    /// changes that; a failure refuses the token rather than panicking.
+    fn mac(self, key: &[u8], message: &[u8]) -> Result<Vec<u8>, SignatureError> {
+        fn run<M: Mac + hmac::digest::KeyInit>(
+            key: &[u8],
+            message: &[u8],
+        ) -> Result<Vec<u8>, SignatureError> {
+            let mut mac = <M as Mac>::new_from_slice(key).map_err(SignatureError::from_source)?;
             mac.update(message);
-            mac.finalize().into_bytes().to_vec()
+            Ok(mac.finalize().into_bytes().to_vec())
         }
         match self {
             Self::Sha256 => run::<Hmac<Sha256>>(key, message),
@@ -77,13 +82,13 @@ struct HmacKey {
 
 impl Signer<Vec<u8>> for HmacKey {
     fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
-        Ok(self.hash.mac(&self.secret, message))
+        self.hash.mac(&self.secret, message)
     }
 }
 
 impl Verifier<Vec<u8>> for HmacKey {
     fn verify(&self, message: &[u8], signature: &Vec<u8>) -> Result<(), SignatureError> {
-        let expected = self.hash.mac(&self.secret, message);
+        let expected = self.hash.mac(&self.secret, message)?;
         // Constant time: the comparison must not tell how much matched.
         if subtle::ConstantTimeEq::ct_eq(expected.as_slice(), signature.as_slice()).into() {
             Ok(())
@@ -142,8 +147,9 @@ impl JwtVerifier for Es256Verifier {
 }
 
 fn new_signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, JwtError> {
-    if let Some((hash, algorithm)) = HmacHash::of(*algorithm) {
+    if let Some(hash) = HmacHash::of(*algorithm) {
         let secret = key.try_get_hmac_secret()?.to_vec();
+        let algorithm = *algorithm;
         return Ok(Box::new(HmacKey {
             hash,
             algorithm,
@@ -166,8 +172,9 @@ fn new_verifier(
     algorithm: &Algorithm,
     key: &DecodingKey,
 ) -> Result<Box<dyn JwtVerifier>, JwtError> {
-    if let Some((hash, algorithm)) = HmacHash::of(*algorithm) {
+    if let Some(hash) = HmacHash::of(*algorithm) {
         let secret = key.try_get_hmac_secret()?.to_vec();
+        let algorithm = *algorithm;
         return Ok(Box::new(HmacKey {
             hash,
             algorithm,
