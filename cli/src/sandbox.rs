@@ -64,9 +64,7 @@ pub fn configure(
         .webhook_base_url
         .get_or_insert_with(|| origin.to_string())
         .clone();
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .build()?;
+    let http = sandbox_http()?;
     // `HEYWAY_SANDBOX_PACE=instant` plays calls without waiting (benchmarks).
     let instant = std::env::var("HEYWAY_SANDBOX_PACE").is_ok_and(|pace| pace.trim() == "instant");
     let settings = SandboxSettings {
@@ -126,13 +124,8 @@ pub fn configure_stripe(
         );
         return Ok(None);
     }
-    let webhook_base = config
-        .webhook_base_url
-        .clone()
-        .unwrap_or_else(|| origin.to_string());
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .build()?;
+    let webhook_base = webhook_base(config, origin);
+    let http = sandbox_http()?;
     let Some(sandbox) = stripe::configure(
         &mut config.stripe,
         origin,
@@ -174,13 +167,8 @@ pub fn configure_app_store(
         );
         return Ok(None);
     }
-    let webhook_base = config
-        .webhook_base_url
-        .clone()
-        .unwrap_or_else(|| origin.to_string());
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .build()?;
+    let webhook_base = webhook_base(config, origin);
+    let http = sandbox_http()?;
     let Some(sandbox) = app_store::configure(
         &mut config.apple,
         origin,
@@ -199,6 +187,22 @@ pub fn configure_app_store(
          for this run and trusted instead of Apple's root (see docs/sandbox.md)"
     );
     Ok(Some(sandbox))
+}
+
+/// Where a sandbox sends its callbacks: `WEBHOOK_BASE_URL`, else this
+/// server (`origin`).
+fn webhook_base(config: &Config, origin: &str) -> String {
+    config
+        .webhook_base_url
+        .clone()
+        .unwrap_or_else(|| origin.to_string())
+}
+
+/// The client a sandbox sends its callbacks with.
+fn sandbox_http() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
 }
 
 #[cfg(test)]
