@@ -317,7 +317,8 @@ impl SkippedContact {
     }
 }
 
-/// The automation's other contacts: gone, another user's, or inactive.
+/// The automation's other contacts: gone, another user's, on the
+/// do-not-call registry, or inactive.
 async fn not_callable(
     db: &Db,
     user_id: ObjectId,
@@ -329,17 +330,30 @@ async fn not_callable(
         .into_iter()
         .filter(|id| !callable.iter().any(|contact| contact.id == *id))
         .collect();
-    let existing = repo::owned_contacts(db, user_id, &others).await?;
+    let existing = repo::owned_contacts_among(db, user_id, &others).await?;
+    let numbers: Vec<String> = existing
+        .iter()
+        .filter_map(|contact| contact.phone_e164(None))
+        .collect();
+    let registered = do_not_call::registered_among(db, user_id, &numbers).await?;
     let skipped = others
         .into_iter()
-        .map(|id| SkippedContact {
-            contact_id: id.to_hex(),
-            reason: if existing.contains(&id) {
-                "inactive"
-            } else {
-                "not_found"
+        .map(|id| {
+            let reason = match existing.iter().find(|contact| contact.id == id) {
+                None => "not_found",
+                Some(contact)
+                    if contact
+                        .phone_e164(None)
+                        .is_some_and(|number| registered.contains(&number)) =>
+                {
+                    "do_not_call"
+                }
+                Some(_) => "inactive",
+            };
+            SkippedContact {
+                contact_id: id.to_hex(),
+                reason: reason.to_string(),
             }
-            .to_string(),
         })
         .collect();
     Ok(skipped)
