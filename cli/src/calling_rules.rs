@@ -2,6 +2,9 @@
 //! preview and the dialer apply (`shared/data/calling_hours.txt`), and,
 //! for a number, the state its area code places it in.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use anyhow::{bail, Context};
 use heyway::schedule::calling_hours::{self, StateRule};
 use heyway::schedule::recipient_state;
@@ -44,24 +47,26 @@ pub fn command(state: Option<String>, number: Option<String>, json: bool) -> any
         if let Some((e164, found)) = &number_state {
             out["number"] = serde_json::json!({ "e164": e164, "state": found });
         }
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        return emit(&(serde_json::to_string_pretty(&out)? + "\n"));
     }
+    let mut out = String::new();
     if let Some((e164, found)) = &number_state {
         match found {
-            Some(code) => println!("{e164}: area code in {code}"),
-            None => println!("{e164}: no US state (the federal floor applies)"),
+            Some(code) => writeln!(out, "{e164}: area code in {code}")?,
+            None => writeln!(out, "{e164}: no US state (the federal floor applies)")?,
         }
     }
     if let (Some(code), true) = (wanted, rows.len() == 1) {
-        println!("{code}: no state rule (the federal floor applies)");
+        writeln!(out, "{code}: no state rule (the federal floor applies)")?;
     }
-    println!(
+    writeln!(
+        out,
         "{:<5} {:<11} {:<11} {:<11} {:<22} {:<9} {:<10} source / note",
         "state", "mon-fri", "saturday", "sunday", "holidays", "status", "checked"
-    );
+    )?;
     for rule in rows {
-        println!(
+        writeln!(
+            out,
             "{:<5} {:<11} {:<11} {:<11} {:<22} {:<9} {:<10} {}",
             rule.state,
             rule.weekdays.display(),
@@ -71,10 +76,18 @@ pub fn command(state: Option<String>, number: Option<String>, json: bool) -> any
             rule.certainty.as_str(),
             rule.checked,
             rule.source,
-        );
-        println!("{:<5} {}", "", rule.note);
+        )?;
+        writeln!(out, "{:<5} {}", "", rule.note)?;
     }
-    Ok(())
+    emit(&out)
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is fine.
+fn emit(text: &str) -> anyhow::Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
 }
 
 fn as_json(rule: &StateRule) -> serde_json::Value {

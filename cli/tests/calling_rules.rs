@@ -23,13 +23,25 @@ fn stdout(output: &std::process::Output) -> String {
 #[test]
 fn prints_the_whole_table_with_sources() {
     let text = stdout(&heyway(&["calling-rules"]));
-    let rows: Vec<&str> = text.lines().filter(|l| l.len() > 2 && !l.starts_with(' ')).collect();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.len() > 2 && !l.starts_with(' '))
+        .collect();
     assert!(rows[0].starts_with("state"), "{text}");
-    let us = rows.iter().find(|l| l.starts_with("US ")).expect("the federal floor");
-    assert!(us.contains("08:00-21:00") && us.contains("https://"), "{us}");
+    let us = rows
+        .iter()
+        .find(|l| l.starts_with("US "))
+        .expect("the federal floor");
+    assert!(
+        us.contains("08:00-21:00") && us.contains("https://"),
+        "{us}"
+    );
     let fl = rows.iter().find(|l| l.starts_with("FL ")).expect("Florida");
     assert!(fl.contains("08:00-20:00"), "{fl}");
-    let la = rows.iter().find(|l| l.starts_with("LA ")).expect("Louisiana");
+    let la = rows
+        .iter()
+        .find(|l| l.starts_with("LA "))
+        .expect("Louisiana");
     assert!(la.contains("closed") && la.contains("uncertain"), "{la}");
     assert!(rows.len() > 8, "{text}");
 }
@@ -37,10 +49,18 @@ fn prints_the_whole_table_with_sources() {
 #[test]
 fn one_state_or_one_number_and_json() {
     let texas = stdout(&heyway(&["calling-rules", "Texas"]));
-    assert!(texas.contains("TX ") && texas.contains("12:00-21:00"), "{texas}");
+    assert!(
+        texas.contains("TX ") && texas.contains("12:00-21:00"),
+        "{texas}"
+    );
     assert!(texas.contains("US ") && !texas.contains("FL "), "{texas}");
 
-    let json = stdout(&heyway(&["calling-rules", "--json", "--number", "+13055550100"]));
+    let json = stdout(&heyway(&[
+        "calling-rules",
+        "--json",
+        "--number",
+        "+13055550100",
+    ]));
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["number"]["state"], "FL", "{value}");
     let states: Vec<&str> = value["rules"]
@@ -51,7 +71,10 @@ fn one_state_or_one_number_and_json() {
         .collect();
     assert_eq!(states, ["US", "FL"]);
     assert_eq!(value["rules"][1]["monFri"], "08:00-20:00");
-    assert!(value["rules"][1]["source"].as_str().unwrap().starts_with("https://"));
+    assert!(value["rules"][1]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
 
     // New York has no row: the federal floor alone.
     let new_york = stdout(&heyway(&["calling-rules", "--number", "+12125550100"]));

@@ -21,7 +21,13 @@ use serde_json::{json, Value};
 const NY: Tz = chrono_tz::America::New_York;
 const CHICAGO: Tz = chrono_tz::America::Chicago;
 
-async fn contact(app: &TestApp, user: ObjectId, name: &str, phone: &str, metadata: Document) -> ObjectId {
+async fn contact(
+    app: &TestApp,
+    user: ObjectId,
+    name: &str,
+    phone: &str,
+    metadata: Document,
+) -> ObjectId {
     let id = ObjectId::new();
     app.db
         .raw("contacts")
@@ -36,7 +42,14 @@ async fn contact(app: &TestApp, user: ObjectId, name: &str, phone: &str, metadat
 }
 
 /// An on-date automation calling `contacts` on `day` at `time` in `zone`.
-async fn automation(app: &TestApp, user: &TestUser, day: NaiveDate, time: &str, zone: Tz, contacts: &[ObjectId]) -> String {
+async fn automation(
+    app: &TestApp,
+    user: &TestUser,
+    day: NaiveDate,
+    time: &str,
+    zone: Tz,
+    contacts: &[ObjectId],
+) -> String {
     let contacts: Vec<String> = contacts.iter().map(|c| c.to_hex()).collect();
     let (status, created) = app
         .post(
@@ -52,7 +65,9 @@ async fn automation(app: &TestApp, user: &TestUser, day: NaiveDate, time: &str, 
 }
 
 async fn preview(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    let (status, preview) = app.get(&format!("/api/automations/{id}/preview"), user).await;
+    let (status, preview) = app
+        .get(&format!("/api/automations/{id}/preview"), user)
+        .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     preview
 }
@@ -81,13 +96,27 @@ fn today(zone: Tz) -> NaiveDate {
 
 /// Runs an evaluator pass at `at`; the scheduled times it recorded, by
 /// contact.
-async fn evaluate(app: &TestApp, automation: &str, at: DateTime<Utc>) -> Vec<(ObjectId, DateTime<Utc>)> {
+async fn evaluate(
+    app: &TestApp,
+    automation: &str,
+    at: DateTime<Utc>,
+) -> Vec<(ObjectId, DateTime<Utc>)> {
     let (queue, _jobs) = InProcessQueue::new();
-    run_pass(&app.db, &DialQueue::InProcess(queue), at, EvaluatorSettings::default())
+    run_pass(
+        &app.db,
+        &DialQueue::InProcess(queue),
+        at,
+        EvaluatorSettings::default(),
+    )
+    .await
+    .unwrap();
+    let id: ObjectId = automation.parse().unwrap();
+    let mut cursor = app
+        .db
+        .raw("scheduledcalls")
+        .find(doc! { "automationId": id })
         .await
         .unwrap();
-    let id: ObjectId = automation.parse().unwrap();
-    let mut cursor = app.db.raw("scheduledcalls").find(doc! { "automationId": id }).await.unwrap();
     let mut found = Vec::new();
     while cursor.advance().await.unwrap() {
         let call = cursor.deserialize_current().unwrap();
@@ -107,7 +136,14 @@ async fn florida_waits_for_morning_while_new_york_is_called_at_half_past_eight()
     let florida = contact(&app, user.id, "Sunny Palm", "+13055550123", doc! {}).await;
     let new_york = contact(&app, user.id, "Empire Reed", "+12125550123", doc! {}).await;
     // A New York number whose imported address is in Florida.
-    let moved = contact(&app, user.id, "Moved South", "+12125550124", doc! { "State": "FL" }).await;
+    let moved = contact(
+        &app,
+        user.id,
+        "Moved South",
+        "+12125550124",
+        doc! { "State": "FL" },
+    )
+    .await;
     let day = today(NY) + Duration::days(3);
     let id = automation(&app, &user, day, "20:30", NY, &[florida, new_york, moved]).await;
 
@@ -123,7 +159,10 @@ async fn florida_waits_for_morning_while_new_york_is_called_at_half_past_eight()
         assert_eq!(call_at(call), morning, "{call}");
         assert_eq!(call["state"], "FL", "{call}");
         assert_eq!(call["restrictions"], json!(["state_hours"]), "{call}");
-        assert!(call["localTime"].as_str().unwrap().contains("T08:00:00"), "{call}");
+        assert!(
+            call["localTime"].as_str().unwrap().contains("T08:00:00"),
+            "{call}"
+        );
     }
 
     // The evaluator records the same times: New York at 20:30, then Florida
@@ -151,7 +190,15 @@ async fn sunday_rules_texas_from_noon_louisiana_not_at_all() {
     let texas = contact(&app, user.id, "Lone Star", "+17135550123", doc! {}).await;
     let louisiana = contact(&app, user.id, "Bayou Belle", "+15045550123", doc! {}).await;
     let illinois = contact(&app, user.id, "Prairie Wind", "+13125550123", doc! {}).await;
-    let id = automation(&app, &user, sunday, "10:00", CHICAGO, &[texas, louisiana, illinois]).await;
+    let id = automation(
+        &app,
+        &user,
+        sunday,
+        "10:00",
+        CHICAGO,
+        &[texas, louisiana, illinois],
+    )
+    .await;
 
     let preview = preview(&app, &user, &id).await;
     let ten = local(sunday, 10, 0, CHICAGO);
@@ -164,8 +211,16 @@ async fn sunday_rules_texas_from_noon_louisiana_not_at_all() {
     assert_eq!(previewed(&preview, louisiana)["state"], "LA");
 
     // The evaluator agrees, pass by pass.
-    assert_eq!(evaluate(&app, &id, ten + Duration::seconds(30)).await, vec![(illinois, ten)]);
-    assert_eq!(evaluate(&app, &id, noon + Duration::seconds(30)).await.len(), 2);
+    assert_eq!(
+        evaluate(&app, &id, ten + Duration::seconds(30)).await,
+        vec![(illinois, ten)]
+    );
+    assert_eq!(
+        evaluate(&app, &id, noon + Duration::seconds(30))
+            .await
+            .len(),
+        2
+    );
     let all = evaluate(&app, &id, monday + Duration::seconds(30)).await;
     let mut expected = vec![(illinois, ten), (texas, noon), (louisiana, monday)];
     expected.sort();
@@ -181,7 +236,11 @@ async fn the_preview_shows_do_not_call_and_frequency_caps() {
     let this_morning = contact(&app, user.id, "Called Today", "+12125550133", doc! {}).await;
     let free = contact(&app, user.id, "Not Called", "+12125550134", doc! {}).await;
     let (status, body) = app
-        .post("/api/do-not-call", &user, json!({ "phoneNumber": "+12125550131" }))
+        .post(
+            "/api/do-not-call",
+            &user,
+            json!({ "phoneNumber": "+12125550131" }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let day = today(NY) + Duration::days(3);
@@ -203,7 +262,15 @@ async fn the_preview_shows_do_not_call_and_frequency_caps() {
             .await
             .unwrap();
     }
-    let id = automation(&app, &user, day, "10:00", NY, &[listed, recent, this_morning, free]).await;
+    let id = automation(
+        &app,
+        &user,
+        day,
+        "10:00",
+        NY,
+        &[listed, recent, this_morning, free],
+    )
+    .await;
 
     let preview = preview(&app, &user, &id).await;
     let calls = preview["calls"].as_array().unwrap();
@@ -216,7 +283,12 @@ async fn the_preview_shows_do_not_call_and_frequency_caps() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["contactId"].as_str().unwrap().to_string(), s["reason"].as_str().unwrap().to_string()))
+        .map(|s| {
+            (
+                s["contactId"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     skipped.sort();
     let mut expected = vec![
@@ -229,7 +301,10 @@ async fn the_preview_shows_do_not_call_and_frequency_caps() {
     // Caps off: both called on time; the registry still holds.
     app.db
         .raw("users")
-        .update_one(doc! { "_id": user.id }, doc! { "$set": { "preferences.callCaps": [] } })
+        .update_one(
+            doc! { "_id": user.id },
+            doc! { "$set": { "preferences.callCaps": [] } },
+        )
         .await
         .unwrap();
     let preview = self::preview(&app, &user, &id).await;
@@ -267,14 +342,23 @@ async fn the_dialer_defers_a_florida_call_at_half_past_eight() {
         })
         .unwrap()
     };
-    match preflight(db, &manual("+13055550140"), evening).await.unwrap() {
+    match preflight(db, &manual("+13055550140"), evening)
+        .await
+        .unwrap()
+    {
         Err(refusal) => assert_eq!(refusal, Refusal::TooEarlyOrLate { retry_at: morning }),
         Ok(ready) => panic!("placed at 20:30 in Florida: {ready:?}"),
     }
     assert!(
-        preflight(db, &manual("+12125550140"), evening).await.unwrap().is_ok(),
+        preflight(db, &manual("+12125550140"), evening)
+            .await
+            .unwrap()
+            .is_ok(),
         "New York at 20:30 is within the federal hours"
     );
     // At 08:00 the Florida call goes.
-    assert!(preflight(db, &manual("+13055550140"), morning).await.unwrap().is_ok());
+    assert!(preflight(db, &manual("+13055550140"), morning)
+        .await
+        .unwrap()
+        .is_ok());
 }

@@ -47,7 +47,10 @@ pub enum Holiday {
     Thanksgiving,
     Christmas,
     /// A fixed month and day.
-    Fixed { month: u32, day: u32 },
+    Fixed {
+        month: u32,
+        day: u32,
+    },
 }
 
 /// How sure the row is (see the data file's header).
@@ -118,9 +121,7 @@ impl StateRule {
                 }
                 let opening = at_local(date, from, zone);
                 let opening_local = opening.with_timezone(&zone);
-                if opening >= at
-                    && opening_local.date_naive() == date
-                    && opening_local.time() <= to
+                if opening >= at && opening_local.date_naive() == date && opening_local.time() <= to
                 {
                     return Some(opening);
                 }
@@ -145,8 +146,16 @@ impl CallingHours {
     pub fn new(quiet: QuietHours, state: Option<&str>) -> Self {
         Self {
             quiet,
-            state: state.and_then(for_state).filter(|rule| rule.state != FEDERAL),
+            state: state
+                .and_then(for_state)
+                .filter(|rule| rule.state != FEDERAL),
         }
+    }
+
+    /// True when the federal floor and the state rules apply (the owner
+    /// did not turn them off, [`QuietHours::calling_rules`]).
+    pub fn rules_apply(&self) -> bool {
+        self.quiet.calling_rules
     }
 
     /// The first instant, not before `at`, every window allows in every
@@ -162,10 +171,14 @@ impl CallingHours {
     }
 
     fn settle(&self, at: DateTime<Utc>, zones: &[Tz], with_state: bool) -> Option<DateTime<Utc>> {
-        let rows: Vec<&StateRule> = federal()
-            .into_iter()
-            .chain(self.state.filter(|_| with_state))
-            .collect();
+        let rows: Vec<&StateRule> = if self.rules_apply() {
+            federal()
+                .into_iter()
+                .chain(self.state.filter(|_| with_state))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut candidate = at;
         for _ in 0..(16 * zones.len().max(1)) {
             let mut moved = self.quiet.next_allowed_in_all(candidate, zones)?;
@@ -232,7 +245,8 @@ impl Holiday {
             NaiveDate::from_weekday_of_month_opt(day.year(), m, weekday, n) == Some(day)
         };
         let last = |weekday: Weekday| {
-            day.weekday() == weekday && day.checked_add_days(Days::new(7)).map(|d| d.month()) != Some(m)
+            day.weekday() == weekday
+                && day.checked_add_days(Days::new(7)).map(|d| d.month()) != Some(m)
         };
         match self {
             NewYear => (m, d) == (1, 1),
@@ -318,7 +332,9 @@ pub fn parse(data: &'static str) -> Result<Vec<StateRule>, RowError> {
                     .ok_or_else(|| error("holidays: - or closed:..."))?;
                 let mut all = Vec::new();
                 for name in names.split(',') {
-                    all.extend(Holiday::parse(name).ok_or_else(|| error("holidays: unknown name"))?);
+                    all.extend(
+                        Holiday::parse(name).ok_or_else(|| error("holidays: unknown name"))?,
+                    );
                 }
                 all
             }
@@ -380,8 +396,16 @@ mod tests {
         for row in rows.iter().filter(|r| r.state != FEDERAL) {
             for hours in [row.weekdays, row.saturday, row.sunday] {
                 if let Hours::Open { from, to } = hours {
-                    assert!(from >= NaiveTime::from_hms_opt(8, 0, 0).unwrap(), "{}", row.state);
-                    assert!(to <= NaiveTime::from_hms_opt(21, 0, 0).unwrap(), "{}", row.state);
+                    assert!(
+                        from >= NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                        "{}",
+                        row.state
+                    );
+                    assert!(
+                        to <= NaiveTime::from_hms_opt(21, 0, 0).unwrap(),
+                        "{}",
+                        row.state
+                    );
                 }
             }
             assert!(row.source.starts_with("https://"), "{}", row.state);
@@ -426,8 +450,14 @@ mod tests {
             (Thanksgiving, day(2027, 11, 25)),
         ] {
             assert!(holiday.falls_on(date), "{holiday:?} {date}");
-            assert!(!holiday.falls_on(date - Duration::days(7)), "{holiday:?} {date}");
-            assert!(!holiday.falls_on(date + Duration::days(1)), "{holiday:?} {date}");
+            assert!(
+                !holiday.falls_on(date - Duration::days(7)),
+                "{holiday:?} {date}"
+            );
+            assert!(
+                !holiday.falls_on(date + Duration::days(1)),
+                "{holiday:?} {date}"
+            );
         }
     }
 
@@ -439,7 +469,10 @@ mod tests {
         assert!(new_york.state.is_none(), "NY has no row: federal only");
         // Tuesday 2026-12-08 20:30 Eastern.
         let evening = local(New_York, 2026, 12, 8, 20, 30);
-        assert_eq!(new_york.next_allowed_in_all(evening, &[New_York]), Some(evening));
+        assert_eq!(
+            new_york.next_allowed_in_all(evening, &[New_York]),
+            Some(evening)
+        );
         assert_eq!(
             florida.next_allowed_in_all(evening, &[New_York]),
             Some(local(New_York, 2026, 12, 9, 8, 0))
@@ -447,7 +480,10 @@ mod tests {
         assert_eq!(florida.without_state(evening, &[New_York]), Some(evening));
         // 20:00 itself is allowed (both ends allowed).
         let eight_pm = local(New_York, 2026, 12, 8, 20, 0);
-        assert_eq!(florida.next_allowed_in_all(eight_pm, &[New_York]), Some(eight_pm));
+        assert_eq!(
+            florida.next_allowed_in_all(eight_pm, &[New_York]),
+            Some(eight_pm)
+        );
     }
 
     #[test]
@@ -514,12 +550,39 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_owner_may_turn_the_rules_off() {
+        let all_day = QuietHours::from_preferences(Some(&mongodb::bson::doc! {
+            "quietHours": { "start": "00:00", "end": "23:59" }, "callingRules": "off",
+        }));
+        let hours = CallingHours::new(all_day, Some("LA"));
+        let sunday_night = local(Chicago, 2026, 12, 6, 22, 0);
+        assert_eq!(
+            hours.next_allowed_in_all(sunday_night, &[Chicago]),
+            Some(sunday_night)
+        );
+        // Left on, the same window still keeps the floor and the state.
+        let on = QuietHours {
+            calling_rules: true,
+            ..all_day
+        };
+        assert_eq!(
+            CallingHours::new(on, Some("LA")).next_allowed_in_all(sunday_night, &[Chicago]),
+            Some(local(Chicago, 2026, 12, 7, 8, 0))
+        );
+    }
+
     /// Every quarter hour of 2026 for each state row in its zone: the
     /// result is allowed by the row, not before the input, and stable.
     #[test]
     fn every_quarter_hour_of_a_year() {
         let quiet = QuietHours::default();
-        for (state, zone) in [("FL", New_York), ("LA", Chicago), ("UT", Denver), ("TX", Chicago)] {
+        for (state, zone) in [
+            ("FL", New_York),
+            ("LA", Chicago),
+            ("UT", Denver),
+            ("TX", Chicago),
+        ] {
             let hours = CallingHours::new(quiet, Some(state));
             let row = hours.state.unwrap();
             let mut at = local(zone, 2026, 1, 1, 0, 0);

@@ -38,8 +38,8 @@ pub use error::ScheduleError;
 pub use local_time::at_local;
 pub use outcome::CallOutcome;
 pub use quiet_hours::QuietHours;
+pub use recipient_state::recipient_state;
 pub use recipient_zone::{
     contact_zone, recipient_zone, recipient_zones, zone_for_number, zones_for_number,
 };
-pub use recipient_state::recipient_state;
 pub use reference_date::{lookup_field, parse_date_value, reference_date};

@@ -230,15 +230,28 @@ mod tests {
     fn precedence_address_then_zone_then_area_code() {
         // A New York number; the imported address says Florida.
         let in_florida = contact(doc! { "metadata": { "State": "Florida" } });
-        assert_eq!(recipient_state(Some(&in_florida), Some("+12125550100")), Some("FL"));
+        assert_eq!(
+            recipient_state(Some(&in_florida), Some("+12125550100")),
+            Some("FL")
+        );
         let nested = contact(doc! { "metadata": { "address": { "state": "ok" } } });
-        assert_eq!(recipient_state(Some(&nested), Some("+12125550100")), Some("OK"));
+        assert_eq!(
+            recipient_state(Some(&nested), Some("+12125550100")),
+            Some("OK")
+        );
         // A zone in one state.
         let phoenix = contact(doc! { "timezone": "America/Phoenix" });
-        assert_eq!(recipient_state(Some(&phoenix), Some("+12125550100")), Some("AZ"));
+        assert_eq!(
+            recipient_state(Some(&phoenix), Some("+12125550100")),
+            Some("AZ")
+        );
         // A zone shared by states, or an unreadable state: the area code.
-        let chicago = contact(doc! { "timezone": "America/Chicago", "metadata": { "state": "Atlantis" } });
-        assert_eq!(recipient_state(Some(&chicago), Some("+13055550100")), Some("FL"));
+        let chicago =
+            contact(doc! { "timezone": "America/Chicago", "metadata": { "state": "Atlantis" } });
+        assert_eq!(
+            recipient_state(Some(&chicago), Some("+13055550100")),
+            Some("FL")
+        );
         assert_eq!(recipient_state(None, Some("+13055550100")), Some("FL"));
         assert_eq!(recipient_state(None, None), None);
         assert_eq!(state_of_zone("America/Indiana/Knox"), Some("IN"));

@@ -209,7 +209,10 @@ async fn apply_caps(
     planned: Vec<(UpcomingCall, Occurrence)>,
 ) -> Result<(Vec<UpcomingCall>, Vec<SkippedContact>)> {
     let Some(owner) = owner.filter(|_| limits.caps.remembered() > 0) else {
-        return Ok((planned.into_iter().map(|(call, _)| call).collect(), Vec::new()));
+        return Ok((
+            planned.into_iter().map(|(call, _)| call).collect(),
+            Vec::new(),
+        ));
     };
     let mut history: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
     let mut kept = Vec::new();
@@ -272,7 +275,12 @@ fn unusable(error: TimingError) -> Error {
 
 /// The call `occurrence` places to `contact`, shown in the recipient's
 /// zone (else the automation's, `zone`).
-fn upcoming(contact: &Contact, occurrence: &Occurrence, quiet: QuietHours, zone: Tz) -> UpcomingCall {
+fn upcoming(
+    contact: &Contact,
+    occurrence: &Occurrence,
+    quiet: QuietHours,
+    zone: Tz,
+) -> UpcomingCall {
     let zone = occurrence.zones.first().copied().unwrap_or(zone);
     let mut restrictions = Vec::new();
     if occurrence.deferred_by_state(quiet) {
