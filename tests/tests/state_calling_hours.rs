@@ -73,7 +73,7 @@ async fn preview(app: &TestApp, user: &TestUser, id: &str) -> Value {
 }
 
 /// The previewed call to `contact`.
-fn previewed<'p>(preview: &'p Value, contact: ObjectId) -> &'p Value {
+fn previewed(preview: &Value, contact: ObjectId) -> &Value {
     preview["calls"]
         .as_array()
         .unwrap()
