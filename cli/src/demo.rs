@@ -227,18 +227,20 @@ async fn sign_up(api: &mut Api) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo runs at any hour: calling hours all day, in every zone.
+/// The demo runs at any hour: calling hours all day, in every zone, and
+/// the federal and state calling-hours rules off (its calls are not
+/// telephone solicitations; docs/compliance.md).
 async fn allow_calls_all_day(api: &Api) -> anyhow::Result<()> {
     let (status, me) = api
         .patch(
             "/api/me",
-            json!({"preferences": {"quietHours": {"start": "00:00", "end": "23:59"}}}),
+            json!({"preferences": {"quietHours": {"start": "00:00", "end": "23:59"}, "callingRules": "off"}}),
         )
         .await?;
     if status != 200 {
         bail!("setting calling hours failed ({status}): {me}");
     }
-    println!("Calling hours set to 00:00-23:59 in each recipient's zone.");
+    println!("Calling hours set to 00:00-23:59 in each recipient's zone, state rules off.");
     Ok(())
 }
 

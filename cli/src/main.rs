@@ -5,6 +5,7 @@
 //!   itself with data in `./.data`.
 //! - `heyway migrate`: creates the collections and indexes production has.
 //! - `heyway demo`: a demo owner's first calls against the telephony sandbox.
+//! - `heyway calling-rules`: the federal and state calling-hours table.
 //!
 //! Without Twilio or ElevenLabs keys, `serve` runs the telephony sandbox
 //! (`sandbox.rs`, docs/sandbox.md): no real calls are placed. Without
@@ -13,6 +14,7 @@
 //! random per run; their logs need the run's key, which `serve` writes
 //! to `<data dir>/sandbox-key`.
 
+mod calling_rules;
 mod demo;
 mod sandbox;
 
@@ -96,6 +98,20 @@ enum Command {
         #[arg(long, default_value = ".data")]
         data_dir: PathBuf,
     },
+    /// Print the calling-hours rules the evaluator, the preview and the
+    /// dialer apply: the federal floor and the stricter states, each with
+    /// its source, the date it was checked and whether it is uncertain.
+    CallingRules {
+        /// Only this state's row (code or name), with the federal floor.
+        state: Option<String>,
+        /// Also show the state this number's area code places it in, and
+        /// only its rules.
+        #[arg(long)]
+        number: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the standard mongodb:// form of a mongodb+srv:// string (the
     /// form the Lambdas take: they do not resolve SRV records).
     MongoUri {
@@ -118,6 +134,15 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Needs no configuration, database or logs.
+    if let Command::CallingRules {
+        state,
+        number,
+        json,
+    } = cli.command
+    {
+        return calling_rules::command(state, number, json);
+    }
     // The demo's own server logs to a file, so its output stays readable.
     let demo_log = match &cli.command {
         Command::Demo {
@@ -181,6 +206,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             report(migrated?);
             Ok(())
         }
+        Command::CallingRules { .. } => Ok(()),
         Command::MongoUri { uri } => {
             let uri = uri
                 .or(config.mongodb_uri)

@@ -86,7 +86,8 @@ fn the_readme_walkthrough_runs_as_written() {
     );
     // Each step printed what the README promises.
     for expected in [
-        r#"{"quietHours":{"start":"00:00","end":"23:59"}}"#,
+        r#""quietHours":{"start":"00:00","end":"23:59"}"#,
+        r#""callingRules":"off""#,
         r#""status":"pending","verified":false}"#,
         r#"{"preferredCallerID":"+12125550199"}"#,
         r#"{"plan":"paid","status":"active"}"#,

@@ -80,7 +80,7 @@ impl LocalStack {
                 "_id": user, "name": "Park Motors", "email": format!("{}@example.test", user.to_hex()),
                 "timezone": "America/New_York", "preferredCallerID": CALLER_ID,
                 "freeMinutes": 500, "__v": 0,
-                "preferences": { "quietHours": { "start": "00:00", "end": "23:59" } },
+                "preferences": { "quietHours": { "start": "00:00", "end": "23:59" }, "callingRules": "off" },
             })
             .await
             .expect("user");

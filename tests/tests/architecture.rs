@@ -79,7 +79,7 @@ use architecture::sources::{
 const FEATURE_GRAPH: &[(&str, &[&str])] = &[
     ("apple_subscriptions", &[]),
     ("auth", &["me"]),
-    ("automations", &[]),
+    ("automations", &["do_not_call", "dialer"]),
     ("billing", &[]),
     ("caller_ids", &[]),
     ("calls", &["scheduled_calls", "idempotency", "dialer"]),

@@ -402,7 +402,9 @@ async fn sqs_batches_report_only_the_jobs_to_deliver_again() {
     let dialer = dialer(&db, &fake, &[]);
 
     // The batch runs on the real clock: calling hours all day.
-    let all_day = doc! { "preferences": { "quietHours": { "start": "00:00", "end": "23:59" } } };
+    let all_day = doc! { "preferences": {
+        "quietHours": { "start": "00:00", "end": "23:59" }, "callingRules": "off",
+    } };
     let good = queued_call(&db, CONTACT_PHONE, all_day.clone()).await;
     let busy = queued_call(&db, twilio_api::TO_UNAVAILABLE, all_day).await;
     // Duplicates of the good job, as SQS may deliver.

@@ -46,6 +46,7 @@ mod round_trip;
 mod sandbox;
 mod scheduled_calls_api;
 mod signing_keys;
+mod state_calling_hours;
 mod telephony_e2e;
 mod twilio_calls;
 mod twilio_signature;

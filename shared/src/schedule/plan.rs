@@ -1,11 +1,12 @@
 //! Which calls of one automation are due in a window: a pure function of
-//! the automation, its contacts, the owner's quiet hours and the clock.
+//! the automation, its contacts, the owner's quiet hours, the federal and
+//! state calling hours ([`schedule::calling_hours`]) and the clock.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::model::{Automation, Contact, NewScheduledCall, ScheduledCallStatus, Timing};
-use crate::schedule::{self, QuietHours};
+use crate::schedule::{self, CallingHours, QuietHours};
 
 /// The calls due in `(since, now]`, and the next call time after `now`.
 #[derive(Debug, Default)]
@@ -34,19 +35,40 @@ pub struct Window {
 pub struct Occurrence {
     /// The nominal instant (automation's zone, before quiet hours).
     pub due_at: DateTime<Utc>,
-    /// When it may be placed (recipient's quiet hours applied).
+    /// When it may be placed (the owner's quiet hours, the federal floor
+    /// and the recipient's state's hours applied).
     pub call_at: DateTime<Utc>,
     pub reference_date: Option<NaiveDate>,
     pub phone_e164: String,
     /// Every zone the recipient may be in; quiet hours hold in all of them.
     pub zones: Vec<Tz>,
+    /// The recipient's US state ([`schedule::recipient_state`]), if known.
+    pub state: Option<&'static str>,
 }
 
 impl Occurrence {
-    /// `at`, or the next instant quiet hours allow in every zone of the
+    /// The windows this recipient's calls must fall in.
+    pub fn calling_hours(&self, quiet: QuietHours) -> CallingHours {
+        CallingHours::new(quiet, self.state)
+    }
+
+    /// `at`, or the next instant the owner's quiet hours, the federal
+    /// floor and the recipient's state allow in every zone of the
     /// recipient.
     pub fn allowed_from(&self, at: DateTime<Utc>, quiet: QuietHours) -> DateTime<Utc> {
-        quiet.next_allowed_in_all(at, &self.zones).unwrap_or(at)
+        self.calling_hours(quiet)
+            .next_allowed_in_all(at, &self.zones)
+            .unwrap_or(at)
+    }
+
+    /// True when the state's rules, not the owner's window or the federal
+    /// floor, moved the call from `due_at`.
+    pub fn deferred_by_state(&self, quiet: QuietHours) -> bool {
+        let without = self
+            .calling_hours(quiet)
+            .without_state(self.due_at, &self.zones)
+            .unwrap_or(self.due_at);
+        self.call_at != without
     }
 }
 
@@ -72,12 +94,14 @@ pub fn occurrence(
         Some(&phone_e164),
         timing.timezone,
     );
+    let state = schedule::recipient_state(Some(contact), Some(&phone_e164));
     let mut occurrence = Occurrence {
         due_at,
         call_at: due_at,
         reference_date,
         phone_e164,
         zones,
+        state,
     };
     occurrence.call_at = occurrence.allowed_from(due_at, quiet);
     Some(occurrence)

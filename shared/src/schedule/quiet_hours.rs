@@ -20,20 +20,33 @@ use super::ScheduleError;
 /// `start` is the earliest call time and `end` the latest, `HH:MM` on a
 /// 24-hour clock, `start` before `end` (the window cannot span midnight).
 /// Anything missing or malformed falls back to the default.
+///
+/// The federal floor and the state rules
+/// ([`super::calling_hours`]) hold on top of this window unless the
+/// owner sets `"callingRules": "off"` in `preferences`: for calls that are
+/// not telephone solicitations, and for trying the system at any hour
+/// (`docs/compliance.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuietHours {
     pub earliest: NaiveTime,
     pub latest: NaiveTime,
+    /// Whether the federal floor and the state rules apply too.
+    pub calling_rules: bool,
 }
 
 /// The `preferences` key holding a user's window.
 pub const PREFERENCES_KEY: &str = "quietHours";
+
+/// The `preferences` key that turns the federal and state calling-hours
+/// rules off (`"off"`); anything else, or nothing, leaves them on.
+pub const CALLING_RULES_KEY: &str = "callingRules";
 
 impl Default for QuietHours {
     fn default() -> Self {
         Self {
             earliest: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN),
             latest: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or(NaiveTime::MIN),
+            calling_rules: true,
         }
     }
 }
@@ -43,7 +56,11 @@ impl QuietHours {
     /// `latest`.
     pub fn new(earliest: NaiveTime, latest: NaiveTime) -> Result<Self, ScheduleError> {
         if earliest < latest {
-            Ok(Self { earliest, latest })
+            Ok(Self {
+                earliest,
+                latest,
+                calling_rules: true,
+            })
         } else {
             Err(ScheduleError::InvalidQuietHours { earliest, latest })
         }
@@ -52,14 +69,21 @@ impl QuietHours {
     /// The window a user's `preferences` set (see [`QuietHours`]), else the
     /// default.
     pub fn from_preferences(preferences: Option<&Document>) -> QuietHours {
-        preferences
+        let window = preferences
             .and_then(|preferences| preferences.get_document(PREFERENCES_KEY).ok())
             .and_then(|window| {
                 let start = parse_clock(window.get_str("start").ok()?)?;
                 let end = parse_clock(window.get_str("end").ok()?)?;
                 Self::new(start, end).ok()
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let off = preferences
+            .and_then(|preferences| preferences.get_str(CALLING_RULES_KEY).ok())
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("off"));
+        Self {
+            calling_rules: !off,
+            ..window
+        }
     }
 
     /// True when `time` (local) is inside the window.
@@ -186,6 +210,27 @@ mod tests {
             QuietHours::from_preferences(Some(&prefs)),
             QuietHours::new(clock(9, 30), clock(19, 0)).unwrap()
         );
+    }
+
+    #[test]
+    fn calling_rules_stay_on_unless_turned_off() {
+        assert!(QuietHours::from_preferences(None).calling_rules);
+        for (prefs, on) in [
+            (doc! { "callingRules": "off" }, false),
+            (doc! { "callingRules": " OFF " }, false),
+            (doc! { "callingRules": "on" }, true),
+            (doc! { "callingRules": false }, true),
+            (
+                doc! { "quietHours": { "start": "00:00", "end": "23:59" } },
+                true,
+            ),
+        ] {
+            assert_eq!(
+                QuietHours::from_preferences(Some(&prefs)).calling_rules,
+                on,
+                "{prefs}"
+            );
+        }
     }
 
     #[test]

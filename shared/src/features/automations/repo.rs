@@ -77,6 +77,22 @@ pub async fn owned_contacts(
     owned::owned_among(db, Contact::COLLECTION, user_id, ids).await
 }
 
+/// The contacts among `ids` that are `user_id`'s, active or not: for the
+/// preview to tell why one is not called.
+pub async fn owned_contacts_among(
+    db: &Db,
+    user_id: ObjectId,
+    ids: &[ObjectId],
+) -> Result<Vec<Contact>> {
+    let documents: Vec<Document> = db
+        .raw(Contact::COLLECTION)
+        .find(doc! { "_id": { "$in": ids }, "userId": user_id })
+        .await?
+        .try_collect()
+        .await?;
+    documents.into_iter().map(store::decode).collect()
+}
+
 /// Whether recording `id` is the user's.
 pub async fn owns_recording(db: &Db, user_id: ObjectId, id: ObjectId) -> Result<bool> {
     let found = owned::owned_among(db, Recording::COLLECTION, user_id, &[id]).await?;

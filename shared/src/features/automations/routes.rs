@@ -221,8 +221,10 @@ async fn pause_automation(
 }
 
 /// The calls the automation will place in the next `days` days, as the
-/// evaluator will record them (quiet hours applied), and the contacts it
-/// will not call.
+/// evaluator will record them and the dialer place them (quiet hours, the
+/// federal floor, the recipient's state's hours and the frequency caps
+/// applied), and the contacts it will not call (the do-not-call registry
+/// included).
 #[utoipa::path(
     get,
     path = "/api/automations/{id}/preview",
@@ -245,7 +247,10 @@ async fn preview_automation(
 ) -> Result<Json<Preview>> {
     let id = object_id("id", &id)?;
     let days = preview::days(query)?;
-    preview::preview(&state.db, user.user_id, id, Utc::now(), days)
+    let max_lateness = chrono::Duration::minutes(
+        i64::try_from(state.config.max_call_lateness_minutes).unwrap_or(i64::MAX / 60_000),
+    );
+    preview::preview(&state.db, user.user_id, id, Utc::now(), days, max_lateness)
         .await
         .map(Json)
 }

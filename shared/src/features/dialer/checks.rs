@@ -12,7 +12,7 @@ use crate::infra::db::Db;
 use crate::infra::store;
 use crate::model::phone;
 use crate::model::{Contact, Record, ScheduledCall, User};
-use crate::schedule::{self, QuietHours};
+use crate::schedule::{self, CallingHours, QuietHours};
 
 /// The zone of last resort for quiet hours.
 const DEFAULT_ZONE: Tz = chrono_tz::America::New_York;
@@ -46,8 +46,9 @@ pub enum Refusal {
     NoNumber,
     /// The number is on the business's do-not-call registry.
     DoNotCall,
-    /// Outside the recipient's calling window: not a failure, the dialer
-    /// defers the call to `retry_at`.
+    /// Outside the recipient's calling window (the owner's quiet hours,
+    /// the federal floor or the recipient's state's hours): not a
+    /// failure, the dialer defers the call to `retry_at`.
     TooEarlyOrLate { retry_at: DateTime<Utc> },
 }
 
@@ -150,7 +151,10 @@ pub async fn preflight(
         fallback_zone,
     );
     let quiet = QuietHours::from_preferences(user.preferences.as_ref());
-    let allowed = quiet.next_allowed_in_all(now, &zones).unwrap_or(now);
+    let state = schedule::recipient_state(contact.as_ref(), Some(&to));
+    let allowed = CallingHours::new(quiet, state)
+        .next_allowed_in_all(now, &zones)
+        .unwrap_or(now);
     if allowed > now {
         return Ok(Err(Refusal::TooEarlyOrLate { retry_at: allowed }));
     }

@@ -66,15 +66,13 @@ pub async fn reserve(
         if recent.scheduled_calls.contains(&call.id) {
             return Ok(Verdict::Allowed);
         }
-        if let Some(allowed) = caps.next_allowed(&recent.times, now) {
-            if automated {
-                let due = call.scheduled_time.map_or(now, |t| t.to_chrono());
-                return Ok(if allowed - due > max_lateness {
-                    Verdict::Skipped
-                } else {
-                    Verdict::Deferred(allowed)
-                });
+        if automated {
+            let due = call.scheduled_time.map_or(now, |t| t.to_chrono());
+            let verdict = automated_verdict(&caps, &recent.times, now, due, max_lateness);
+            if verdict != Verdict::Allowed {
+                return Ok(verdict);
             }
+        } else if caps.next_allowed(&recent.times, now).is_some() {
             tracing::info!(scheduled_call = %call.id, "manual call over the frequency cap: placed, counted");
         }
         let at = bson::DateTime::from_chrono(now);
@@ -95,4 +93,30 @@ pub async fn cap_passed(db: &Db, user: &User, to: &str, now: DateTime<Utc>) -> R
     }
     let recent = repo::recent(db, &format!("{}:{to}", user.id.to_hex())).await?;
     Ok(caps.next_allowed(&recent.times, now).is_some())
+}
+
+/// What the caps decide for an automation's call due at `due` and tried
+/// at `now`, given the number's earlier calls at `times`: allowed,
+/// deferred to the first instant the caps allow, or skipped when that is
+/// more than `max_lateness` after `due`. [`reserve`] and the automation
+/// preview both ask it.
+pub fn automated_verdict(
+    caps: &FrequencyCaps,
+    times: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+    max_lateness: Duration,
+) -> Verdict {
+    match caps.next_allowed(times, now) {
+        None => Verdict::Allowed,
+        Some(allowed) if allowed - due > max_lateness => Verdict::Skipped,
+        Some(allowed) => Verdict::Deferred(allowed),
+    }
+}
+
+/// When `user`'s business last called `to` (E.164), as the caps count
+/// it: for the automation preview.
+pub async fn recent_times(db: &Db, user: &User, to: &str) -> Result<Vec<DateTime<Utc>>> {
+    let recent = repo::recent(db, &format!("{}:{to}", user.id.to_hex())).await?;
+    Ok(recent.times)
 }
