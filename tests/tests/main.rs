@@ -49,5 +49,6 @@ mod signing_keys;
 mod telephony_e2e;
 mod twilio_calls;
 mod twilio_signature;
+mod voicemail_and_disclosure;
 mod webhooks_elevenlabs;
 mod webhooks_twilio;

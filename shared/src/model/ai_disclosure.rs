@@ -122,7 +122,10 @@ mod tests {
             doc! { "aiDisclosure": { "enabled": 0 } },
             doc! { "aiDisclosure": "off" },
         ] {
-            assert!(user(Some(stored.clone()), None).ai_disclosure().is_some(), "{stored}");
+            assert!(
+                user(Some(stored.clone()), None).ai_disclosure().is_some(),
+                "{stored}"
+            );
         }
         let off = doc! { "aiDisclosure": { "enabled": false, "disabledAt": mongodb::bson::DateTime::now() } };
         assert_eq!(user(Some(off), None).ai_disclosure(), None);

@@ -185,7 +185,10 @@ mod tests {
         assert!(!VoicemailLeft.calls_back_under(Some(&no_answer)));
         assert!(!Voicemail.calls_back_under(Some(&no_answer)));
         assert!(!Answered.calls_back_under(Some(&words(&["answered"]))));
-        assert_eq!(VoicemailLeft.scheduled_end().0, ScheduledCallStatus::Completed);
+        assert_eq!(
+            VoicemailLeft.scheduled_end().0,
+            ScheduledCallStatus::Completed
+        );
         assert_eq!(CallOutcome::parse_twilio("busy", None), Some(Busy));
     }
 }

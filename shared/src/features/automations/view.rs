@@ -194,9 +194,10 @@ impl CallbackView {
                 .and_then(|p| p.time_of_day)
                 .map(|time| time.format("%H:%M").to_string()),
             max_delay_days: policy.and_then(|p| p.max_delay_days),
-            on: automation.callback_on.clone().unwrap_or_else(|| {
-                DEFAULT_CALLBACK_ON.iter().map(|w| w.to_string()).collect()
-            }),
+            on: automation
+                .callback_on
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CALLBACK_ON.iter().map(|w| w.to_string()).collect()),
         }
     }
 }

@@ -27,9 +27,11 @@ impl Script {
     /// an answering machine: the recording modes always do. Such a call
     /// waits for the machine's beep (voicemail drop, docs/dialing.md).
     pub fn leaves_voicemail(&self) -> bool {
-        ["audioUrl", "messageText"]
-            .iter()
-            .any(|key| self.ai_config.get_str(key).is_ok_and(|v| !v.trim().is_empty()))
+        ["audioUrl", "messageText"].iter().any(|key| {
+            self.ai_config
+                .get_str(key)
+                .is_ok_and(|v| !v.trim().is_empty())
+        })
     }
 }
 
@@ -287,7 +289,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            build_for(&custom).ai_config.get_str(DISCLOSURE_KEY).unwrap(),
+            build_for(&custom)
+                .ai_config
+                .get_str(DISCLOSURE_KEY)
+                .unwrap(),
             "An AI assistant for Acme Motors here."
         );
         // A recording alone has no agent to disclose.

@@ -149,15 +149,36 @@ mod tests {
         )
         .unwrap();
         let setting = set.get_document(PREFERENCES_KEY).unwrap();
-        assert_eq!(setting.get_str("text").unwrap(), "AI assistant for {business}.");
+        assert_eq!(
+            setting.get_str("text").unwrap(),
+            "AI assistant for {business}."
+        );
         assert!(setting.get_bool("enabled").unwrap());
         let cleared = apply(set, &patch(serde_json::json!({"text": null})), user, now).unwrap();
-        assert!(cleared.get_document(PREFERENCES_KEY).unwrap().get("text").is_none());
-        for text in ["An AI assistant is calling.".to_string(), format!("{{business}}{}", "x".repeat(300))] {
-            let error = apply(doc! {}, &patch(serde_json::json!({"text": text})), user, now).unwrap_err();
+        assert!(cleared
+            .get_document(PREFERENCES_KEY)
+            .unwrap()
+            .get("text")
+            .is_none());
+        for text in [
+            "An AI assistant is calling.".to_string(),
+            format!("{{business}}{}", "x".repeat(300)),
+        ] {
+            let error = apply(
+                doc! {},
+                &patch(serde_json::json!({"text": text})),
+                user,
+                now,
+            )
+            .unwrap_err();
             assert_eq!(error.status(), 422);
         }
-        assert!(serde_json::from_value::<AiDisclosurePatch>(serde_json::json!({"enabled": "no"})).is_err());
-        assert!(serde_json::from_value::<AiDisclosurePatch>(serde_json::json!({"off": true})).is_err());
+        assert!(
+            serde_json::from_value::<AiDisclosurePatch>(serde_json::json!({"enabled": "no"}))
+                .is_err()
+        );
+        assert!(
+            serde_json::from_value::<AiDisclosurePatch>(serde_json::json!({"off": true})).is_err()
+        );
     }
 }

@@ -15,8 +15,8 @@ use crate::http::input::object_keys;
 use crate::http::json::from_json;
 use crate::infra::db::Db;
 use crate::infra::store;
-use crate::model::{ai_disclosure, phone};
 use crate::model::User;
+use crate::model::{ai_disclosure, phone};
 
 /// `PATCH /api/me`: only the fields given change.
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -23,7 +23,6 @@ use mongodb::bson::{oid::ObjectId, Bson, Document};
 
 use super::repo;
 use super::status::record_sid;
-use crate::model::ai_disclosure::AI_CONFIG_KEY as DISCLOSURE_KEY;
 use crate::error::{Error, Result};
 use crate::infra::db::Db;
 use crate::integrations::elevenlabs::{
@@ -31,6 +30,7 @@ use crate::integrations::elevenlabs::{
     RegisterCall, TtsOverride,
 };
 use crate::integrations::twilio::twiml;
+use crate::model::ai_disclosure::AI_CONFIG_KEY as DISCLOSURE_KEY;
 
 /// The dynamic variable that names our call, so the post-call webhook
 /// finds it again.
@@ -249,16 +249,22 @@ mod tests {
 
     #[test]
     fn recording_plays_or_says() {
-        let p = plan(&call(
-            "recording",
-            doc! { "audioUrl": "https://a.test/x.mp3", "messageText": "hi" },
-        ), None);
+        let p = plan(
+            &call(
+                "recording",
+                doc! { "audioUrl": "https://a.test/x.mp3", "messageText": "hi" },
+            ),
+            None,
+        );
         assert_eq!(
             p.opening.as_deref(),
             Some("<Play>https://a.test/x.mp3</Play>")
         );
         assert_eq!(p.agent, None);
-        let p = plan(&call("recording", doc! { "messageText": "Hi & welcome" }), None);
+        let p = plan(
+            &call("recording", doc! { "messageText": "Hi & welcome" }),
+            None,
+        );
         assert_eq!(p.opening.as_deref(), Some("<Say>Hi &amp; welcome</Say>"));
         let p = plan(&call("recording", doc! {}), None);
         assert!(p.problem.is_some());
@@ -266,15 +272,18 @@ mod tests {
 
     #[test]
     fn ai_only_registers_with_variables_and_overrides() {
-        let p = plan(&call(
-            "ai-only",
-            doc! {
-                "instructions": "Ask about the car.",
-                "voiceId": "voice_1",
-                "dynamicVariables": { "customer_name": "Pat", "reference_date": "2026-11-29" },
-                "audioUrl": "https://a.test/x.mp3",
-            },
-        ), None);
+        let p = plan(
+            &call(
+                "ai-only",
+                doc! {
+                    "instructions": "Ask about the car.",
+                    "voiceId": "voice_1",
+                    "dynamicVariables": { "customer_name": "Pat", "reference_date": "2026-11-29" },
+                    "audioUrl": "https://a.test/x.mp3",
+                },
+            ),
+            None,
+        );
         assert_eq!(p.opening, None);
         let agent = p.agent.unwrap();
         assert_eq!(agent.from_number, "+12125550100");
@@ -297,16 +306,22 @@ mod tests {
 
     #[test]
     fn recording_ai_plays_then_registers() {
-        let p = plan(&call(
-            "recording-ai",
-            doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": true },
-        ), None);
+        let p = plan(
+            &call(
+                "recording-ai",
+                doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": true },
+            ),
+            None,
+        );
         assert!(p.opening.is_some());
         assert!(p.agent.is_some());
-        let p = plan(&call(
-            "recording-ai",
-            doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": false },
-        ), None);
+        let p = plan(
+            &call(
+                "recording-ai",
+                doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": false },
+            ),
+            None,
+        );
         assert!(p.agent.is_none());
         let mut no_from = call("ai-only", doc! {});
         no_from.remove("from");
@@ -332,18 +347,31 @@ mod tests {
         );
         let opening = p.opening.unwrap();
         assert!(opening.starts_with("<Say>Hello"), "{opening}");
-        assert!(opening.ends_with("<Play>https://a.test/x.mp3</Play>"), "{opening}");
+        assert!(
+            opening.ends_with("<Play>https://a.test/x.mp3</Play>"),
+            "{opening}"
+        );
         // No agent, nothing to disclose.
         let p = plan(
-            &call("recording", doc! { "audioUrl": "https://a.test/x.mp3", "disclosure": words }),
+            &call(
+                "recording",
+                doc! { "audioUrl": "https://a.test/x.mp3", "disclosure": words },
+            ),
             None,
         );
-        assert_eq!(p.opening.as_deref(), Some("<Play>https://a.test/x.mp3</Play>"));
+        assert_eq!(
+            p.opening.as_deref(),
+            Some("<Play>https://a.test/x.mp3</Play>")
+        );
     }
 
     #[test]
     fn a_machine_after_its_greeting_gets_the_message_once() {
-        for by in ["machine_end_beep", "machine_end_silence", "machine_end_other"] {
+        for by in [
+            "machine_end_beep",
+            "machine_end_silence",
+            "machine_end_other",
+        ] {
             let p = plan(
                 &call(
                     "recording-ai",
@@ -355,7 +383,13 @@ mod tests {
             assert_eq!(p.opening.as_deref(), Some("<Say>Your car is ready.</Say>"));
             assert!(p.agent.is_none(), "{by}");
         }
-        for by in [None, Some("human"), Some("unknown"), Some("fax"), Some("machine_start")] {
+        for by in [
+            None,
+            Some("human"),
+            Some("unknown"),
+            Some("fax"),
+            Some("machine_start"),
+        ] {
             let p = plan(
                 &call("recording", doc! { "messageText": "Your car is ready." }),
                 by,
