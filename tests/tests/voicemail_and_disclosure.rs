@@ -17,7 +17,14 @@ use serde_json::{json, Value};
 
 const MESSAGE: &str = "Hello from Park Motors: your car is ready for pick-up.";
 const VOICEMAIL: &str = "+12125550103";
-const PERSON: &str = "+12125550100";
+/// People who answer; one number per call, as the frequency caps allow
+/// one call a day to each.
+const PEOPLE: [&str; 4] = [
+    "+12125550100",
+    "+12125550110",
+    "+12125550111",
+    "+12125550112",
+];
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -264,7 +271,7 @@ async fn ai_calls_open_with_the_disclosure_until_the_owner_turns_it_off() {
     let ai = queued(
         &stack,
         user,
-        PERSON,
+        PEOPLE[0],
         "ai-only",
         doc! { "aiInstructions": "Ask about the car." },
     )
@@ -297,7 +304,7 @@ async fn ai_calls_open_with_the_disclosure_until_the_owner_turns_it_off() {
     let mixed = queued(
         &stack,
         user,
-        PERSON,
+        PEOPLE[1],
         "recording-ai",
         doc! { "voiceAudioUrl": url, "useAIResponse": true, "aiInstructions": "Answer questions." },
     )
@@ -322,7 +329,7 @@ async fn ai_calls_open_with_the_disclosure_until_the_owner_turns_it_off() {
     let worded = queued(
         &stack,
         user,
-        PERSON,
+        PEOPLE[2],
         "ai-only",
         doc! { "aiInstructions": "Ask." },
     )
@@ -364,7 +371,7 @@ async fn ai_calls_open_with_the_disclosure_until_the_owner_turns_it_off() {
     let quiet = queued(
         &stack,
         user,
-        PERSON,
+        PEOPLE[3],
         "ai-only",
         doc! { "aiInstructions": "Ask." },
     )
