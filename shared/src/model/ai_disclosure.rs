@@ -97,7 +97,7 @@ mod tests {
         if let Some(p) = profile {
             fields.insert("profile", p);
         }
-        crate::infra::store::decode(fields).unwrap()
+        mongodb::bson::from_document(fields).unwrap()
     }
 
     #[test]
