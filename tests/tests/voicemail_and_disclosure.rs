@@ -193,6 +193,20 @@ async fn a_voicemail_box_gets_the_message_once_after_the_beep() {
         "{scheduled:?}"
     );
     assert_eq!(next_attempts(&stack, &scheduled).await, 0);
+
+    // The API says so.
+    let call_id = record.get_object_id("_id").unwrap().to_hex();
+    let (status, body) = api(
+        &stack,
+        user,
+        reqwest::Method::GET,
+        &format!("/api/calls/{call_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["voicemailLeft"], true, "{body}");
+    assert_eq!(body["answeredBy"], "machine_end_beep");
 }
 
 #[tokio::test]
@@ -250,18 +264,29 @@ async fn without_a_message_a_machine_is_still_an_unanswered_call() {
     );
 }
 
-/// `PATCH /api/me` on the stack's own server, as `user`.
-async fn patch_me(stack: &LocalStack, user: ObjectId, body: Value) -> (u16, Value) {
+/// A request to the stack's own server, as `user`.
+async fn api(
+    stack: &LocalStack,
+    user: ObjectId,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let token = stack.state.tokens.issue(user).unwrap();
-    let response = reqwest::Client::new()
-        .patch(format!("{}/api/me", stack.base_url))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", stack.base_url))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `PATCH /api/me` on the stack's own server, as `user`.
+async fn patch_me(stack: &LocalStack, user: ObjectId, body: Value) -> (u16, Value) {
+    api(stack, user, reqwest::Method::PATCH, "/api/me", Some(body)).await
 }
 
 #[tokio::test]
