@@ -140,7 +140,8 @@ async fn create_read_list_update_delete() {
     );
     assert_eq!(
         created["callback"],
-        json!({ "enabled": true, "delayMinutes": 30, "timeOfDay": "09:00", "maxDelayDays": 7 })
+        json!({ "enabled": true, "delayMinutes": 30, "timeOfDay": "09:00", "maxDelayDays": 7,
+                "on": ["no-answer", "busy", "failed", "voicemail"] })
     );
     assert_eq!(created["contacts"], json!([buyer.to_hex()]));
     assert_eq!(created["contactsCount"], 1);
@@ -320,6 +321,21 @@ async fn every_bad_field_is_refused_naming_it_and_nothing_is_written() {
             json!({ "timingMode": null }),
             StatusCode::UNPROCESSABLE_ENTITY,
             "timingMode",
+        ),
+        (
+            json!({ "callbackOn": ["sometimes"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callbackOn[0]",
+        ),
+        (
+            json!({ "callbackOn": ["busy", "voicemail-later"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callbackOn[1]",
+        ),
+        (
+            json!({ "callbackOn": "busy" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "callbackOn",
         ),
         (
             json!({ "daysOffset": -1 }),
@@ -981,4 +997,42 @@ async fn contacts_added_later_count_from_the_day_they_joined() {
         .unwrap()
         .and_utc();
     assert_eq!(due, expected);
+}
+
+/// The callback rule's outcomes (`callbackOn`): stored without repeats,
+/// shown with the default when absent, cleared by `null`.
+#[tokio::test]
+async fn the_callback_rule_names_its_outcomes() {
+    let app = TestApp::new().await;
+    let user = app.user("Rule Maker").await;
+    let (status, created) = app
+        .post(
+            "/api/automations",
+            &user,
+            json!({ "name": "Reminder", "timingMode": "after", "daysOffset": 1, "enableCallback": true,
+                    "callbackOn": ["voicemail-left", " busy", "voicemail-left"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["callback"]["on"], json!(["voicemail-left", "busy"]));
+    assert_eq!(created["callbackOn"], json!(["voicemail-left", "busy"]));
+    let id = created["id"].as_str().unwrap().to_string();
+    let stored = app.raw_doc("automations", &id).await;
+    assert_eq!(
+        stored.get_array("callbackOn").unwrap(),
+        &vec![Bson::from("voicemail-left"), Bson::from("busy")]
+    );
+    let (status, cleared) = app
+        .patch(
+            &format!("/api/automations/{id}"),
+            &user,
+            json!({ "callbackOn": null }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["callbackOn"], Value::Null);
+    assert_eq!(
+        cleared["callback"]["on"],
+        json!(["no-answer", "busy", "failed", "voicemail"])
+    );
 }

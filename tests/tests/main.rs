@@ -50,5 +50,6 @@ mod state_calling_hours;
 mod telephony_e2e;
 mod twilio_calls;
 mod twilio_signature;
+mod voicemail_and_disclosure;
 mod webhooks_elevenlabs;
 mod webhooks_twilio;

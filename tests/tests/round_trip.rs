@@ -198,6 +198,7 @@ async fn automations_of_both_generations_round_trip_into_one_meaning() {
             delay_minutes: 15,
             time_of_day: None,
             max_delay_days: None,
+            outcomes: None,
         })
     );
     assert_eq!(
@@ -206,6 +207,7 @@ async fn automations_of_both_generations_round_trip_into_one_meaning() {
             delay_minutes: 30,
             time_of_day: NaiveTime::from_hms_opt(9, 0, 0),
             max_delay_days: Some(7),
+            outcomes: None,
         })
     );
 

@@ -216,6 +216,7 @@ impl Harness {
             status_callback: Some(format!("{base}/webhooks/twilio/status?callId=c1")),
             amd_status_callback: Some(format!("{base}/webhooks/twilio/status?callId=c1&amd=1")),
             timeout_secs: Some(30),
+            wait_for_beep: false,
         }
     }
 
@@ -849,6 +850,7 @@ async fn mounts_beside_the_api_as_heyway_serve_does() {
             status_callback: None,
             amd_status_callback: None,
             timeout_secs: None,
+            wait_for_beep: false,
         })
         .await
         .unwrap();

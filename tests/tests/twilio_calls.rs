@@ -21,6 +21,7 @@ fn call(to: &str) -> PlaceCall {
         status_callback: Some("https://hooks.example.test/twilio/status".into()),
         amd_status_callback: Some("https://hooks.example.test/twilio/amd".into()),
         timeout_secs: Some(25),
+        wait_for_beep: false,
     }
 }
 

@@ -51,8 +51,28 @@ pub struct PlayedCall {
     pub analysis: Option<Value>,
     /// Every request made to the application, in order.
     pub deliveries: Vec<Delivery>,
+    /// What the callee heard from our TwiML, in order: `<Say>` text and
+    /// `<Play>` URLs (not the agent's conversation).
+    pub heard: Vec<String>,
+    /// The voicemail box of a call a machine answered.
+    pub voicemail: Option<VoicemailBox>,
     /// Whether the sandbox is done with the call (all callbacks sent).
     pub finished: bool,
+}
+
+/// The answering machine of a voicemail number (`…555-0103`): its
+/// greeting, its beep, and what it recorded after the beep.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoicemailBox {
+    pub greeting: String,
+    /// Seconds into the call the beep sounded.
+    pub beep_at_secs: u64,
+    /// `<Say>` text and `<Play>` URLs played after the beep, each once per
+    /// time it was played: what the owner of the box will hear. Empty
+    /// when our TwiML spoke over the greeting (detection without
+    /// `DetectMessageEnd`) or hung up.
+    pub recorded: Vec<String>,
 }
 
 /// The calls played so far, oldest first.

@@ -58,8 +58,9 @@ use axum::{Json, Router};
 pub use access::AccessKey;
 pub use caller_ids_api::SandboxCallerId;
 pub use conversation::Conversation;
-pub use log::{CallLog, Delivery, PlacedThrough, PlayedCall};
+pub use log::{CallLog, Delivery, PlacedThrough, PlayedCall, VoicemailBox};
 pub use outcome::Outcome;
+pub use play::{VOICEMAIL_BEEP_AT_SECS, VOICEMAIL_GREETING};
 pub use settings::{SandboxSettings, Timing};
 
 /// Where `heyway serve` mounts the sandbox.

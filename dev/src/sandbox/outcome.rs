@@ -9,7 +9,7 @@
 //! | `+15005550004` | refused at creation: 21216, blocked |
 //! | `…555-0101` | busy |
 //! | `…555-0102` | no answer (rings, nobody picks up) |
-//! | `…555-0103` | voicemail: answered by a machine (`machine_end_beep`) |
+//! | `…555-0103` | voicemail: a machine answers with a greeting and a beep (`machine_end_beep`); with `MachineDetection=DetectMessageEnd` the TwiML is fetched after the beep and what it plays is recorded in the box ([`crate::sandbox::VoicemailBox`]) |
 //! | `…555-0104` | failed (the carrier could not connect it) |
 //! | `…555-0105` | answered; the person asks not to be called again |
 //! | `…555-0106` | answered as `…555-0100`, but the status callbacks arrive out of order and `completed` twice |

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::conversation::{self, Conversation, PhoneCall};
-use super::log::{Delivery, PlacedThrough, PlayedCall};
+use super::log::{Delivery, PlacedThrough, PlayedCall, VoicemailBox};
 use super::outcome::Outcome;
 use super::settings::AGENT_NUMBER;
 use super::twiml::{self, Verb};
@@ -27,11 +27,20 @@ pub(super) struct TwilioCall {
     /// The `StatusCallbackEvent`s asked for (`completed` when none).
     pub events: Vec<String>,
     pub machine_detection: bool,
+    /// `MachineDetection=DetectMessageEnd`: a machine is reported once
+    /// its greeting ended (at the beep).
+    pub wait_for_beep: bool,
     pub async_amd: bool,
     pub amd_callback: Option<String>,
     pub amd_callback_method: String,
     pub outcome: Outcome,
 }
+
+/// What the voicemail number's answering machine says before its beep.
+pub const VOICEMAIL_GREETING: &str =
+    "Hi, you have reached Sam Placeholder. I can't take your call right now. Please leave a message after the tone.";
+/// When the beep sounds, seconds after the machine picked up.
+pub const VOICEMAIL_BEEP_AT_SECS: u64 = 7;
 
 /// Logs `call` and plays it in the background.
 pub(super) fn start_twilio_call(sandbox: Sandbox, call: TwilioCall) {
@@ -48,6 +57,8 @@ pub(super) fn start_twilio_call(sandbox: Sandbox, call: TwilioCall) {
         transcript: Vec::new(),
         analysis: None,
         deliveries: Vec::new(),
+        heard: Vec::new(),
+        voicemail: None,
         finished: false,
     });
     tokio::spawn(async move {
@@ -351,6 +362,27 @@ impl Player {
             }
         }
         let verbs = twiml::verbs(&twiml);
+        let heard = twiml::heard(&verbs);
+        let machine = (outcome == Outcome::Voicemail).then(|| {
+            // Synchronous `DetectMessageEnd` fetched the TwiML after the
+            // beep: the box records it. Otherwise it played over the
+            // greeting, and the box recorded nothing of it.
+            let after_beep = detect && self.call.wait_for_beep && !self.call.async_amd;
+            VoicemailBox {
+                greeting: VOICEMAIL_GREETING.to_string(),
+                beep_at_secs: VOICEMAIL_BEEP_AT_SECS,
+                recorded: if after_beep {
+                    heard.clone()
+                } else {
+                    Vec::new()
+                },
+            }
+        });
+        let greeting_secs = machine.as_ref().map_or(0, |m| m.beep_at_secs);
+        self.sandbox.log().update(&self.call.sid, |c| {
+            c.heard = heard;
+            c.voicemail = machine;
+        });
         let conversation = verbs.iter().find_map(|verb| match verb {
             Verb::Stream {
                 conversation_id: Some(id),
@@ -369,7 +401,7 @@ impl Player {
             }
             _ => 0,
         };
-        let duration = (twiml::spoken_secs(&verbs) + talk_secs).max(1);
+        let duration = (greeting_secs + twiml::spoken_secs(&verbs) + talk_secs).max(1);
         let start = chrono::Utc::now().timestamp();
         tokio::time::sleep(self.sandbox.settings().timing.talk).await;
         let duration_text = duration.to_string();
@@ -417,6 +449,8 @@ pub(super) fn start_elevenlabs_call(
         transcript: Vec::new(),
         analysis: None,
         deliveries: Vec::new(),
+        heard: Vec::new(),
+        voicemail: None,
         finished: false,
     });
     tokio::spawn(async move {

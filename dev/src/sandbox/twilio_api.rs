@@ -166,6 +166,7 @@ fn read_call(form: &Form, account_sid: &str) -> Result<TwilioCall, TwilioError> 
     if events.is_empty() {
         events.push("completed".to_string());
     }
+    let wait_for_beep = form.get("MachineDetection") == Some("DetectMessageEnd");
     let machine_detection = match form.get("MachineDetection") {
         None => false,
         Some("Enable" | "DetectMessageEnd") => true,
@@ -224,6 +225,7 @@ fn read_call(form: &Form, account_sid: &str) -> Result<TwilioCall, TwilioError> 
         status_callback_method: method(form.get("StatusCallbackMethod"))?,
         events,
         machine_detection,
+        wait_for_beep,
         async_amd: async_amd && machine_detection,
         amd_callback: amd_callback.map(str::to_string),
         amd_callback_method: method(form.get("AsyncAmdStatusCallbackMethod"))?,
@@ -346,7 +348,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(call.events, ["initiated", "completed"]);
-        assert!(call.machine_detection && call.async_amd);
+        assert!(call.machine_detection && call.async_amd && !call.wait_for_beep);
         assert_eq!(call.outcome, super::super::Outcome::Voicemail);
         assert!(call.sid.starts_with("CA") && call.sid.len() == 34);
         assert_eq!(call.method, "POST");

@@ -144,6 +144,19 @@ pub fn verbs(twiml: &str) -> Vec<Verb> {
     verbs
 }
 
+/// What the callee hears of `verbs` before a `<Hangup/>`: `<Say>` text
+/// and `<Play>` URLs, in order (a `<Play>` once, as without `loop`).
+pub fn heard(verbs: &[Verb]) -> Vec<String> {
+    verbs
+        .iter()
+        .take_while(|verb| **verb != Verb::Hangup)
+        .filter_map(|verb| match verb {
+            Verb::Say(text) | Verb::Play(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Seconds the non-conversation verbs take: speech at about 2.5 words a
 /// second, 15 s per recording played.
 pub fn spoken_secs(verbs: &[Verb]) -> u64 {
@@ -189,6 +202,14 @@ mod tests {
             ]
         );
         assert_eq!(spoken_secs(&verbs(twiml)), 17);
+        assert_eq!(
+            heard(&verbs(twiml)),
+            [
+                "https://x.test/a.mp3".to_string(),
+                "Hello & bye".to_string()
+            ]
+        );
+        assert!(heard(&verbs("<Response><Hangup/><Say>late</Say></Response>")).is_empty());
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub struct Automation {
     /// `today`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_custom_day: Option<String>,
+    /// New in this backend: the outcomes that call back (`no-answer`,
+    /// `busy`, `failed`, `voicemail`, `voicemail-left`); absent means
+    /// every one but `voicemail-left` ([`CallbackPolicy::outcomes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_on: Option<Vec<String>>,
 
     // What the call says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,7 +179,16 @@ pub struct CallbackPolicy {
     pub delay_minutes: i64,
     pub time_of_day: Option<NaiveTime>,
     pub max_delay_days: Option<i64>,
+    /// `callbackOn`: the outcome words that call back, as stored; `None`
+    /// for the default (no answer, busy, failed, voicemail without a
+    /// message left).
+    pub outcomes: Option<Vec<String>>,
 }
+
+/// The outcome words `callbackOn` may hold, as the API and the callback
+/// rule spell them.
+pub const CALLBACK_OUTCOMES: [&str; 5] =
+    ["no-answer", "busy", "failed", "voicemail", "voicemail-left"];
 
 /// Minutes between attempts when callbacks are on but no delay was stored.
 pub const DEFAULT_CALLBACK_DELAY_MINUTES: i64 = 30;
@@ -358,6 +372,7 @@ impl Automation {
             delay_minutes,
             time_of_day,
             max_delay_days: self.callback_max_delay_days.map(Number::as_i64),
+            outcomes: self.callback_on.clone(),
         }))
     }
 }

@@ -14,6 +14,7 @@
 //!   (`profile`, `metadata`, `analysis`, …) are kept as whole BSON
 //!   documents, with typed accessors for the parts the backend reads.
 
+pub mod ai_disclosure;
 mod automation;
 mod call;
 mod contact;
@@ -34,8 +35,10 @@ mod usage;
 mod user;
 mod verified_number;
 
+pub use ai_disclosure::AiDisclosure;
 pub use automation::{
     parse_clock, parse_delay_minutes, Automation, CallbackPolicy, Timing, TimingError, Trigger,
+    CALLBACK_OUTCOMES,
 };
 pub use call::Call;
 pub use contact::Contact;

@@ -21,6 +21,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 ///   all, the first included ([`DEFAULT_MAX_ATTEMPTS`]). No attempt once
 ///   `attempts_made >= max_attempts`, nor after an answered or canceled
 ///   call.
+/// - `outcome`: only those `policy.outcomes` (`callbackOn`) names call
+///   back, by default no answer, busy, failed and voicemail with no
+///   message left ([`CallOutcome::calls_back_under`]).
 /// - `first_due`: when the first call was due; `zone`: the recipient's
 ///   ([`super::recipient_zone`]); `quiet`: the user's window.
 ///
@@ -44,7 +47,7 @@ pub fn next_attempt(
     zone: Tz,
     quiet: QuietHours,
 ) -> Option<DateTime<Utc>> {
-    if !outcome.wants_callback() || attempts_made >= max_attempts {
+    if !outcome.calls_back_under(policy.outcomes.as_deref()) || attempts_made >= max_attempts {
         return None;
     }
     let delay = Duration::try_minutes(policy.delay_minutes.max(0))?;
@@ -359,6 +362,7 @@ mod tests {
                         delay_minutes: delay,
                         time_of_day,
                         max_delay_days: None,
+                        outcomes: None,
                     };
                     let mut ended = start;
                     while ended < start + Duration::days(14) {

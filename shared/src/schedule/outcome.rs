@@ -11,8 +11,11 @@ pub enum CallOutcome {
     NoAnswer,
     Busy,
     Failed,
-    /// Answered by a machine (voicemail, fax).
+    /// Answered by a machine (voicemail, fax), no message left.
     Voicemail,
+    /// Answered by a machine, and the automation's message was played
+    /// after its beep (`calls.voicemailLeft`).
+    VoicemailLeft,
     /// Canceled before it rang, by us or the owner: not retried.
     Canceled,
 }
@@ -32,6 +35,8 @@ impl CallOutcome {
                 Failed,
                 Some("An answering machine picked up, so no message was left."),
             ),
+            // The message was delivered, to the voicemail box.
+            Self::VoicemailLeft => (Completed, None),
             Self::Canceled => (
                 Failed,
                 Some("The call was canceled before it was answered."),
@@ -75,8 +80,44 @@ impl CallOutcome {
         })
     }
 
-    /// True for the outcomes that call for another attempt: no answer,
-    /// busy, failed, voicemail.
+    /// The word the callback rule (`callbackOn`) and the API use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::NoAnswer => "no-answer",
+            Self::Busy => "busy",
+            Self::Failed => "failed",
+            Self::Voicemail => "voicemail",
+            Self::VoicemailLeft => "voicemail-left",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    /// [`Self::from_twilio`] for a stored call: a `completed` call whose
+    /// message went to the voicemail box (`voicemail_left`) is
+    /// [`VoicemailLeft`](Self::VoicemailLeft), whatever `answered_by` says.
+    pub fn of_call(call_status: &str, answered_by: Option<&str>, voicemail_left: bool) -> Self {
+        match Self::from_twilio(call_status, answered_by) {
+            Self::Answered | Self::Voicemail if voicemail_left => Self::VoicemailLeft,
+            outcome => outcome,
+        }
+    }
+
+    /// Whether the callback rule may call back after this outcome:
+    /// `outcomes` (`callbackOn`) when the automation set it, else the
+    /// default of no answer, busy, failed and voicemail (no message left).
+    pub fn calls_back_under(self, outcomes: Option<&[String]>) -> bool {
+        match outcomes {
+            Some(words) => {
+                !matches!(self, Self::Answered | Self::Canceled)
+                    && words.iter().any(|w| w.trim() == self.as_str())
+            }
+            None => self.wants_callback(),
+        }
+    }
+
+    /// True for the outcomes that call for another attempt by default: no
+    /// answer, busy, failed, voicemail (no message left).
     pub fn wants_callback(self) -> bool {
         matches!(
             self,
@@ -117,6 +158,37 @@ mod tests {
             );
         }
         assert_eq!(CallOutcome::parse_twilio("ringing", None), None);
+        assert_eq!(
+            CallOutcome::of_call("completed", Some("machine_end_beep"), true),
+            VoicemailLeft
+        );
+        assert_eq!(CallOutcome::of_call("completed", None, true), VoicemailLeft);
+        assert_eq!(
+            CallOutcome::of_call("completed", Some("machine_end_beep"), false),
+            Voicemail
+        );
+        // A message that never played on an unanswered call changes nothing.
+        assert_eq!(CallOutcome::of_call("no-answer", None, true), NoAnswer);
+    }
+
+    #[test]
+    fn the_callback_rule_can_tell_a_message_left_from_no_answer() {
+        use CallOutcome::*;
+        assert!(!VoicemailLeft.calls_back_under(None));
+        assert!(Voicemail.calls_back_under(None));
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let only_left = words(&["voicemail-left"]);
+        assert!(VoicemailLeft.calls_back_under(Some(&only_left)));
+        assert!(!NoAnswer.calls_back_under(Some(&only_left)));
+        let no_answer = words(&["no-answer", "busy"]);
+        assert!(NoAnswer.calls_back_under(Some(&no_answer)));
+        assert!(!VoicemailLeft.calls_back_under(Some(&no_answer)));
+        assert!(!Voicemail.calls_back_under(Some(&no_answer)));
+        assert!(!Answered.calls_back_under(Some(&words(&["answered"]))));
+        assert_eq!(
+            VoicemailLeft.scheduled_end().0,
+            ScheduledCallStatus::Completed
+        );
         assert_eq!(CallOutcome::parse_twilio("busy", None), Some(Busy));
     }
 }

@@ -30,6 +30,8 @@ pub struct AutomationChanges {
     pub callback_delay_minutes: Option<i32>,
     pub callback_max_delay_days: Option<Option<i32>>,
     pub callback_time_of_day: Option<Option<NaiveTime>>,
+    /// `callbackOn`: outcome words, without repeats; `Some(None)` clears.
+    pub callback_on: Option<Option<Vec<String>>>,
     pub retry_count: Option<i32>,
     /// The user's contacts, without repeats.
     pub contacts: Option<Vec<ObjectId>>,
@@ -55,6 +57,7 @@ impl AutomationChanges {
             callback_delay_minutes,
             callback_max_delay_days,
             callback_time_of_day,
+            callback_on,
             retry_count,
             contacts,
             audio_message,
@@ -73,6 +76,7 @@ impl AutomationChanges {
             && callback_delay_minutes.is_none()
             && callback_max_delay_days.is_none()
             && callback_time_of_day.is_none()
+            && callback_on.is_none()
             && retry_count.is_none()
             && contacts.is_none()
             && audio_message.is_none()

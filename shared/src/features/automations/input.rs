@@ -4,7 +4,7 @@
 //! One body shape serves both: every field is optional in the JSON, `null`
 //! clears the nullable ones (`description`, `fixedDate`, `referenceField`,
 //! `aiInstructions`, `audioMessage`, `voiceAudioUrl`, `aiVoiceText`,
-//! `callbackMaxDelayDays`, `callbackTimeOfDay`) and is refused for the
+//! `callbackMaxDelayDays`, `callbackTimeOfDay`, `callbackOn`) and is refused for the
 //! others. [`validate`](super::validate) turns a body into typed
 //! [`AutomationChanges`](super::changes::AutomationChanges).
 
@@ -136,6 +136,13 @@ pub struct AutomationInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, nullable)]
     pub callback_time_of_day: Option<Option<String>>,
+    /// The outcomes that call back: any of `no-answer`, `busy`, `failed`,
+    /// `voicemail` (a machine answered, no message left) and
+    /// `voicemail-left` (the message was played after the beep). `null`
+    /// restores the default: all but `voicemail-left`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub callback_on: Option<Option<Vec<String>>>,
     /// Attempts per call, callbacks included: 1 to 10.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]

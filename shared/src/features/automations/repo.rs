@@ -274,6 +274,7 @@ fn stored_fields(changes: &AutomationChanges) -> Document {
         .callback_time_of_day
         .map(|time| time.map(clock_text));
     nullable(&mut set, "callbackTimeOfDay", callback_time);
+    nullable(&mut set, "callbackOn", changes.callback_on.clone());
     given(&mut set, "retryCount", changes.retry_count);
     if let Some(ids) = &changes.contacts {
         set.insert("contacts", ids.clone());

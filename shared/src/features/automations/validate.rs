@@ -21,7 +21,7 @@ use super::timing::{self, SentTiming};
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
 use crate::infra::db::Db;
-use crate::model::Automation;
+use crate::model::{Automation, CALLBACK_OUTCOMES};
 
 /// Checks `input` against every rule and returns what it changes.
 /// `existing` is the stored automation on update, `None` on create;
@@ -90,6 +90,7 @@ fn fields(
             .callback_time_of_day
             .map(callback_time_of_day)
             .transpose()?,
+        callback_on: input.callback_on.map(callback_on).transpose()?,
         retry_count: input.retry_count.map(retry_count).transpose()?,
         contacts: contact_ids(input.contacts, creating)?,
         audio_message: input.audio_message.map(recording_id).transpose()?,
@@ -163,6 +164,28 @@ fn callback_time_of_day(time: Option<String>) -> Result<Option<NaiveTime>> {
         None | Some("") => Ok(None),
         Some(raw) => clock("callbackTimeOfDay", raw).map(Some),
     }
+}
+
+/// Outcome words of [`CALLBACK_OUTCOMES`] (each 422 naming
+/// `callbackOn[i]` if not), without repeats; `null` clears.
+fn callback_on(words: Option<Vec<String>>) -> Result<Option<Vec<String>>> {
+    let Some(words) = words else {
+        return Ok(None);
+    };
+    let mut unique: Vec<String> = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let word = word.trim();
+        if !CALLBACK_OUTCOMES.contains(&word) {
+            return Err(Error::validation(
+                format!("callbackOn[{i}]"),
+                format!("must be one of {}", CALLBACK_OUTCOMES.join(", ")),
+            ));
+        }
+        if !unique.iter().any(|w| w == word) {
+            unique.push(word.to_string());
+        }
+    }
+    Ok(Some(unique))
 }
 
 /// 1 to 10 attempts.

@@ -8,6 +8,9 @@ use utoipa::ToSchema;
 
 use crate::model::{Automation, IdRef, LooseDate, Number, Timing, Trigger};
 
+/// The outcomes that call back when an automation sets no `callbackOn`.
+pub const DEFAULT_CALLBACK_ON: [&str; 4] = ["no-answer", "busy", "failed", "voicemail"];
+
 /// When it calls, in one meaning.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -32,6 +35,9 @@ pub struct CallbackView {
     pub delay_minutes: Option<i64>,
     pub time_of_day: Option<String>,
     pub max_delay_days: Option<i64>,
+    /// The outcomes that call back (`callbackOn`, else the default: all
+    /// but `voicemail-left`).
+    pub on: Vec<String>,
 }
 
 /// An automation as the frontend reads it.
@@ -76,6 +82,8 @@ pub struct AutomationView {
     pub callback_delay_minutes: Option<f64>,
     pub callback_max_delay_days: Option<f64>,
     pub callback_time_of_day: Option<String>,
+    /// As stored; `null` means the default.
+    pub callback_on: Option<Vec<String>>,
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
@@ -137,6 +145,7 @@ impl From<&Automation> for AutomationView {
             callback_delay_minutes: automation.callback_delay_minutes.map(Number::as_f64),
             callback_max_delay_days: automation.callback_max_delay_days.map(Number::as_f64),
             callback_time_of_day: automation.callback_time_of_day.clone(),
+            callback_on: automation.callback_on.clone(),
             next_run: automation.next_run.map(|at| at.to_chrono()),
             last_run: automation.last_run.map(|at| at.to_chrono()),
             created_at: automation.created_at.map(|at| at.to_chrono()),
@@ -185,6 +194,10 @@ impl CallbackView {
                 .and_then(|p| p.time_of_day)
                 .map(|time| time.format("%H:%M").to_string()),
             max_delay_days: policy.and_then(|p| p.max_delay_days),
+            on: automation
+                .callback_on
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CALLBACK_ON.iter().map(|w| w.to_string()).collect()),
         }
     }
 }

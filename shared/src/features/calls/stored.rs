@@ -1,6 +1,7 @@
 //! A stored call as the API reads it: the typed [`Call`] plus the fields
 //! the dialer added to the old app's shape (`contactId`,
-//! `scheduledCallId`, `answeredBy`), read from the same document.
+//! `scheduledCallId`, `answeredBy`, `voicemailLeft`), read from the same
+//! document.
 
 use mongodb::bson::{self, oid::ObjectId, Document};
 use serde::de::Error as _;
@@ -17,6 +18,8 @@ pub struct StoredCall {
     pub scheduled_call_id: Option<ObjectId>,
     /// Twilio's `AnsweredBy` (`human`, `machine_start`, …).
     pub answered_by: Option<String>,
+    /// `voicemailLeft`: the message was played to a voicemail box.
+    pub voicemail_left: bool,
 }
 
 impl StoredCall {
@@ -31,8 +34,10 @@ impl StoredCall {
             .map(str::trim)
             .filter(|text| !text.is_empty())
             .map(str::to_string);
+        let voicemail_left = document.get_bool("voicemailLeft").unwrap_or(false);
         Ok(Self {
             call: bson::from_document(document)?,
+            voicemail_left,
             contact_id,
             scheduled_call_id,
             answered_by,

@@ -45,6 +45,9 @@ pub struct CallSummary {
     pub from: Option<String>,
     /// Twilio's `AnsweredBy`: `human`, `machine_start`, `unknown`, …
     pub answered_by: Option<String>,
+    /// The automation's message was left on a voicemail box (after the
+    /// beep): the callback rule's `voicemail-left`.
+    pub voicemail_left: bool,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     /// `metrics.duration`, in seconds.
@@ -138,6 +141,7 @@ impl From<&StoredCall> for CallSummary {
             participants: call.participants.iter().map(participant).collect(),
             from: call.from.clone().or_else(|| call.caller_number.clone()),
             answered_by: stored.answered_by.clone(),
+            voicemail_left: stored.voicemail_left,
             started_at: call.started_at.map(|at| at.to_chrono()),
             ended_at: call.ended_at.map(|at| at.to_chrono()),
             duration_secs: call

@@ -235,6 +235,9 @@ impl Dialer {
             status_callback: Some(self.webhook_url("/webhooks/twilio/status", new.id)),
             amd_status_callback: Some(self.webhook_url("/webhooks/twilio/status", new.id)),
             timeout_secs: Some(RING_TIMEOUT_SECS),
+            // A message to leave: Twilio answers the voice webhook after
+            // the machine's beep (docs/dialing.md, "Voicemail drop").
+            wait_for_beep: script.leaves_voicemail(),
         };
         match self.calls.place_call(&request).await {
             Ok(placed) => {

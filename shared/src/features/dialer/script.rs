@@ -12,11 +12,27 @@ pub mod mode {
     pub const RECORDING_AI: &str = "recording-ai";
 }
 
+/// `aiConfig` key of the words an AI call opens with.
+pub use crate::model::ai_disclosure::AI_CONFIG_KEY as DISCLOSURE_KEY;
+
 /// What the voice webhook needs to answer the call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Script {
     pub call_mode: &'static str,
     pub ai_config: Document,
+}
+
+impl Script {
+    /// Whether the call has a message (a recording or text) to leave on
+    /// an answering machine: the recording modes always do. Such a call
+    /// waits for the machine's beep (voicemail drop, docs/dialing.md).
+    pub fn leaves_voicemail(&self) -> bool {
+        ["audioUrl", "messageText"].iter().any(|key| {
+            self.ai_config
+                .get_str(key)
+                .is_ok_and(|v| !v.trim().is_empty())
+        })
+    }
 }
 
 /// Why a call cannot be scripted.
@@ -107,6 +123,13 @@ pub fn build(inputs: &ScriptInputs<'_>) -> Result<Script, ScriptError> {
         }
     }
     ai_config.insert("useAIResponse", call_mode != mode::RECORDING);
+    if call_mode != mode::RECORDING {
+        // The agent speaks: the call opens with the AI disclosure, unless
+        // the owner explicitly turned it off (docs/compliance.md).
+        if let Some(words) = user.ai_disclosure() {
+            ai_config.insert(DISCLOSURE_KEY, words);
+        }
+    }
     if let Some(voice) = automation
         .and_then(|a| a.ai_voice_settings.as_ref())
         .and_then(|settings| settings.get_str("voiceId").ok())
@@ -144,16 +167,7 @@ fn dynamic_variables(
     if let Some(date) = call.reference_date.map(DateTime::to_chrono) {
         variables.insert("reference_date", date.format("%Y-%m-%d").to_string());
     }
-    let business = user
-        .profile
-        .as_ref()
-        .and_then(|p| {
-            ["businessName", "company", "companyName"]
-                .iter()
-                .find_map(|key| p.get_str(key).ok())
-        })
-        .or(user.name.as_deref());
-    if let Some(business) = business.and_then(|b| non_blank(Some(b))) {
+    if let Some(business) = user.business_name() {
         variables.insert("business_name", business);
     }
     if let Some(notes) = non_blank(call.notes.as_deref()) {
@@ -238,6 +252,63 @@ mod tests {
         assert_eq!(vars.get_str("business_name").unwrap(), "Acme Motors");
         assert!(script.ai_config.get("audioUrl").is_none());
         assert!(script.ai_config.get_bool("useAIResponse").unwrap());
+        let disclosure = script.ai_config.get_str(DISCLOSURE_KEY).unwrap();
+        assert!(disclosure.contains("Acme Motors"), "{disclosure}");
+        assert!(!script.leaves_voicemail());
+    }
+
+    #[test]
+    fn the_disclosure_follows_the_owners_setting() {
+        let call = scheduled(Some("recording-ai"));
+        let automation = automation(doc! { "voiceAudioUrl": "https://cdn.test/m.mp3" });
+        let build_for = |user: &User| {
+            build(&ScriptInputs {
+                call: &call,
+                automation: Some(&automation),
+                recording: None,
+                recording_url: None,
+                user,
+                contact: None,
+                call_id: ObjectId::new(),
+            })
+            .unwrap()
+        };
+        // Recording, then the agent: covered like an AI-only call.
+        let script = build_for(&user());
+        assert!(script.ai_config.get_str(DISCLOSURE_KEY).is_ok());
+        assert!(script.leaves_voicemail());
+        let off: User = crate::infra::store::decode(doc! {
+            "_id": ObjectId::new(), "name": "Acme Motors",
+            "preferences": { "aiDisclosure": { "enabled": false } },
+        })
+        .unwrap();
+        assert!(build_for(&off).ai_config.get(DISCLOSURE_KEY).is_none());
+        let custom: User = crate::infra::store::decode(doc! {
+            "_id": ObjectId::new(), "name": "Acme Motors",
+            "preferences": { "aiDisclosure": { "enabled": true, "text": "An AI assistant for {business} here." } },
+        })
+        .unwrap();
+        assert_eq!(
+            build_for(&custom)
+                .ai_config
+                .get_str(DISCLOSURE_KEY)
+                .unwrap(),
+            "An AI assistant for Acme Motors here."
+        );
+        // A recording alone has no agent to disclose.
+        let recorded = scheduled(Some("recording"));
+        let script = build(&ScriptInputs {
+            call: &recorded,
+            automation: Some(&automation),
+            recording: None,
+            recording_url: None,
+            user: &user(),
+            contact: None,
+            call_id: ObjectId::new(),
+        })
+        .unwrap();
+        assert!(script.ai_config.get(DISCLOSURE_KEY).is_none());
+        assert!(script.leaves_voicemail());
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! - `routes.rs`: the handlers, thin over `service.rs`;
 //! - `service.rs`: checks a profile patch (name, timezone, a verified
 //!   caller ID) and merges preferences and AI settings key by key;
+//! - `disclosure.rs`: `aiDisclosure`, the AI calls' opening words and
+//!   the recorded way to turn them off;
 //! - `repo.rs`: the one update of the profile fields;
 //! - `view.rs`: the user as the frontend sees it (also what a sign-in
 //!   answers).
 
+pub mod disclosure;
 pub mod repo;
 mod routes;
 pub mod service;

@@ -1,20 +1,22 @@
 //! What `/api/me` does: read the user, and apply a profile patch
 //! (checking the caller ID is one of the user's verified ones, merging
-//! preferences and AI settings key by key).
+//! preferences and AI settings key by key, the AI disclosure by its own
+//! rules).
 
 use mongodb::bson::{oid::ObjectId, Document};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::disclosure::{self, AiDisclosurePatch};
 use super::repo::{self, ProfileChanges};
 use crate::error::{Error, Result};
 use crate::http::input::object_keys;
 use crate::http::json::from_json;
 use crate::infra::db::Db;
 use crate::infra::store;
-use crate::model::phone;
 use crate::model::User;
+use crate::model::{ai_disclosure, phone};
 
 /// `PATCH /api/me`: only the fields given change.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -32,6 +34,9 @@ pub struct ProfilePatch {
     /// Keys merged into the stored AI settings; `null` removes a key.
     #[schema(value_type = Option<Object>)]
     pub ai_config: Option<Map<String, Value>>,
+    /// What AI calls open with (stored at `preferences.aiDisclosure`,
+    /// which `preferences` itself may not write).
+    pub ai_disclosure: Option<AiDisclosurePatch>,
 }
 
 /// Tells `"field": null` (Some(None)) from an absent field (None).
@@ -65,7 +70,26 @@ pub async fn update_profile(db: &Db, user_id: ObjectId, patch: ProfilePatch) -> 
         changes.preferred_caller_id = Some(value);
     }
     if let Some(keys) = patch.preferences {
+        if keys.contains_key(ai_disclosure::PREFERENCES_KEY) {
+            return Err(Error::validation(
+                format!("preferences.{}", ai_disclosure::PREFERENCES_KEY),
+                "set it with aiDisclosure",
+            ));
+        }
         changes.preferences = Some(merge("preferences", user.preferences.clone(), &keys)?);
+    }
+    if let Some(disclosure) = &patch.ai_disclosure {
+        let preferences = changes
+            .preferences
+            .take()
+            .or_else(|| user.preferences.clone())
+            .unwrap_or_default();
+        changes.preferences = Some(disclosure::apply(
+            preferences,
+            disclosure,
+            user_id,
+            chrono::Utc::now(),
+        )?);
     }
     if let Some(keys) = patch.ai_config {
         changes.ai_config = Some(merge("aiConfig", user.ai_config.clone(), &keys)?);

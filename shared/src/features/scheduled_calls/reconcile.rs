@@ -71,7 +71,11 @@ async fn settle_placed(
         .as_deref()
         .filter(|status| CallStatus::parse(status).is_some_and(CallStatus::is_final));
     if let Some(final_status) = final_status {
-        let outcome = CallOutcome::from_twilio(final_status, record.answered_by.as_deref());
+        let outcome = CallOutcome::of_call(
+            final_status,
+            record.answered_by.as_deref(),
+            record.voicemail_left,
+        );
         let (end, message) = outcome.scheduled_end();
         if repo::end_processing(db, scheduled.id, end, message).await? {
             report.settled += 1;

@@ -214,8 +214,10 @@ async fn twilio_voice(State(state): State<AppState>, request: Request) -> Result
     let params = verified_twilio_form(&state, &parts, &body)?;
     let call_id = call_id_from_query(parts.uri.query())?;
     let sid = crate::integrations::twilio::form::field(&params, "CallSid");
+    // Synchronous detection (voicemail drop) reports who answered here.
+    let answered_by = crate::integrations::twilio::form::field(&params, "AnsweredBy");
     let client = ElevenLabsClient::from_config(state.http.clone(), &state.config.elevenlabs);
-    let twiml = voice_twiml(&state.db, client.as_ref(), call_id, sid).await?;
+    let twiml = voice_twiml(&state.db, client.as_ref(), call_id, sid, answered_by).await?;
     Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response())
 }
 

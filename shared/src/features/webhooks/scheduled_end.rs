@@ -53,7 +53,9 @@ pub async fn end_scheduled_call(
         return Ok((None, None));
     };
     let failed = ended.status == ScheduledCallStatus::Failed.as_str();
-    let callback = if outcome.wants_callback() && failed {
+    // A message left ends the scheduled call completed, and the rule
+    // still decides whether to call again (`callbackOn`).
+    let callback = if failed || outcome == CallOutcome::VoicemailLeft {
         schedule_callback(db, &ended, outcome, ended_at).await?
     } else {
         None

@@ -191,7 +191,11 @@ async fn end_of_call(
         return Ok((None, None));
     };
     let status = current.get_str("status").unwrap_or_default();
-    let outcome = CallOutcome::from_twilio(status, current.get_str("answeredBy").ok());
+    let outcome = CallOutcome::of_call(
+        status,
+        current.get_str("answeredBy").ok(),
+        current.get_bool("voicemailLeft").unwrap_or(false),
+    );
     let ended_at = current
         .get_datetime("endedAt")
         .map_or(now, |t| t.to_chrono());

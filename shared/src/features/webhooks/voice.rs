@@ -9,6 +9,13 @@
 //!
 //! When the agent cannot be reached (not configured, refused, down) the
 //! callee hears a short apology and the call ends; the reason is logged.
+//!
+//! The agent's modes open with the AI disclosure the dialer stored
+//! (`aiConfig.disclosure`, docs/compliance.md), a `<Say>` before anything
+//! else. A call with a message that Twilio reports answered by a machine
+//! after its greeting (`AnsweredBy` `machine_end_*`, the dialer asked for
+//! `DetectMessageEnd`) plays the message once and hangs up: voicemail
+//! drop, recorded as `voicemailLeft: true`.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +30,7 @@ use crate::integrations::elevenlabs::{
     RegisterCall, TtsOverride,
 };
 use crate::integrations::twilio::twiml;
+use crate::model::ai_disclosure::AI_CONFIG_KEY as DISCLOSURE_KEY;
 
 /// The dynamic variable that names our call, so the post-call webhook
 /// finds it again.
@@ -37,10 +45,21 @@ pub struct VoicePlan {
     pub agent: Option<RegisterCall>,
     /// Why the call cannot be played as planned, when it cannot.
     pub problem: Option<String>,
+    /// A machine answered and `opening` is the message to leave: played
+    /// once, then the call hangs up.
+    pub voicemail: bool,
 }
 
-/// The plan for the stored call `call` (a raw `calls` document).
-pub fn plan(call: &Document) -> VoicePlan {
+/// Whether Twilio's `AnsweredBy` says a machine answered and its greeting
+/// is over (`DetectMessageEnd`'s `machine_end_beep`, `_silence`,
+/// `_other`): the moment to leave a message.
+pub fn greeting_over(answered_by: Option<&str>) -> bool {
+    answered_by.is_some_and(|by| by.trim().to_ascii_lowercase().starts_with("machine_end_"))
+}
+
+/// The plan for the stored call `call` (a raw `calls` document), answered
+/// by `answered_by` when Twilio's detection ran before the fetch.
+pub fn plan(call: &Document, answered_by: Option<&str>) -> VoicePlan {
     let config = call.get_document("aiConfig").ok();
     let text = |key: &str| {
         config
@@ -48,9 +67,19 @@ pub fn plan(call: &Document) -> VoicePlan {
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
-    let opening = text("audioUrl")
+    let message = text("audioUrl")
         .map(twiml::play)
         .or_else(|| text("messageText").map(twiml::say));
+    if let (Some(message), true) = (&message, greeting_over(answered_by)) {
+        return VoicePlan {
+            opening: Some(message.clone()),
+            agent: None,
+            problem: None,
+            voicemail: true,
+        };
+    }
+    let disclosure = text(DISCLOSURE_KEY).map(twiml::say);
+    let opening = message;
     let use_ai = config
         .and_then(|c| c.get_bool("useAIResponse").ok())
         .unwrap_or(true);
@@ -60,10 +89,16 @@ pub fn plan(call: &Document) -> VoicePlan {
         "recording-ai" => (opening, use_ai),
         _ => (None, true),
     };
+    // The agent will speak: the call opens with the disclosure.
+    let opening = match (wants_agent, disclosure) {
+        (true, Some(disclosure)) => Some(format!("{disclosure}{}", opening.unwrap_or_default())),
+        (_, _) => opening,
+    };
     let mut plan = VoicePlan {
         opening,
         agent: None,
         problem: None,
+        voicemail: false,
     };
     if wants_agent {
         match register_call(call, config) {
@@ -141,11 +176,16 @@ fn register_call(call: &Document, config: Option<&Document>) -> Result<RegisterC
 /// webhook finds the call by it, and this request comes before the agent
 /// is asked to take the call, so the sid is there before any
 /// conversation can end.
+///
+/// `answered_by` is Twilio's `AnsweredBy` on this request (synchronous
+/// detection): after a machine's greeting, a call with a message leaves
+/// it once and hangs up, recorded as `voicemailLeft`.
 pub async fn voice_twiml(
     db: &Db,
     elevenlabs: Option<&ElevenLabsClient>,
     call_id: ObjectId,
     call_sid: Option<&str>,
+    answered_by: Option<&str>,
 ) -> Result<String> {
     let call = repo::find_call(db, call_id)
         .await?
@@ -153,7 +193,17 @@ pub async fn voice_twiml(
     if let Some(sid) = call_sid.map(str::trim).filter(|sid| !sid.is_empty()) {
         record_sid(db, call_id, &call, sid).await?;
     }
-    let plan = plan(&call);
+    let plan = plan(&call, answered_by);
+    if plan.voicemail {
+        let now = chrono::Utc::now();
+        if let Some(by) = answered_by {
+            repo::record_answered_by(db, call_id, by.trim(), now).await?;
+        }
+        repo::record_voicemail_left(db, call_id, now).await?;
+        tracing::info!(call = %call_id, ?answered_by, "machine answered: leaving the message");
+        let message = plan.opening.unwrap_or_default();
+        return Ok(twiml::response(&format!("{message}{}", twiml::hangup())));
+    }
     if let Some(problem) = &plan.problem {
         tracing::error!(call = %call_id, %problem, "cannot play the call; apologizing");
         return Ok(twiml::apology());
@@ -199,32 +249,41 @@ mod tests {
 
     #[test]
     fn recording_plays_or_says() {
-        let p = plan(&call(
-            "recording",
-            doc! { "audioUrl": "https://a.test/x.mp3", "messageText": "hi" },
-        ));
+        let p = plan(
+            &call(
+                "recording",
+                doc! { "audioUrl": "https://a.test/x.mp3", "messageText": "hi" },
+            ),
+            None,
+        );
         assert_eq!(
             p.opening.as_deref(),
             Some("<Play>https://a.test/x.mp3</Play>")
         );
         assert_eq!(p.agent, None);
-        let p = plan(&call("recording", doc! { "messageText": "Hi & welcome" }));
+        let p = plan(
+            &call("recording", doc! { "messageText": "Hi & welcome" }),
+            None,
+        );
         assert_eq!(p.opening.as_deref(), Some("<Say>Hi &amp; welcome</Say>"));
-        let p = plan(&call("recording", doc! {}));
+        let p = plan(&call("recording", doc! {}), None);
         assert!(p.problem.is_some());
     }
 
     #[test]
     fn ai_only_registers_with_variables_and_overrides() {
-        let p = plan(&call(
-            "ai-only",
-            doc! {
-                "instructions": "Ask about the car.",
-                "voiceId": "voice_1",
-                "dynamicVariables": { "customer_name": "Pat", "reference_date": "2026-11-29" },
-                "audioUrl": "https://a.test/x.mp3",
-            },
-        ));
+        let p = plan(
+            &call(
+                "ai-only",
+                doc! {
+                    "instructions": "Ask about the car.",
+                    "voiceId": "voice_1",
+                    "dynamicVariables": { "customer_name": "Pat", "reference_date": "2026-11-29" },
+                    "audioUrl": "https://a.test/x.mp3",
+                },
+            ),
+            None,
+        );
         assert_eq!(p.opening, None);
         let agent = p.agent.unwrap();
         assert_eq!(agent.from_number, "+12125550100");
@@ -247,19 +306,99 @@ mod tests {
 
     #[test]
     fn recording_ai_plays_then_registers() {
-        let p = plan(&call(
-            "recording-ai",
-            doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": true },
-        ));
+        let p = plan(
+            &call(
+                "recording-ai",
+                doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": true },
+            ),
+            None,
+        );
         assert!(p.opening.is_some());
         assert!(p.agent.is_some());
-        let p = plan(&call(
-            "recording-ai",
-            doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": false },
-        ));
+        let p = plan(
+            &call(
+                "recording-ai",
+                doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": false },
+            ),
+            None,
+        );
         assert!(p.agent.is_none());
         let mut no_from = call("ai-only", doc! {});
         no_from.remove("from");
-        assert!(plan(&no_from).problem.is_some());
+        assert!(plan(&no_from, None).problem.is_some());
+    }
+
+    #[test]
+    fn ai_calls_open_with_the_disclosure() {
+        let words = "Hello, this is an automated assistant calling for Pine & Co.";
+        let p = plan(&call("ai-only", doc! { "disclosure": words }), None);
+        assert_eq!(
+            p.opening.as_deref(),
+            Some("<Say>Hello, this is an automated assistant calling for Pine &amp; Co.</Say>")
+        );
+        assert!(p.agent.is_some());
+        // Recording, then the agent: the disclosure comes first.
+        let p = plan(
+            &call(
+                "recording-ai",
+                doc! { "audioUrl": "https://a.test/x.mp3", "useAIResponse": true, "disclosure": words },
+            ),
+            Some("human"),
+        );
+        let opening = p.opening.unwrap();
+        assert!(opening.starts_with("<Say>Hello"), "{opening}");
+        assert!(
+            opening.ends_with("<Play>https://a.test/x.mp3</Play>"),
+            "{opening}"
+        );
+        // No agent, nothing to disclose.
+        let p = plan(
+            &call(
+                "recording",
+                doc! { "audioUrl": "https://a.test/x.mp3", "disclosure": words },
+            ),
+            None,
+        );
+        assert_eq!(
+            p.opening.as_deref(),
+            Some("<Play>https://a.test/x.mp3</Play>")
+        );
+    }
+
+    #[test]
+    fn a_machine_after_its_greeting_gets_the_message_once() {
+        for by in [
+            "machine_end_beep",
+            "machine_end_silence",
+            "machine_end_other",
+        ] {
+            let p = plan(
+                &call(
+                    "recording-ai",
+                    doc! { "messageText": "Your car is ready.", "useAIResponse": true, "disclosure": "AI here" },
+                ),
+                Some(by),
+            );
+            assert!(p.voicemail, "{by}");
+            assert_eq!(p.opening.as_deref(), Some("<Say>Your car is ready.</Say>"));
+            assert!(p.agent.is_none(), "{by}");
+        }
+        for by in [
+            None,
+            Some("human"),
+            Some("unknown"),
+            Some("fax"),
+            Some("machine_start"),
+        ] {
+            let p = plan(
+                &call("recording", doc! { "messageText": "Your car is ready." }),
+                by,
+            );
+            assert!(!p.voicemail, "{by:?}");
+        }
+        // Nothing to leave: the call goes on as planned.
+        let p = plan(&call("ai-only", doc! {}), Some("machine_end_beep"));
+        assert!(!p.voicemail);
+        assert!(p.agent.is_some());
     }
 }

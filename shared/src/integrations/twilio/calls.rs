@@ -49,6 +49,13 @@ pub struct PlaceCall {
     pub amd_status_callback: Option<String>,
     /// Seconds to let the phone ring; Twilio's default is 60.
     pub timeout_secs: Option<u32>,
+    /// Voicemail drop: synchronous detection that waits for the end of a
+    /// machine's greeting (`MachineDetection=DetectMessageEnd`, no
+    /// `AsyncAmd`), so Twilio fetches `Url` with `AnsweredBy`
+    /// (`machine_end_beep`, …) once the beep has sounded; a person is
+    /// reported as soon as detected. Takes the place of
+    /// `amd_status_callback`.
+    pub wait_for_beep: bool,
 }
 
 /// The call Twilio accepted.
@@ -301,7 +308,9 @@ fn form(request: &PlaceCall) -> Result<Vec<(&'static str, String)>, CallError> {
             form.push(("StatusCallbackEvent", event.to_string()));
         }
     }
-    if let Some(callback) = &request.amd_status_callback {
+    if request.wait_for_beep {
+        form.push(("MachineDetection", "DetectMessageEnd".to_string()));
+    } else if let Some(callback) = &request.amd_status_callback {
         form.push(("MachineDetection", "Enable".to_string()));
         form.push(("AsyncAmd", "true".to_string()));
         form.push(("AsyncAmdStatusCallback", callback.clone()));
@@ -325,6 +334,7 @@ mod tests {
             status_callback: Some("https://hooks.test/status".into()),
             amd_status_callback: Some("https://hooks.test/amd".into()),
             timeout_secs: Some(30),
+            wait_for_beep: false,
         }
     }
 
@@ -340,6 +350,21 @@ mod tests {
         assert!(form.contains(&("MachineDetection", "Enable".into())));
         assert!(form.contains(&("AsyncAmd", "true".into())));
         assert!(form.contains(&("Timeout", "30".into())));
+    }
+
+    #[test]
+    fn voicemail_drop_waits_for_the_beep_synchronously() {
+        let mut drop = request();
+        drop.wait_for_beep = true;
+        let form = form(&drop).unwrap();
+        assert!(form.contains(&("MachineDetection", "DetectMessageEnd".into())));
+        let names: Vec<_> = form.iter().map(|(k, _)| *k).collect();
+        assert!(!names.contains(&"AsyncAmd"), "{names:?}");
+        assert!(!names.contains(&"AsyncAmdStatusCallback"), "{names:?}");
+        assert_eq!(
+            names.iter().filter(|k| **k == "MachineDetection").count(),
+            1
+        );
     }
 
     #[test]

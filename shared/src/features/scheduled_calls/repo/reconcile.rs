@@ -41,6 +41,8 @@ pub struct CallRecordStatus {
     pub status: Option<String>,
     /// `calls.answeredBy`: Twilio's answering machine detection.
     pub answered_by: Option<String>,
+    /// The automation's message was played to a voicemail box.
+    pub voicemail_left: bool,
 }
 
 /// The status of call record `id`; `None` when there is no such record.
@@ -52,6 +54,7 @@ pub async fn call_record_status(db: &Db, id: ObjectId) -> Result<Option<CallReco
     Ok(record.map(|record| CallRecordStatus {
         status: record.get_str("status").ok().map(str::to_string),
         answered_by: record.get_str("answeredBy").ok().map(str::to_string),
+        voicemail_left: record.get_bool("voicemailLeft").unwrap_or(false),
     }))
 }
 

@@ -24,5 +24,6 @@ pub use post_call::{
 };
 pub use scheduled_end::{correct_answered_end, end_processing};
 pub use status::{
-    advance_status, find_call, inbound_call_id_by_sid, record_answered_by, record_sid, Ending,
+    advance_status, find_call, inbound_call_id_by_sid, record_answered_by, record_sid,
+    record_voicemail_left, Ending,
 };

@@ -41,6 +41,22 @@ pub async fn record_sid(db: &Db, id: ObjectId, sid: &str) -> Result<()> {
     Ok(())
 }
 
+/// Records that the call `id`'s message was left on a voicemail box
+/// (`voicemailLeft: true`, `voicemailLeftAt`), once.
+pub async fn record_voicemail_left(db: &Db, id: ObjectId, now: DateTime<Utc>) -> Result<()> {
+    let update = Update::new()
+        .set("voicemailLeft", true)
+        .set("voicemailLeftAt", bson::DateTime::from_chrono(now))
+        .stamped_at(now);
+    db.raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": id, "voicemailLeft": { "$ne": true } },
+            update.build(),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Records `answered_by` on the call `id` unless it has one: the first
 /// answer stays.
 pub async fn record_answered_by(
