@@ -438,14 +438,22 @@ async fn the_scheduled_call_answer_says_when_the_cap_would_be_passed() {
         })
     };
     let (status, first) = app
-        .post("/api/scheduled-calls", &owner, at(chrono::Duration::hours(1)))
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::hours(1)),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!(first["frequencyCapPassed"], false, "{first}");
 
     // The number is called (within calling hours, in the last day).
     let (status, now) = app
-        .post("/api/calls", &owner, json!({ "contactId": contact.to_hex(), "allowConcurrent": true }))
+        .post(
+            "/api/calls",
+            &owner,
+            json!({ "contactId": contact.to_hex(), "allowConcurrent": true }),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{now}");
     let job = DialJob {
@@ -471,14 +479,22 @@ async fn the_scheduled_call_answer_says_when_the_cap_would_be_passed() {
 
     // Within a day of that call: past the 1-a-day cap, recorded anyway.
     let (status, soon) = app
-        .post("/api/scheduled-calls", &owner, at(chrono::Duration::hours(1)))
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::hours(1)),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{soon}");
     assert_eq!(soon["frequencyCapPassed"], true, "{soon}");
     assert_eq!(soon["status"], "pending", "{soon}");
     // Two days on, within both caps.
     let (status, later) = app
-        .post("/api/scheduled-calls", &owner, at(chrono::Duration::days(2)))
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::days(2)),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{later}");
     assert_eq!(later["frequencyCapPassed"], false, "{later}");

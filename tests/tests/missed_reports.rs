@@ -109,7 +109,12 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
         .unwrap()
         .to_string();
     let sid = lost.get_str("twilioCallSid").unwrap();
-    let sandbox_call = stack.sandbox.calls().into_iter().find(|c| c.sid == sid).unwrap();
+    let sandbox_call = stack
+        .sandbox
+        .calls()
+        .into_iter()
+        .find(|c| c.sid == sid)
+        .unwrap();
     assert!(
         sandbox_call
             .deliveries
@@ -121,7 +126,9 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
 
     let sweep = sweeper(&stack);
     // Within the wait: the webhook may still come.
-    let early = sweep.sweep(&stack.db, ended_at(&lost) + chrono::Duration::minutes(4)).await;
+    let early = sweep
+        .sweep(&stack.db, ended_at(&lost) + chrono::Duration::minutes(4))
+        .await;
     assert_eq!(early.unwrap(), MissedReportsReport::default());
     assert!(reload(&stack, &lost).await.get("analysis").is_none());
 
@@ -132,7 +139,10 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
     assert_eq!(first.stored + second.stored, 1, "{first:?} {second:?}");
     assert_eq!(first.given_up + second.given_up, 0);
     // The delivered call was left alone.
-    assert_eq!(first.stored + first.already_stored + second.stored + second.already_stored, 1);
+    assert_eq!(
+        first.stored + first.already_stored + second.stored + second.already_stored,
+        1
+    );
 
     let fetched = reload(&stack, &lost).await;
     let delivered = reload(&stack, &delivered).await;
@@ -169,7 +179,9 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
     );
 
     // Later passes leave it.
-    let later = sweep.sweep(&stack.db, at + chrono::Duration::minutes(30)).await;
+    let later = sweep
+        .sweep(&stack.db, at + chrono::Duration::minutes(30))
+        .await;
     assert_eq!(later.unwrap(), MissedReportsReport::default());
 
     // The webhook turns up after all: accepted, nothing changes.
@@ -188,11 +200,15 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
         fetched.get_array("transcription").unwrap()
     );
     assert_eq!(
-        eleven_labs_data(&after).get_str("post_call_source").unwrap(),
+        eleven_labs_data(&after)
+            .get_str("post_call_source")
+            .unwrap(),
         "api"
     );
     assert_eq!(
-        eleven_labs_data(&after).get_datetime("post_call_received_at").unwrap(),
+        eleven_labs_data(&after)
+            .get_datetime("post_call_received_at")
+            .unwrap(),
         data.get_datetime("post_call_received_at").unwrap()
     );
 }
@@ -206,19 +222,27 @@ async fn a_conversation_still_processing_is_retried_then_given_up() {
         .get_str("conversation_id")
         .unwrap()
         .to_string();
-    assert_eq!(ask_elevenlabs(&stack, &conversation).await["status"], "processing");
+    assert_eq!(
+        ask_elevenlabs(&stack, &conversation).await["status"],
+        "processing"
+    );
 
     let sweep = sweeper(&stack);
     let mut at = ended_at(&stuck) + WAIT;
     let first = sweep.sweep(&stack.db, at).await.unwrap();
     assert_eq!(first.later, 1, "{first:?}");
     let record = reload(&stack, &stuck).await;
-    let fetch = eleven_labs_data(&record).get_document("report_fetch").unwrap();
+    let fetch = eleven_labs_data(&record)
+        .get_document("report_fetch")
+        .unwrap();
     assert_eq!(fetch.get_i64("attempts").unwrap(), 1);
     assert_eq!(fetch.get_str("last_outcome").unwrap(), "status processing");
     assert!(fetch.get("gave_up_at").is_none());
     // Not again within RETRY_EVERY.
-    let soon = sweep.sweep(&stack.db, at + chrono::Duration::minutes(1)).await.unwrap();
+    let soon = sweep
+        .sweep(&stack.db, at + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
     assert_eq!(soon, MissedReportsReport::default());
 
     for attempt in 2..=MAX_ATTEMPTS {
@@ -231,7 +255,9 @@ async fn a_conversation_still_processing_is_retried_then_given_up() {
         }
     }
     let record = reload(&stack, &stuck).await;
-    let fetch = eleven_labs_data(&record).get_document("report_fetch").unwrap();
+    let fetch = eleven_labs_data(&record)
+        .get_document("report_fetch")
+        .unwrap();
     assert_eq!(fetch.get_i64("attempts").unwrap(), MAX_ATTEMPTS);
     assert_eq!(fetch.get_str("reason").unwrap(), STILL_PROCESSING);
     assert!(fetch.get_datetime("gave_up_at").is_ok());
@@ -259,10 +285,15 @@ async fn a_conversation_elevenlabs_does_not_know_is_given_up_at_once() {
     assert_eq!(status, 404);
 
     let sweep = sweeper(&stack);
-    let report = sweep.sweep(&stack.db, ended_at(&lost) + WAIT).await.unwrap();
+    let report = sweep
+        .sweep(&stack.db, ended_at(&lost) + WAIT)
+        .await
+        .unwrap();
     assert_eq!(report.given_up, 1, "{report:?}");
     let record = reload(&stack, &lost).await;
-    let fetch = eleven_labs_data(&record).get_document("report_fetch").unwrap();
+    let fetch = eleven_labs_data(&record)
+        .get_document("report_fetch")
+        .unwrap();
     assert_eq!(fetch.get_str("reason").unwrap(), NOT_FOUND);
     assert!(record.get("analysis").is_none());
 }

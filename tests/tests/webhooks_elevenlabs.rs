@@ -461,7 +461,11 @@ async fn an_opt_out_the_registry_missed_is_registered_by_the_redelivery() {
         "phoneForms": ["+12125550199"], "source": "manual",
         "addedAt": mongodb::bson::DateTime::now(),
     };
-    app.db.raw("donotcall").insert_one(blocker.clone()).await.unwrap();
+    app.db
+        .raw("donotcall")
+        .insert_one(blocker.clone())
+        .await
+        .unwrap();
     let body = post_call(
         &call,
         "conv_optout_retry_01",
@@ -473,13 +477,15 @@ async fn an_opt_out_the_registry_missed_is_registered_by_the_redelivery() {
     let stored = call.call_doc(&app).await;
     assert!(stored.get_document("analysis").is_ok(), "{stored:?}");
     let data = stored.get_document("elevenLabsData").unwrap();
-    assert_eq!(data.get_bool("opt_out_pending").unwrap(), true);
+    assert!(data.get_bool("opt_out_pending").unwrap());
     let registered = |app: &TestApp| {
         let db = app.db.clone();
         let user = call.user;
         async move {
             db.raw("donotcall")
-                .count_documents(doc! { "userId": user, "phoneForms": e164, "activeKey": { "$exists": true } })
+                .count_documents(
+                    doc! { "userId": user, "phoneForms": e164, "activeKey": { "$exists": true } },
+                )
                 .await
                 .unwrap()
         }

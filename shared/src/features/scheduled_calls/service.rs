@@ -155,7 +155,11 @@ pub async fn create_manual(
 /// `scheduledTime`, given the number's calls so far (docs/compliance.md):
 /// it is placed anyway, and `POST /api/scheduled-calls` says so, as
 /// `POST /api/calls` does. Calls placed meanwhile are not foreseen.
-pub async fn frequency_cap_passed(db: &Db, call: &ScheduledCall, now: DateTime<Utc>) -> Result<bool> {
+pub async fn frequency_cap_passed(
+    db: &Db,
+    call: &ScheduledCall,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let Some(to) = call
         .recipients
         .first()
@@ -171,10 +175,7 @@ pub async fn frequency_cap_passed(db: &Db, call: &ScheduledCall, now: DateTime<U
     if caps.remembered() == 0 {
         return Ok(false);
     }
-    let at = call
-        .scheduled_time
-        .map_or(now, |t| t.to_chrono())
-        .max(now);
+    let at = call.scheduled_time.map_or(now, |t| t.to_chrono()).max(now);
     let times = recipient_calls::recent_times(db, call.user_id, &to).await?;
     Ok(caps.next_allowed(&times, at).is_some())
 }

@@ -296,10 +296,18 @@ mod tests {
     #[test]
     fn the_conversation_id_is_read_from_either_place_in_the_twiml() {
         let parameter = r#"<Response><Connect><Stream url="wss://x.invalid/twilio"><Parameter name="conversation_id" value="conv_01abc"/></Stream></Connect></Response>"#;
-        assert_eq!(conversation_in_twiml(parameter).as_deref(), Some("conv_01abc"));
+        assert_eq!(
+            conversation_in_twiml(parameter).as_deref(),
+            Some("conv_01abc")
+        );
         let query = r#"<Response><Connect><Stream url="wss://x.invalid/twilio?agent_id=a&amp;conversation_id=conv_9"/></Connect></Response>"#;
         assert_eq!(conversation_in_twiml(query).as_deref(), Some("conv_9"));
-        assert_eq!(conversation_in_twiml("<Response><Connect><Stream url=\"wss://x\"/></Connect></Response>"), None);
+        assert_eq!(
+            conversation_in_twiml(
+                "<Response><Connect><Stream url=\"wss://x\"/></Connect></Response>"
+            ),
+            None
+        );
         let hostile = r#"<Parameter name="conversation_id" value="a&quot; b"/>"#;
         assert_eq!(conversation_in_twiml(hostile), None);
         assert_eq!(conversation_in_twiml("my_conversation_id=conv_1"), None);
@@ -307,12 +315,21 @@ mod tests {
 
     #[test]
     fn only_done_is_final() {
-        assert_eq!(conversation_status(&json!({"status": "done"})), Status::Done);
-        assert_eq!(conversation_status(&json!({"status": "failed"})), Status::Failed);
+        assert_eq!(
+            conversation_status(&json!({"status": "done"})),
+            Status::Done
+        );
+        assert_eq!(
+            conversation_status(&json!({"status": "failed"})),
+            Status::Failed
+        );
         assert_eq!(
             conversation_status(&json!({"status": "processing"})),
             Status::NotYet("processing".into())
         );
-        assert_eq!(conversation_status(&json!({})), Status::NotYet(String::new()));
+        assert_eq!(
+            conversation_status(&json!({})),
+            Status::NotYet(String::new())
+        );
     }
 }

@@ -235,7 +235,10 @@ impl ElevenLabsClient {
     /// keeps it (`status`, `transcript`, `metadata`, `analysis`,
     /// `conversation_initiation_client_data`: the post-call webhook's
     /// `data`); `None` when ElevenLabs does not know it (404).
-    pub async fn conversation(&self, id: &str) -> Result<Option<serde_json::Value>, ElevenLabsError> {
+    pub async fn conversation(
+        &self,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, ElevenLabsError> {
         let path: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
         let response = self
             .http
