@@ -10,9 +10,11 @@ use heyway::features::dialer::consumer::dial_until_done;
 use heyway::features::webhooks::missed_reports::{
     MissedReports, MissedReportsReport, MAX_ATTEMPTS, NOT_FOUND, RETRY_EVERY, STILL_PROCESSING,
 };
+use heyway::infra::aws::Service;
 use heyway::infra::events::Events;
 use heyway::infra::queue::DialJob;
 use heyway::integrations::elevenlabs::ElevenLabsClient;
+use heyway_tests::moto;
 use heyway_tests::stack::LocalStack;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use serde_json::{json, Value};
@@ -20,12 +22,16 @@ use serde_json::{json, Value};
 const WAIT: chrono::Duration = chrono::Duration::minutes(5);
 
 fn sweeper(stack: &LocalStack) -> MissedReports {
+    sweeper_with(stack, Events::off())
+}
+
+fn sweeper_with(stack: &LocalStack, events: Events) -> MissedReports {
     let client = ElevenLabsClient::from_config(
         heyway::infra::outbound::http_client().unwrap(),
         &stack.state.config.elevenlabs,
     );
     assert!(client.is_some());
-    MissedReports::new(client, Events::off(), WAIT)
+    MissedReports::new(client, events, WAIT)
 }
 
 async fn call_record(stack: &LocalStack, scheduled: ObjectId) -> Document {
@@ -124,7 +130,13 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
         sandbox_call.deliveries
     );
 
-    let sweep = sweeper(&stack);
+    // The sweep's events go to a bus of its own (moto), read back below.
+    let bus = format!("heyway-test-missed-{}", std::process::id());
+    let queue = moto::bus_to_queue(&bus).await;
+    let sweep = sweeper_with(
+        &stack,
+        Events::new(moto::aws(Service::EventBridge).await, bus),
+    );
     // Within the wait: the webhook may still come.
     let early = sweep
         .sweep(&stack.db, ended_at(&lost) + chrono::Duration::minutes(4))
@@ -177,6 +189,39 @@ async fn a_lost_webhook_is_fetched_once_and_stored_as_the_webhook_would() {
         fetched.get_document("metrics").unwrap().get("duration"),
         lost.get_document("metrics").unwrap().get("duration")
     );
+
+    // The follow-up is announced once, as the webhook would have.
+    let events = moto::received_events(&queue).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "Follow-up Needed");
+    assert_eq!(
+        events[0]["detail"]["callId"],
+        lost.get_object_id("_id").unwrap().to_hex()
+    );
+    assert_eq!(events[0]["detail"]["followUpNeeded"], true);
+
+    // The owner sees it through the API.
+    let token = stack.state.tokens.issue(user).unwrap();
+    let detail: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/calls/{}",
+            stack.base_url,
+            lost.get_object_id("_id").unwrap().to_hex()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["conversationId"], conversation, "{detail}");
+    assert_eq!(
+        detail["transcript"].as_array().unwrap().len(),
+        fetched.get_array("transcription").unwrap().len(),
+        "{detail}"
+    );
+    assert_eq!(detail["analysis"]["followUpNeeded"], true, "{detail}");
 
     // Later passes leave it.
     let later = sweep
