@@ -49,6 +49,9 @@ pub const MAX_ATTEMPTS: i64 = 6;
 pub const HORIZON: Duration = Duration::hours(24);
 /// Calls looked at per pass, at most.
 const BATCH: i64 = 50;
+/// No new fetch starts after this much of a sweep: the evaluator Lambda
+/// has 55 seconds for its pass and the sweeps; the rest waits a minute.
+const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Reasons recorded in `elevenLabsData.report_fetch.reason`.
 pub const NOT_FOUND: &str = "ElevenLabs does not know this conversation (404).";
@@ -138,7 +141,12 @@ impl MissedReports {
             tried_before: bson::DateTime::from_chrono(now - RETRY_EVERY),
             limit: BATCH,
         };
+        let started = std::time::Instant::now();
         for awaited in repo::awaited_reports(db, window).await? {
+            if started.elapsed() > TIME_BUDGET {
+                tracing::info!(?report, "missed post-call reports: out of time, the rest next pass");
+                break;
+            }
             let at = bson::DateTime::from_chrono(now);
             if !repo::claim_attempt(db, &awaited, at).await? {
                 continue;
