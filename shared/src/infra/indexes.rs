@@ -134,7 +134,7 @@ pub fn all() -> Vec<IndexSpec> {
         I::new("calls", "status_1", doc! { "status": 1 }),
         // Completed calls still waiting for their post-call report
         // (webhooks::missed_reports).
-        I::new("calls", "status_1_endedAt_1", doc! { "status": 1, "endedAt": 1 }),
+        I::new("calls", "heyway_status_1_endedAt_1", doc! { "status": 1, "endedAt": 1 }),
         // Meterings in flight only: the field is removed once a call is
         // counted and reported (billing::metering::finish_interrupted).
         I::new("calls", "heyway_meteringStartedAt", doc! { "meteringStartedAt": 1 }).sparse(),

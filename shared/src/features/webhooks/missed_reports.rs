@@ -144,7 +144,10 @@ impl MissedReports {
         let started = std::time::Instant::now();
         for awaited in repo::awaited_reports(db, window).await? {
             if started.elapsed() > TIME_BUDGET {
-                tracing::info!(?report, "missed post-call reports: out of time, the rest next pass");
+                tracing::info!(
+                    ?report,
+                    "missed post-call reports: out of time, the rest next pass"
+                );
                 break;
             }
             let at = bson::DateTime::from_chrono(now);

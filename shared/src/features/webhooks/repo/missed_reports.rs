@@ -44,7 +44,7 @@ pub struct AwaitedWindow {
 
 /// The completed calls of `window` with a conversation id, no report
 /// (no `post_call_received_at`, no transcript), not given up, and not
-/// tried lately; oldest end first. Rides `status_1_endedAt_1`.
+/// tried lately; oldest end first. Rides `heyway_status_1_endedAt_1`.
 pub async fn awaited_reports(db: &Db, window: AwaitedWindow) -> Result<Vec<AwaitedReport>> {
     let filter = doc! {
         "status": CallStatus::Completed.as_str(),
