@@ -26,7 +26,9 @@ use heyway::app;
 use heyway::features::billing::metering::MeteringSweep;
 use heyway::features::dialer::{self, Dialer};
 use heyway::features::evaluator::{self, EvaluatorSettings, PassReport};
+use heyway::features::webhooks::MissedReports;
 use heyway::http::AppState;
+use heyway::infra::events::Events;
 use heyway::infra::queue::{DialQueue, InProcessQueue, SqsQueue};
 use heyway::infra::{indexes, logging};
 use heyway::{Config, Db};
@@ -246,6 +248,9 @@ async fn evaluate_once(
     let report =
         evaluator::run_pass(db, &queue, at, EvaluatorSettings::from_config(config)).await?;
     MeteringSweep::from_config(config)?.run(db, at).await;
+    MissedReports::from_config(config, Events::off())?
+        .run(db, at)
+        .await;
     Ok(report)
 }
 
@@ -255,6 +260,7 @@ async fn evaluator_tick(
     db: Db,
     settings: EvaluatorSettings,
     metering: MeteringSweep,
+    missed_reports: MissedReports,
     queue: DialQueue,
 ) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -265,6 +271,7 @@ async fn evaluator_tick(
             tracing::error!(%error, "evaluator pass failed");
         }
         metering.run(&db, now).await;
+        missed_reports.run(&db, now).await;
     }
 }
 
@@ -363,6 +370,7 @@ async fn serve(db: Db, mut config: Config, options: ServeOptions) -> anyhow::Res
             db.clone(),
             EvaluatorSettings::from_config(&config),
             MeteringSweep::from_config(&config)?,
+            MissedReports::from_config(&config, Events::off())?,
             queue.clone(),
         ));
     } else {

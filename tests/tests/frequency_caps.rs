@@ -413,3 +413,89 @@ async fn the_owner_sets_the_caps_through_the_api() {
     let caps = FrequencyCaps::from_preferences(stored.get_document("preferences").ok());
     assert_eq!(caps.0, [Cap { calls: 2, days: 3 }]);
 }
+
+/// Issue 16, part 2's gap: scheduling a manual call says whether it goes
+/// past the caps at its time, as calling now does.
+#[tokio::test]
+async fn the_scheduled_call_answer_says_when_the_cap_would_be_passed() {
+    use axum::http::StatusCode;
+    use heyway_tests::TestUser;
+    use serde_json::json;
+
+    let app = TestApp::new().await;
+    let db = &app.db;
+    let fake = FakeTwilioApi::start().await;
+    let (user, contact) = business(db, doc! {}).await;
+    let owner = TestUser {
+        id: user,
+        token: app.state.tokens.issue(user).unwrap(),
+    };
+    let at = |from_now: chrono::Duration| {
+        json!({
+            "contactId": contact.to_hex(),
+            "allowConcurrent": true,
+            "scheduledTime": (Utc::now() + from_now).to_rfc3339(),
+        })
+    };
+    let (status, first) = app
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::hours(1)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["frequencyCapPassed"], false, "{first}");
+
+    // The number is called (within calling hours, in the last day).
+    let (status, now) = app
+        .post(
+            "/api/calls",
+            &owner,
+            json!({ "contactId": contact.to_hex(), "allowConcurrent": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{now}");
+    let job = DialJob {
+        scheduled_call_id: now["id"].as_str().unwrap().parse().unwrap(),
+        user_id: user,
+        scheduled_time: Utc::now(),
+    };
+    let new_york = chrono_tz::America::New_York;
+    let today = Utc::now().with_timezone(&new_york).date_naive();
+    let local = |day: chrono::NaiveDate, hour| {
+        day.and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_local_timezone(new_york)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let mut earlier = local(today, 10);
+    if earlier > Utc::now() {
+        earlier = local(today.pred_opt().unwrap(), 20);
+    }
+    dialer(db, &fake).dial_at(&job, 1, earlier).await.unwrap();
+    assert_eq!(fake.calls().len(), 1);
+
+    // Within a day of that call: past the 1-a-day cap, recorded anyway.
+    let (status, soon) = app
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::hours(1)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{soon}");
+    assert_eq!(soon["frequencyCapPassed"], true, "{soon}");
+    assert_eq!(soon["status"], "pending", "{soon}");
+    // Two days on, within both caps.
+    let (status, later) = app
+        .post(
+            "/api/scheduled-calls",
+            &owner,
+            at(chrono::Duration::days(2)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{later}");
+    assert_eq!(later["frequencyCapPassed"], false, "{later}");
+}

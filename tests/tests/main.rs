@@ -37,6 +37,7 @@ mod inbound_calls;
 mod inserts;
 mod me;
 mod migrate;
+mod missed_reports;
 mod openapi;
 mod plan_limits;
 mod reconcile;

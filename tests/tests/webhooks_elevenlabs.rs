@@ -443,3 +443,88 @@ async fn the_voice_webhook_records_the_sid_the_dialer_has_not_yet() {
     assert_eq!(status, StatusCode::OK, "{text}");
     assert!(text.contains(r#""status":"stored""#), "{text}");
 }
+
+/// Issue 16, part 1's gap: the report is stored, then the registry write
+/// fails (the webhook answers 500). ElevenLabs' redelivery finds the
+/// report already stored, and still registers the opt-out the first
+/// delivery left pending; later deliveries do not register it again.
+#[tokio::test]
+async fn an_opt_out_the_registry_missed_is_registered_by_the_redelivery() {
+    let app = app().await;
+    let call = ai_call(&app).await;
+    let e164 = heyway_tests::webhooks::CONTACT_PHONE;
+    // Holds the registry's unique `activeKey` without being an active
+    // entry for the number: the registration's insert fails.
+    let blocker = doc! {
+        "_id": mongodb::bson::oid::ObjectId::new(), "userId": call.user,
+        "activeKey": format!("{}:{e164}", call.user.to_hex()), "phoneNumber": "+12125550199",
+        "phoneForms": ["+12125550199"], "source": "manual",
+        "addedAt": mongodb::bson::DateTime::now(),
+    };
+    app.db
+        .raw("donotcall")
+        .insert_one(blocker.clone())
+        .await
+        .unwrap();
+    let body = post_call(
+        &call,
+        "conv_optout_retry_01",
+        &["Please don't call me again."],
+        json!({}),
+    );
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{text}");
+    let stored = call.call_doc(&app).await;
+    assert!(stored.get_document("analysis").is_ok(), "{stored:?}");
+    let data = stored.get_document("elevenLabsData").unwrap();
+    assert!(data.get_bool("opt_out_pending").unwrap());
+    let registered = |app: &TestApp| {
+        let db = app.db.clone();
+        let user = call.user;
+        async move {
+            db.raw("donotcall")
+                .count_documents(
+                    doc! { "userId": user, "phoneForms": e164, "activeKey": { "$exists": true } },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(registered(&app).await, 0);
+
+    // The trouble passes; ElevenLabs delivers again.
+    app.db
+        .raw("donotcall")
+        .delete_one(doc! { "_id": blocker.get_object_id("_id").unwrap() })
+        .await
+        .unwrap();
+    let (status, text) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("already_stored"), "{text}");
+    assert_eq!(registered(&app).await, 1);
+    let entry = app
+        .db
+        .raw("donotcall")
+        .find_one(doc! { "userId": call.user, "phoneForms": e164 })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.get_str("source").unwrap(), "agent");
+    assert_eq!(entry.get_object_id("callId").unwrap(), call.call);
+    let stored = call.call_doc(&app).await;
+    let data = stored.get_document("elevenLabsData").unwrap();
+    assert!(data.get("opt_out_pending").is_none(), "{data:?}");
+
+    // Done: the owner removes the number; a replay does not add it back.
+    app.db
+        .raw("donotcall")
+        .update_many(
+            doc! { "userId": call.user },
+            doc! { "$unset": { "activeKey": "" }, "$set": { "removedAt": mongodb::bson::DateTime::now() } },
+        )
+        .await
+        .unwrap();
+    let (status, _) = send_elevenlabs(&app, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(registered(&app).await, 0);
+}

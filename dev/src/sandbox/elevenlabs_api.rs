@@ -1,10 +1,12 @@
 //! ElevenLabs' Twilio integration as it answers: `register-call` (TwiML
 //! that connects a call we placed to the agent) and `outbound-call`
-//! (ElevenLabs places the call itself). Both check `xi-api-key` and the
-//! agent, and answer validation errors with 422 like FastAPI does.
+//! (ElevenLabs places the call itself), and `GET conversations/{id}` (a
+//! conversation and, once analysed, its report). All check `xi-api-key`;
+//! the first two the agent too, and answer validation errors with 422
+//! like FastAPI does.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -66,23 +68,30 @@ fn validation(field: &str, message: &str) -> Rejection {
     }
 }
 
-/// The JSON body after the key and agent checks.
-fn authorised(sandbox: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<Value, Rejection> {
-    let settings = sandbox.settings();
+/// The `xi-api-key` check.
+fn key_checked(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Rejection> {
     let key = headers
         .get("xi-api-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+    if bool::from(subtle::ConstantTimeEq::ct_eq(
         key.as_bytes(),
-        settings.elevenlabs_api_key.as_bytes(),
+        sandbox.settings().elevenlabs_api_key.as_bytes(),
     )) {
-        return Err(detail(
+        Ok(())
+    } else {
+        Err(detail(
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
             "Invalid API key",
-        ));
+        ))
     }
+}
+
+/// The JSON body after the key and agent checks.
+fn authorised(sandbox: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<Value, Rejection> {
+    let settings = sandbox.settings();
+    key_checked(sandbox, headers)?;
     let body: Value = serde_json::from_slice(body)
         .map_err(|e| validation("body", &format!("JSON decode error: {e}")))?;
     if !body.is_object() {
@@ -228,4 +237,48 @@ pub(super) async fn outbound_call(
     sandbox.remember(conversation.clone());
     play::start_elevenlabs_call(sandbox, sid, conversation, outcome);
     Json(answer).into_response()
+}
+
+/// `GET /v1/convai/conversations/{id}`: 404 for a conversation never
+/// registered; `in-progress` / `processing` without transcript or
+/// analysis until the sandbox analysed it (for `…555-0108`, forever);
+/// then the post-call webhook's `data`, whether or not the webhook was
+/// delivered.
+pub(super) async fn get_conversation(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(conversation_id): Path<String>,
+) -> Response {
+    if let Err(rejection) = key_checked(&sandbox, &headers) {
+        return rejection.into_response();
+    }
+    if let Some(mut report) = sandbox.report(&conversation_id) {
+        report["has_audio"] = json!(true);
+        report["has_user_audio"] = json!(true);
+        report["has_response_audio"] = json!(true);
+        return Json(report).into_response();
+    }
+    let Some(conversation) = sandbox.conversation(&conversation_id) else {
+        return detail(
+            StatusCode::NOT_FOUND,
+            "conversation_not_found",
+            &format!("Conversation {conversation_id} not found"),
+        )
+        .into_response();
+    };
+    Json(json!({
+        "agent_id": conversation.agent_id,
+        "conversation_id": conversation.id,
+        "status": "processing",
+        "transcript": [],
+        "metadata": {},
+        "analysis": null,
+        "has_audio": false,
+        "has_user_audio": false,
+        "has_response_audio": false,
+        "conversation_initiation_client_data": {
+            "dynamic_variables": conversation.dynamic_variables(),
+        },
+    }))
+    .into_response()
 }

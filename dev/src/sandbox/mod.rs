@@ -14,6 +14,9 @@
 //! - `POST /twilio/2010-04-01/Accounts/{sid}/Calls.json`
 //! - `POST /elevenlabs/v1/convai/twilio/register-call`
 //! - `POST /elevenlabs/v1/convai/twilio/outbound-call`
+//! - `GET /elevenlabs/v1/convai/conversations/{id}`: the conversation,
+//!   `processing` until analysed, then the post-call webhook's `data`
+//!   (also for the numbers whose webhook is lost, [`outcome`])
 //! - `POST|GET /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds.json`,
 //!   `DELETE /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds/{PN…}.json`
 //!   (caller ID validation; [`caller_ids_api`])
@@ -82,6 +85,9 @@ struct Inner {
     settings: SandboxSettings,
     log: CallLog,
     conversations: Mutex<HashMap<String, Conversation>>,
+    /// Each analysed conversation's report: the post-call webhook's
+    /// `data`, which `GET /v1/convai/conversations/{id}` answers.
+    reports: Mutex<HashMap<String, serde_json::Value>>,
     caller_ids: Mutex<Vec<SandboxCallerId>>,
 }
 
@@ -92,6 +98,7 @@ impl Sandbox {
                 settings,
                 log: CallLog::default(),
                 conversations: Mutex::default(),
+                reports: Mutex::default(),
                 caller_ids: Mutex::default(),
             }),
         }
@@ -144,6 +151,10 @@ impl Sandbox {
                 "/v1/convai/twilio/outbound-call",
                 post(elevenlabs_api::outbound_call),
             )
+            .route(
+                "/v1/convai/conversations/{conversation_id}",
+                get(elevenlabs_api::get_conversation),
+            )
             .with_state(self.clone());
         let log = Router::new()
             .route("/calls", get(list_calls))
@@ -181,6 +192,24 @@ impl Sandbox {
 
     fn conversation(&self, id: &str) -> Option<Conversation> {
         self.conversations().get(id).cloned()
+    }
+
+    fn keep_report(&self, conversation_id: &str, data: serde_json::Value) {
+        let mut reports = self.inner.reports.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded like the call log: a long-running server forgets the oldest.
+        if reports.len() >= 1000 {
+            reports.clear();
+        }
+        reports.insert(conversation_id.to_string(), data);
+    }
+
+    fn report(&self, conversation_id: &str) -> Option<serde_json::Value> {
+        self.inner
+            .reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(conversation_id)
+            .cloned()
     }
 
     fn conversations(&self) -> std::sync::MutexGuard<'_, HashMap<String, Conversation>> {

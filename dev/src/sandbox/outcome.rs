@@ -13,6 +13,8 @@
 //! | `…555-0104` | failed (the carrier could not connect it) |
 //! | `…555-0105` | answered; the person asks not to be called again |
 //! | `…555-0106` | answered as `…555-0100`, but the status callbacks arrive out of order and `completed` twice |
+//! | `…555-0107` | answered as `…555-0100`, but ElevenLabs' post-call webhook is lost: the report is only in `GET /v1/convai/conversations/{id}` |
+//! | `…555-0108` | answered as `…555-0100`, the webhook is lost and the conversation stays `processing` |
 //! | anything else (`…555-0100`) | answered by a person, who asks for a call back |
 //!
 //! `…555-01NN` means the last seven digits of the number, any area code:
@@ -40,13 +42,24 @@ pub enum Outcome {
     /// `in-progress` after `completed`, then repeats `completed`: the
     /// webhooks must still end in the right state.
     OutOfOrder,
+    /// As [`Outcome::Answered`], but the post-call webhook is never
+    /// delivered: the conversation can only be fetched.
+    LostReport,
+    /// As [`Outcome::LostReport`], and ElevenLabs never finishes
+    /// processing the conversation.
+    StuckProcessing,
 }
 
 impl Outcome {
     /// Twilio's final `CallStatus` for this outcome.
     pub fn final_status(self) -> &'static str {
         match self {
-            Self::Answered | Self::Voicemail | Self::OptOut | Self::OutOfOrder => "completed",
+            Self::Answered
+            | Self::Voicemail
+            | Self::OptOut
+            | Self::OutOfOrder
+            | Self::LostReport
+            | Self::StuckProcessing => "completed",
             Self::Busy => "busy",
             Self::NoAnswer => "no-answer",
             Self::Failed => "failed",
@@ -57,13 +70,30 @@ impl Outcome {
     pub fn is_answered(self) -> bool {
         matches!(
             self,
-            Self::Answered | Self::Voicemail | Self::OptOut | Self::OutOfOrder
+            Self::Answered
+                | Self::Voicemail
+                | Self::OptOut
+                | Self::OutOfOrder
+                | Self::LostReport
+                | Self::StuckProcessing
         )
     }
 
     /// Whether a person picks up.
     pub fn is_human(self) -> bool {
-        matches!(self, Self::Answered | Self::OptOut | Self::OutOfOrder)
+        matches!(
+            self,
+            Self::Answered
+                | Self::OptOut
+                | Self::OutOfOrder
+                | Self::LostReport
+                | Self::StuckProcessing
+        )
+    }
+
+    /// Whether ElevenLabs posts the post-call webhook.
+    pub fn reports(self) -> bool {
+        !matches!(self, Self::LostReport | Self::StuckProcessing)
     }
 
     /// Twilio's `AnsweredBy` for an answered call.
@@ -132,6 +162,8 @@ pub fn for_number(to: &str) -> Result<Outcome, Refused> {
         "5550104" => Outcome::Failed,
         "5550105" => Outcome::OptOut,
         "5550106" => Outcome::OutOfOrder,
+        "5550107" => Outcome::LostReport,
+        "5550108" => Outcome::StuckProcessing,
         _ => Outcome::Answered,
     })
 }
@@ -169,6 +201,9 @@ mod tests {
         assert_eq!(for_number("+13125550104"), Ok(Outcome::Failed));
         assert_eq!(for_number("+13125550105"), Ok(Outcome::OptOut));
         assert_eq!(for_number("+13125550106"), Ok(Outcome::OutOfOrder));
+        assert_eq!(for_number("+13125550107"), Ok(Outcome::LostReport));
+        assert_eq!(for_number("+13125550108"), Ok(Outcome::StuckProcessing));
+        assert!(!Outcome::LostReport.reports() && Outcome::Answered.reports());
         assert_eq!(for_number("+447700900123"), Ok(Outcome::Answered));
         assert_eq!(for_number("+1"), Ok(Outcome::Answered));
     }

@@ -192,7 +192,17 @@ impl Sandbox {
                 .unwrap_or_default();
             c.analysis = Some(body["data"]["analysis"].clone());
         });
-        self.post_elevenlabs_webhook(sid, &body).await;
+        if outcome == Outcome::StuckProcessing {
+            tracing::info!(conversation = %conversation.id, "sandbox: the conversation stays processing");
+            return;
+        }
+        // What `GET /v1/convai/conversations/{id}` answers from now on.
+        self.keep_report(&conversation.id, body["data"].clone());
+        if outcome.reports() {
+            self.post_elevenlabs_webhook(sid, &body).await;
+        } else {
+            tracing::info!(conversation = %conversation.id, "sandbox: the post-call webhook is lost");
+        }
     }
 }
 

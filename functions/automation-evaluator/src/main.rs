@@ -1,5 +1,6 @@
 //! Lambda adapter for the automation evaluator: EventBridge invokes it every
-//! minute; each invocation runs one pass. The database handle and the dial
+//! minute; each invocation runs one pass, then the sweeps (interrupted
+//! meterings, missed post-call reports). The database handle and the dial
 //! queue are built on the first event and kept for the process.
 
 // The evaluator's future is deep (driver calls inside loops inside the
@@ -9,6 +10,8 @@
 use heyway::app;
 use heyway::features::billing::metering::MeteringSweep;
 use heyway::features::evaluator::{self, EvaluatorSettings};
+use heyway::features::webhooks::MissedReports;
+use heyway::infra::events::Events;
 use heyway::infra::queue::DialQueue;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -22,10 +25,15 @@ async fn main() -> Result<(), Error> {
         let queue = DialQueue::Sqs(queue.clone());
         let settings = EvaluatorSettings::from_config(config);
         let metering = MeteringSweep::from_config(config)?;
+        let events = Events::to_bus(config.event_bus_name.clone());
+        let missed_reports = MissedReports::from_config(config, events)?;
         let now = chrono::Utc::now();
         let report = evaluator::run_pass(db, &queue, now, settings).await?;
         metering.run(db, now).await;
-        Ok::<_, Error>(serde_json::to_value(report)?)
+        let fetched = missed_reports.run(db, now).await;
+        let mut answer = serde_json::to_value(report)?;
+        answer["missedReports"] = serde_json::to_value(fetched)?;
+        Ok::<_, Error>(answer)
     }))
     .await
 }

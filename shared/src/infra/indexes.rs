@@ -132,6 +132,9 @@ pub fn all() -> Vec<IndexSpec> {
         I::new("calls", "userId_1_createdAt_-1", doc! { "userId": 1, "createdAt": -1 }),
         I::new("calls", "twilioCallSid_1", doc! { "twilioCallSid": 1 }),
         I::new("calls", "status_1", doc! { "status": 1 }),
+        // Completed calls still waiting for their post-call report
+        // (webhooks::missed_reports).
+        I::new("calls", "heyway_status_1_endedAt_1", doc! { "status": 1, "endedAt": 1 }),
         // Meterings in flight only: the field is removed once a call is
         // counted and reported (billing::metering::finish_interrupted).
         I::new("calls", "heyway_meteringStartedAt", doc! { "meteringStartedAt": 1 }).sparse(),

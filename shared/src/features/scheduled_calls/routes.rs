@@ -81,9 +81,12 @@ async fn create_scheduled_call(
         body: &input,
     };
     idempotency::once(&state.db, request, || async {
-        let call =
-            service::create_manual(&state.db, user.user_id, input.clone(), Utc::now()).await?;
-        Ok((StatusCode::CREATED, ScheduledCallView::from(call)))
+        let now = Utc::now();
+        let call = service::create_manual(&state.db, user.user_id, input.clone(), now).await?;
+        let passed = service::frequency_cap_passed(&state.db, &call, now).await?;
+        let mut view = ScheduledCallView::from(call);
+        view.frequency_cap_passed = Some(passed);
+        Ok((StatusCode::CREATED, view))
     })
     .await
 }

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::open_calls;
 use super::repo::api::{self, ListFilter};
 use super::repo::inserts::CheckedCall;
+use super::repo::recipient_calls;
 use super::view::ScheduledCallView;
 use crate::error::{Error, Result};
 use crate::http::extract::object_id;
@@ -17,7 +18,8 @@ use crate::http::page::{PageQuery, Paged};
 use crate::infra::db::Db;
 use crate::infra::store::{self, owned};
 use crate::model::phone;
-use crate::model::{Contact, ScheduledCall, ScheduledCallStatus};
+use crate::model::{Contact, ScheduledCall, ScheduledCallStatus, User};
+use crate::schedule::frequency_caps::FrequencyCaps;
 
 /// How a call speaks.
 pub const CALL_MODES: [&str; 3] = ["ai-only", "recording", "recording-ai"];
@@ -147,6 +149,35 @@ pub async fn create_manual(
         allow_concurrent: input.allow_concurrent,
     };
     record_manual(db, user_id, call, scheduled_time, None).await
+}
+
+/// Whether the manual `call` goes past its owner's frequency caps at its
+/// `scheduledTime`, given the number's calls so far (docs/compliance.md):
+/// it is placed anyway, and `POST /api/scheduled-calls` says so, as
+/// `POST /api/calls` does. Calls placed meanwhile are not foreseen.
+pub async fn frequency_cap_passed(
+    db: &Db,
+    call: &ScheduledCall,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(to) = call
+        .recipients
+        .first()
+        .and_then(|r| r.get_str("phoneNumber").ok())
+        .and_then(|raw| phone::to_e164(raw, None).ok())
+    else {
+        return Ok(false);
+    };
+    let Some(user) = store::find_by_id::<User>(db, call.user_id).await? else {
+        return Ok(false);
+    };
+    let caps = FrequencyCaps::from_preferences(user.preferences.as_ref());
+    if caps.remembered() == 0 {
+        return Ok(false);
+    }
+    let at = call.scheduled_time.map_or(now, |t| t.to_chrono()).max(now);
+    let times = recipient_calls::recent_times(db, call.user_id, &to).await?;
+    Ok(caps.next_allowed(&times, at).is_some())
 }
 
 /// A manual call's who and how, before it is checked; shared by

@@ -36,9 +36,11 @@ pub struct ScheduledCallView {
     pub retry_count: Option<i64>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
-    /// Only in `POST /api/calls`'s answer: `true` when the number was
-    /// already called as often as the business's frequency caps allow.
-    /// A manual call is placed anyway, and counts.
+    /// Only in the answers of `POST /api/calls` and `POST
+    /// /api/scheduled-calls`: `true` when the number was already called
+    /// as often as the business's frequency caps allow (at the call's
+    /// `scheduledTime`, from the calls placed so far). A manual call is
+    /// placed anyway, and counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency_cap_passed: Option<bool>,
 }

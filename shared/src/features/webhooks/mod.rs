@@ -17,6 +17,8 @@
 //! - `POST /webhooks/elevenlabs`: transcript and analysis ([`post_call`],
 //!   [`analysis`]) onto the call whose sid or conversation we recorded
 //!   ([`conversation_call`]), opt-outs, the "Follow-up Needed" event;
+//!   a report that never came is fetched after the evaluator's pass
+//!   ([`missed_reports`]), through the same code;
 //! - `POST /webhooks/stripe`: subscriptions ([`crate::features::billing`]);
 //! - `POST /webhooks/apple`: App Store Server Notifications V2
 //!   ([`crate::features::apple_subscriptions`]).
@@ -29,6 +31,7 @@ pub mod analysis;
 pub mod conversation_call;
 pub mod inbound;
 mod inbound_record;
+pub mod missed_reports;
 pub mod post_call;
 pub mod public_url;
 mod repo;
@@ -37,7 +40,8 @@ pub mod scheduled_end;
 pub mod status;
 pub mod voice;
 
-pub use post_call::PostCall;
+pub use missed_reports::{MissedReports, MissedReportsReport};
+pub use post_call::{PostCall, ReportSource};
 pub use public_url::{public_url, PublicOrigin};
 pub use routes::{
     routes, APPLE_PATH, ELEVENLABS_PATH, STRIPE_PATH, TWILIO_CALLER_ID_PATH, TWILIO_INBOUND_PATH,

@@ -52,7 +52,9 @@ pub async fn handle(db: &Db, events: &Events, body: &[u8], now: DateTime<Utc>) -
         "post_call_transcription" | "call_initiation_failure" if !data.is_object() => {
             Err(Error::bad_request(Some("data"), "data must be an object"))
         }
-        "post_call_transcription" => transcription(db, events, data, now).await,
+        "post_call_transcription" => {
+            transcription(db, events, data, ReportSource::Webhook, now).await
+        }
         "call_initiation_failure" => initiation_failure(db, events, data, now).await,
         other => {
             tracing::info!(kind = other, "ElevenLabs webhook ignored");
@@ -63,24 +65,48 @@ pub async fn handle(db: &Db, events: &Events, body: &[u8], now: DateTime<Utc>) -
     }
 }
 
-/// `post_call_transcription`: the transcript and our analysis stored once
-/// on the call, then the opt-out and the "Follow-up Needed" event.
-async fn transcription(
+/// How a conversation's report reached us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportSource {
+    /// ElevenLabs' post-call webhook.
+    Webhook,
+    /// Fetched by the evaluator when the webhook never came
+    /// ([`super::missed_reports`]).
+    Api,
+}
+
+impl ReportSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Api => "api",
+        }
+    }
+}
+
+/// `post_call_transcription`, or the same conversation fetched from
+/// ElevenLabs' API (`data` is the webhook's `data`, or the API's answer:
+/// the same shape): the transcript and our analysis stored once on the
+/// call, then the opt-out and the "Follow-up Needed" event.
+pub(super) async fn transcription(
     db: &Db,
     events: &Events,
     data: &Value,
+    source: ReportSource,
     now: DateTime<Utc>,
 ) -> Result<PostCall> {
     let (call, call_id) = find_call(db, data).await?;
     let turns = transcript(&data["transcript"]);
     let analysis = analysis::derive(&data["analysis"], &plain_turns(&turns));
-    let record = post_call_record(&call, data, turns, &analysis);
+    let mut record = post_call_record(&call, data, turns, &analysis);
+    record.source = source.as_str();
     let at = bson::DateTime::from_chrono(now);
     if !repo::store_post_call(db, call_id, record, at).await? {
-        tracing::info!(call = %call_id, "post-call webhook already stored");
+        tracing::info!(call = %call_id, "post-call report already stored");
+        finish_pending_opt_out(db, call_id, at).await?;
         return Ok(PostCall::AlreadyStored { call_id });
     }
-    let opted_out = analysis.opt_out && opt_out_contact(db, &call, at).await?;
+    let opted_out = analysis.opt_out && record_opt_out(db, &call, call_id, at).await?;
     if analysis.follow_up_needed {
         if let Some(current) = repo::find_call(db, call_id).await? {
             if let Some(event) = CallEvent::of(FOLLOW_UP_NEEDED, &current) {
@@ -145,7 +171,39 @@ fn post_call_record(
         eleven_labs_data,
         duration: number(&metadata["call_duration_secs"]).filter(|_| !has_duration),
         cost: number(&metadata["cost"]),
+        source: ReportSource::Webhook.as_str(),
+        opt_out_pending: analysis.opt_out,
     }
+}
+
+/// Records the opt-out heard on `call` (`call_id`), then clears the
+/// pending mark stored with its report; `true` when the contact changed.
+async fn record_opt_out(
+    db: &Db,
+    call: &Document,
+    call_id: ObjectId,
+    at: bson::DateTime,
+) -> Result<bool> {
+    let changed = opt_out_contact(db, call, at).await?;
+    repo::opt_out_recorded(db, call_id).await?;
+    Ok(changed)
+}
+
+/// A report stored earlier whose opt-out was not recorded (the registry
+/// write failed after the report was stored): recorded now, so a
+/// redelivery finishes it.
+async fn finish_pending_opt_out(db: &Db, call_id: ObjectId, at: bson::DateTime) -> Result<()> {
+    let Some(call) = repo::find_call(db, call_id).await? else {
+        return Ok(());
+    };
+    let pending = call
+        .get_document("elevenLabsData")
+        .is_ok_and(|data| data.get_bool("opt_out_pending").unwrap_or(false));
+    if pending {
+        tracing::info!(call = %call_id, "recording the opt-out a first delivery left pending");
+        record_opt_out(db, &call, call_id, at).await?;
+    }
+    Ok(())
 }
 
 /// Records the recipient's opt-out: the number into the business's

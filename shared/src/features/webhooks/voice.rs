@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use mongodb::bson::{oid::ObjectId, Bson, Document};
 
+use super::missed_reports::conversation_in_twiml;
 use super::repo;
 use super::status::record_sid;
 use crate::error::{Error, Result};
@@ -218,7 +219,10 @@ pub async fn voice_twiml(
     };
     match client.register_call(&request).await {
         Ok(theirs) => match twiml::prepend(&theirs, &opening) {
-            Some(twiml) => Ok(twiml),
+            Some(twiml) => {
+                remember_conversation(db, call_id, &theirs).await;
+                Ok(twiml)
+            }
             None => {
                 tracing::error!(call = %call_id, "ElevenLabs' TwiML has no <Response>; apologizing");
                 Ok(twiml::apology())
@@ -228,6 +232,18 @@ pub async fn voice_twiml(
             tracing::error!(call = %call_id, %error, "ElevenLabs register-call failed; apologizing");
             Ok(twiml::apology())
         }
+    }
+}
+
+/// Records the conversation ElevenLabs' TwiML names on the call, so
+/// the evaluator can fetch its report if the webhook never comes
+/// ([`super::missed_reports`]). A failure is logged: the call goes on.
+async fn remember_conversation(db: &Db, call_id: ObjectId, theirs: &str) {
+    let Some(conversation) = conversation_in_twiml(theirs) else {
+        return;
+    };
+    if let Err(error) = repo::record_conversation_id(db, call_id, &conversation).await {
+        tracing::warn!(call = %call_id, %error, "conversation id not recorded");
     }
 }
 

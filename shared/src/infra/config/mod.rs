@@ -53,6 +53,10 @@ pub struct Config {
     /// `MAX_CALL_LATENESS_MINUTES`, default 180: a call found later than
     /// this is recorded as missed instead of placed.
     pub max_call_lateness_minutes: u64,
+    /// `POST_CALL_REPORT_WAIT_MINUTES`, default 5: how long after a
+    /// completed call the evaluator waits for ElevenLabs' post-call
+    /// webhook before fetching the conversation itself.
+    pub post_call_report_wait_minutes: u64,
     /// `HEYWAY_EVALUATOR=off` stops `heyway serve`'s one-minute tick.
     pub evaluator_enabled: bool,
     /// `WEBHOOK_BASE_URL`: the public base URL Twilio and ElevenLabs call
@@ -194,6 +198,7 @@ impl Config {
             refresh_token_ttl_days: number("REFRESH_TOKEN_TTL_DAYS", 30)?,
             dial_queue_url: non_empty("DIAL_QUEUE_URL"),
             max_call_lateness_minutes: number("MAX_CALL_LATENESS_MINUTES", 180)?,
+            post_call_report_wait_minutes: number("POST_CALL_REPORT_WAIT_MINUTES", 5)?,
             evaluator_enabled: !non_empty("HEYWAY_EVALUATOR")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
             webhook_base_url: non_empty("WEBHOOK_BASE_URL")

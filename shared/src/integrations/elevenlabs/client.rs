@@ -231,6 +231,39 @@ impl ElevenLabsClient {
         }
     }
 
+    /// `GET /v1/convai/conversations/{id}`: the conversation as ElevenLabs
+    /// keeps it (`status`, `transcript`, `metadata`, `analysis`,
+    /// `conversation_initiation_client_data`: the post-call webhook's
+    /// `data`); `None` when ElevenLabs does not know it (404).
+    pub async fn conversation(
+        &self,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, ElevenLabsError> {
+        let path: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let response = self
+            .http
+            .get(format!("{}/v1/convai/conversations/{path}", self.base_url))
+            .header("xi-api-key", &self.api_key)
+            .send()
+            .await
+            .map_err(|e| ElevenLabsError::Transient(format!("unreachable: {e}")))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = Self::checked(response, "/v1/convai/conversations").await?;
+        let conversation: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| ElevenLabsError::Transient(format!("reading the conversation: {e}")))?;
+        if conversation.is_object() {
+            Ok(Some(conversation))
+        } else {
+            Err(ElevenLabsError::Transient(
+                "the conversation is not a JSON object".into(),
+            ))
+        }
+    }
+
     /// POSTs `body` as JSON; a non-2xx answer becomes an error.
     async fn post(
         &self,
@@ -245,6 +278,14 @@ impl ElevenLabsClient {
             .send()
             .await
             .map_err(|e| ElevenLabsError::Transient(format!("unreachable: {e}")))?;
+        Self::checked(response, path).await
+    }
+
+    /// `response` when 2xx, else the error its status means.
+    async fn checked(
+        response: reqwest::Response,
+        path: &str,
+    ) -> Result<reqwest::Response, ElevenLabsError> {
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(response);

@@ -11,13 +11,16 @@
 //! - `open.rs`: a contact's or number's open manual call, and its
 //!   `manualOpenKey`;
 //! - `api.rs`: a user's page of calls, cancelling one;
-//! - `counts.rs`: an automation's counters.
+//! - `counts.rs`: an automation's counters;
+//! - `recipient_calls.rs`: a number's recent calls (the frequency caps),
+//!   read only.
 
 pub mod api;
 pub mod counts;
 pub mod handoff;
 pub mod inserts;
 pub mod open;
+pub mod recipient_calls;
 pub mod reconcile;
 pub mod sweep;
 

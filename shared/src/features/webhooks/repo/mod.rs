@@ -6,9 +6,12 @@
 //! - `scheduled_end.rs`: the scheduled call ended with its call's outcome;
 //! - `post_call.rs`: ElevenLabs' transcript and analysis, a failed start,
 //!   the contact's opt-out;
+//! - `missed_reports.rs`: completed calls whose report never came, and
+//!   the fetches tried for them;
 //! - `inbound.rs`: the business called, the caller, the inbound call.
 
 mod inbound;
+mod missed_reports;
 mod post_call;
 mod scheduled_end;
 mod status;
@@ -18,9 +21,13 @@ pub use inbound::{
     last_outbound_call, record_forward, user_by_twilio_number, user_by_verified_caller_id,
     verified_number_owner,
 };
+pub use missed_reports::{
+    awaited_reports, claim_attempt, give_up, note_attempt, record_conversation_id, AwaitedReport,
+    AwaitedWindow,
+};
 pub use post_call::{
-    conversation_calls, opt_out_contact, record_failure_reason, store_post_call, ConversationRef,
-    PostCallRecord,
+    conversation_calls, opt_out_contact, opt_out_recorded, record_failure_reason, store_post_call,
+    ConversationRef, PostCallRecord,
 };
 pub use scheduled_end::{correct_answered_end, end_processing};
 pub use status::{

@@ -58,6 +58,13 @@ pub struct PostCallRecord {
     pub duration: Option<Bson>,
     /// `metrics.cost`.
     pub cost: Option<Bson>,
+    /// How the report came: `webhook`, or `api` when the evaluator
+    /// fetched it (`elevenLabsData.post_call_source`).
+    pub source: &'static str,
+    /// The agent heard an opt-out: `elevenLabsData.opt_out_pending` is
+    /// stored with the report and cleared once the opt-out is recorded,
+    /// so a redelivery finishes one that failed half-way.
+    pub opt_out_pending: bool,
 }
 
 /// Stores `record` on the call `id`, stamped `received_at`, unless a
@@ -71,7 +78,11 @@ pub async fn store_post_call(
     let mut update = Update::new()
         .set("transcription", record.transcription)
         .set("analysis", record.analysis)
-        .set("elevenLabsData.post_call_received_at", received_at);
+        .set("elevenLabsData.post_call_received_at", received_at)
+        .set("elevenLabsData.post_call_source", record.source);
+    if record.opt_out_pending {
+        update = update.set("elevenLabsData.opt_out_pending", true);
+    }
     for (key, value) in record.eleven_labs_data {
         update = update.set(format!("elevenLabsData.{key}"), value);
     }
@@ -123,4 +134,15 @@ pub async fn opt_out_contact(
         )
         .await?;
     Ok(result.modified_count == 1)
+}
+
+/// The opt-out heard on the call `id` is recorded: its pending mark goes.
+pub async fn opt_out_recorded(db: &Db, id: ObjectId) -> Result<()> {
+    db.raw(Call::COLLECTION)
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$unset": { "elevenLabsData.opt_out_pending": "" } },
+        )
+        .await?;
+    Ok(())
 }
