@@ -48,6 +48,7 @@ mod sandbox;
 mod scheduled_calls_api;
 mod signing_keys;
 mod state_calling_hours;
+mod storage_signers;
 mod telephony_e2e;
 mod twilio_calls;
 mod twilio_signature;

@@ -48,9 +48,11 @@ pub struct StorageConfig {
     pub bucket: Option<String>,
     /// `RECORDINGS_LOCAL_DIR`, default `.data/recordings`.
     pub local_dir: PathBuf,
-    /// A GCS service-account key is configured (`GOOGLE_SERVICE_ACCOUNT_KEY`,
-    /// `GOOGLE_APPLICATION_CREDENTIALS`, …): legacy `gs://` paths can be signed.
-    pub gcs_credentials: bool,
+    /// Where the GCS service-account key is, when one is configured: the
+    /// first of [`GCS_KEY_VARS`] set, and its value (the key's JSON for
+    /// `GOOGLE_SERVICE_ACCOUNT_KEY`, a file's path for the others). With
+    /// it, legacy `gs://` paths can be signed.
+    pub gcs_key: Option<(&'static str, String)>,
     /// The `AWS_*` settings the S3 store is built with ([`S3_VARS`]).
     pub s3_settings: Vec<(&'static str, String)>,
 }
@@ -83,7 +85,9 @@ impl StorageConfig {
             bucket,
             local_dir: non_empty("RECORDINGS_LOCAL_DIR")
                 .map_or_else(|| PathBuf::from(".data/recordings"), PathBuf::from),
-            gcs_credentials: GCS_KEY_VARS.iter().any(|key| non_empty(key).is_some()),
+            gcs_key: GCS_KEY_VARS
+                .iter()
+                .find_map(|key| non_empty(key).map(|value| (*key, value))),
             s3_settings: S3_VARS
                 .iter()
                 .filter_map(|key| non_empty(key).map(|value| (*key, value)))
@@ -98,7 +102,7 @@ impl Default for StorageConfig {
             store: StoreKind::Local,
             bucket: None,
             local_dir: PathBuf::from(".data/recordings"),
-            gcs_credentials: false,
+            gcs_key: None,
             s3_settings: Vec::new(),
         }
     }

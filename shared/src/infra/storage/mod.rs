@@ -1,30 +1,28 @@
 //! Where recordings' audio lives, and the signed URLs that reach it.
 //!
-//! - `s3`: `s3://bucket/key`, S3 SigV4 presigned URLs;
-//! - `gcs`: `gs://bucket/key`, GCS V4 signed URLs (service-account key);
+//! - `s3`: `s3://bucket/key`, S3 SigV4 presigned URLs ([`s3_presign`]);
+//! - `gcs`: `gs://bucket/key`, GCS V4 signed URLs with a service-account
+//!   key ([`gcs_sign`]);
 //! - `local` (`heyway serve`): `local://key` under a directory, reached
 //!   through our own `/api/recordings/files/{key}` route with an HMAC token.
 //!
-//! S3 and GCS URLs are signed by `object_store`'s [`Signer`]. The stores
-//! are built without an HTTP transport: they only sign; the browser and
-//! Twilio do the transfers, and server-side uploads (text-to-speech) PUT
-//! to a signed URL with our own client.
+//! Nothing here sends a request: the browser and Twilio do the transfers,
+//! and server-side uploads (text-to-speech) PUT to a signed URL with our own
+//! client.
+
+mod gcs_sign;
+mod s3_presign;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::http::Method;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::client::{
-    ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
-    HttpService,
-};
-use object_store::gcp::GoogleCloudStorageBuilder;
-use object_store::path::Path as StorePath;
-use object_store::signer::Signer;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
+
+pub use gcs_sign::{GcsSignError, GcsSigner};
+pub use s3_presign::{S3SignError, S3Signer};
 
 use crate::error::{Error, Result};
 pub use crate::infra::config::storage::{StorageConfig, StoreKind};
@@ -202,8 +200,8 @@ impl Storage {
         location: &Location,
         ttl: Duration,
     ) -> Result<SignedUrl> {
-        let expires_at = Utc::now()
-            + chrono::Duration::from_std(ttl).map_err(|e| Error::Internal(e.to_string()))?;
+        let now = Utc::now();
+        let expires_at = now + ttl_delta(ttl)?;
         let url = match location {
             Location::Url(url) => {
                 return Ok(SignedUrl {
@@ -235,24 +233,24 @@ impl Storage {
                         "S3 bucket {bucket} is not this server's recordings bucket"
                     )));
                 }
-                let store = s3(&self.config, bucket)?;
-                signed(&store, method, key, ttl).await?
+                S3Signer::from_settings(&self.config.s3_settings)
+                    .and_then(|signer| {
+                        signer.presign(method.as_str(), bucket, key, now.into(), ttl)
+                    })
+                    .map_err(unavailable)?
             }
             Location::Gcs { bucket, key } => {
-                if !self.config.gcs_credentials {
+                let Some((var, value)) = &self.config.gcs_key else {
                     return Err(Error::Unavailable(
                         "gs:// recordings need GCS service-account credentials \
                          (GOOGLE_SERVICE_ACCOUNT_KEY or GOOGLE_APPLICATION_CREDENTIALS), \
                          which this server does not have"
                             .into(),
                     ));
-                }
-                let store = GoogleCloudStorageBuilder::from_env()
-                    .with_bucket_name(bucket)
-                    .with_http_connector(NoTransport)
-                    .build()
-                    .map_err(unavailable)?;
-                signed(&store, method, key, ttl).await?
+                };
+                gcs_signer(var, value)?
+                    .sign(method.as_str(), bucket, key, now, ttl)
+                    .map_err(unavailable)?
             }
         };
         Ok(SignedUrl { url, expires_at })
@@ -291,52 +289,47 @@ fn local_token(secret: &[u8], method: &str, key: &str, expires: i64) -> String {
     }
 }
 
-fn s3(config: &StorageConfig, bucket: &str) -> Result<AmazonS3> {
-    let mut builder = AmazonS3Builder::new();
-    for (key, value) in &config.s3_settings {
-        if let Ok(key) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
-            builder = builder.with_config(key, value);
-        }
-    }
-    builder
-        .with_bucket_name(bucket)
-        .with_http_connector(NoTransport)
-        .build()
-        .map_err(unavailable)
+/// The signer for the key in `var` (the key's JSON, or a key file's path).
+fn gcs_signer(var: &str, value: &str) -> Result<GcsSigner> {
+    let json = if var == "GOOGLE_SERVICE_ACCOUNT_KEY" {
+        value.to_string()
+    } else {
+        std::fs::read_to_string(value)
+            .map_err(|e| unavailable(format!("{var} names {value}, which cannot be read: {e}")))?
+    };
+    GcsSigner::from_json(&json).map_err(unavailable)
 }
 
-async fn signed(store: &impl Signer, method: Method, key: &str, ttl: Duration) -> Result<String> {
-    store
-        .signed_url(method, &StorePath::from(key), ttl)
-        .await
-        .map(|url| url.to_string())
-        .map_err(unavailable)
+fn ttl_delta(ttl: Duration) -> Result<chrono::Duration> {
+    chrono::Duration::from_std(ttl).map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn unavailable(error: object_store::Error) -> Error {
-    tracing::warn!(%error, "object store");
+fn unavailable(error: impl std::fmt::Display) -> Error {
+    tracing::warn!(%error, "recordings storage");
     Error::Unavailable(format!("recordings storage is not available: {error}"))
 }
 
-/// The stores only sign: any request they would send (a credentials
-/// lookup from instance metadata, say) fails instead.
-#[derive(Clone, Copy, Debug)]
-struct NoTransport;
+/// Object keys in URL paths: every byte but unreserved characters and `/`
+/// percent-encoded, as S3 and GCS canonical requests expect.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+/// Query values in a canonical query string: the same, `/` included.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
-impl HttpConnector for NoTransport {
-    fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
-        Ok(HttpClient::new(NoTransport))
-    }
+fn encode_key(key: &str) -> String {
+    utf8_percent_encode(key, PATH).to_string()
 }
 
-#[async_trait]
-impl HttpService for NoTransport {
-    async fn call(&self, _request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        Err(HttpError::new(
-            HttpErrorKind::Connect,
-            std::io::Error::other("recordings storage signs URLs only; set static credentials"),
-        ))
-    }
+fn encode_query_part(value: &str) -> String {
+    utf8_percent_encode(value, QUERY).to_string()
 }
 
 #[cfg(test)]
