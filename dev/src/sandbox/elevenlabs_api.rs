@@ -365,7 +365,12 @@ pub(super) async fn list_conversations(
             s["conversation_id"].as_str().unwrap_or("").to_string(),
         )
     });
-    let page: Vec<Value> = listed.iter().skip(offset).take(page_size).cloned().collect();
+    let page: Vec<Value> = listed
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .cloned()
+        .collect();
     let has_more = listed.len() > offset + page.len();
     Json(json!({
         "conversations": page,

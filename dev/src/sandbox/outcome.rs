@@ -214,10 +214,7 @@ mod tests {
         assert_eq!(for_number("+13125550106"), Ok(Outcome::OutOfOrder));
         assert_eq!(for_number("+13125550107"), Ok(Outcome::LostReport));
         assert_eq!(for_number("+13125550108"), Ok(Outcome::StuckProcessing));
-        assert_eq!(
-            for_number("+13125550109"),
-            Ok(Outcome::UnnamedConversation)
-        );
+        assert_eq!(for_number("+13125550109"), Ok(Outcome::UnnamedConversation));
         assert!(!Outcome::UnnamedConversation.reports());
         assert!(!Outcome::LostReport.reports() && Outcome::Answered.reports());
         assert_eq!(for_number("+447700900123"), Ok(Outcome::Answered));

@@ -32,8 +32,9 @@
 //! [`LOOKUP_MARGIN`] before the call's start to as long after its end);
 //! the nearest [`MAX_CANDIDATES`] not already on another call are
 //! fetched, and the one whose `metadata.phone_call.call_sid` is the
-//! call's Twilio sid (or whose `heyway_call_id` variable is the call's
-//! id) is recorded on the call (first one stays) and stored as above.
+//! call's Twilio sid (and whose `heyway_call_id` variable, if any, is
+//! the call's id) is recorded on the call (first one stays) and stored
+//! as above.
 //! None matching counts as an attempt ([`NOT_MATCHED_YET`]), given up
 //! after the last one ([`NO_MATCH`]).
 
@@ -306,7 +307,9 @@ impl MissedReports {
             if !names_call(&conversation, &lookup.call_sid, &call_id) {
                 continue;
             }
-            if !repo::record_conversation_id(db, awaited.call_id, &candidate.conversation_id).await? {
+            if !repo::record_conversation_id(db, awaited.call_id, &candidate.conversation_id)
+                .await?
+            {
                 tracing::warn!(call = %awaited.call_id, "another conversation id was recorded meanwhile");
                 return Ok(Ok(None));
             }
@@ -318,13 +321,15 @@ impl MissedReports {
 }
 
 /// Whether `conversation` took place on the call with Twilio sid
-/// `call_sid`, or was started for our call `call_id`.
+/// `call_sid` (what our side recorded, as the webhook's lookup demands),
+/// without a `heyway_call_id` naming another call. The variable alone is
+/// not enough: whoever talks to the agent can set it.
 fn names_call(conversation: &Value, call_sid: &str, call_id: &str) -> bool {
     let sid = conversation["metadata"]["phone_call"]["call_sid"].as_str();
     let ours = conversation["conversation_initiation_client_data"]["dynamic_variables"]
         ["heyway_call_id"]
         .as_str();
-    sid.is_some_and(|sid| sid == call_sid) || ours.is_some_and(|id| id == call_id)
+    sid == Some(call_sid) && ours.is_none_or(|id| id == call_id)
 }
 
 /// How an ElevenLabs error is noted on the attempt.
@@ -433,6 +438,23 @@ mod tests {
         let hostile = r#"<Parameter name="conversation_id" value="a&quot; b"/>"#;
         assert_eq!(conversation_in_twiml(hostile), None);
         assert_eq!(conversation_in_twiml("my_conversation_id=conv_1"), None);
+    }
+
+    #[test]
+    fn a_candidate_matches_on_our_sid_or_our_call_id_only() {
+        let on = |sid: &str, id: &str| {
+            json!({
+                "metadata": {"phone_call": {"call_sid": sid}},
+                "conversation_initiation_client_data": {"dynamic_variables": {"heyway_call_id": id}},
+            })
+        };
+        assert!(names_call(&on("CA1", "c1"), "CA1", "c1"));
+        let no_variable = json!({"metadata": {"phone_call": {"call_sid": "CA1"}}});
+        assert!(names_call(&no_variable, "CA1", "c1"));
+        // Our sid with another call's id, or our id on another sid: no.
+        assert!(!names_call(&on("CA1", "c9"), "CA1", "c1"));
+        assert!(!names_call(&on("CA9", "c1"), "CA1", "c1"));
+        assert!(!names_call(&json!({}), "CA1", "c1"));
     }
 
     #[test]

@@ -308,8 +308,14 @@ impl ElevenLabsClient {
     ) -> Result<ConversationsPage, ElevenLabsError> {
         let mut params = vec![
             ("agent_id", query.agent_id.clone()),
-            ("call_start_after_unix", query.started_after_unix.to_string()),
-            ("call_start_before_unix", query.started_before_unix.to_string()),
+            (
+                "call_start_after_unix",
+                query.started_after_unix.to_string(),
+            ),
+            (
+                "call_start_before_unix",
+                query.started_before_unix.to_string(),
+            ),
             ("page_size", query.page_size.to_string()),
         ];
         if let Some(cursor) = &query.cursor {
