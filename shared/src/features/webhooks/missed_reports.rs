@@ -255,9 +255,7 @@ impl MissedReports {
             Err(error) => Err(error),
         }
     }
-}
 
-impl MissedReports {
     /// Finds `awaited`'s conversation in the agent's list: the candidate
     /// that names the call, recorded on it; `Ok(None)` when none does
     /// (or another id got recorded meanwhile: the first stays, the next
