@@ -1,14 +1,18 @@
 //! Issue 16, part 6: ElevenLabs' post-call webhook is lost (the sandbox
 //! drops it for `…555-0107`), and the sweep after the evaluator's pass
 //! fetches the conversation from ElevenLabs' API (the sandbox answers it)
-//! and stores exactly what the webhook would have, once.
+//! and stores exactly what the webhook would have, once. For `…555-0109`
+//! the sandbox's `register-call` TwiML names no conversation id (as
+//! ElevenLabs' own most likely does): the sweep finds the conversation
+//! through the agent's list (`GET /v1/convai/conversations`).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use heyway::features::dialer::consumer::dial_until_done;
 use heyway::features::webhooks::missed_reports::{
-    MissedReports, MissedReportsReport, MAX_ATTEMPTS, NOT_FOUND, RETRY_EVERY, STILL_PROCESSING,
+    MissedReports, MissedReportsReport, MAX_ATTEMPTS, NOT_FOUND, NOT_MATCHED_YET, NO_MATCH,
+    RETRY_EVERY, STILL_PROCESSING,
 };
 use heyway::infra::aws::Service;
 use heyway::infra::events::Events;
@@ -375,6 +379,229 @@ async fn the_sandbox_answers_conversations_only_with_the_key() {
         report["conversation_initiation_client_data"]["dynamic_variables"]["heyway_call_id"],
         lost.get_object_id("_id").unwrap().to_hex()
     );
+}
+
+/// The conversation the sandbox connected the call `record` to.
+fn sandbox_conversation(stack: &LocalStack, record: &Document) -> String {
+    let sid = record.get_str("twilioCallSid").unwrap();
+    stack
+        .sandbox
+        .calls()
+        .into_iter()
+        .find(|c| c.sid == sid)
+        .and_then(|c| c.conversation_id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_conversation_the_twiml_did_not_name_is_found_through_the_list_once() {
+    let stack = LocalStack::start(0).await;
+    let user = stack.user().await;
+    // Two calls whose TwiML named no conversation and whose webhook was
+    // lost, close enough that each one's window lists both conversations.
+    let first = played(&stack, user, "Robin Quartz", "+12125550109").await;
+    let second = played(&stack, user, "Sasha Flint", "+14155550109").await;
+    for call in [&first, &second] {
+        let data = eleven_labs_data(call);
+        assert!(data.get("conversation_id").is_none(), "{call:?}");
+        assert_eq!(
+            data.get_str("agent_id").unwrap(),
+            stack.sandbox.settings().agent_id
+        );
+        assert!(call.get_array("transcription").unwrap().is_empty());
+    }
+    let (first_conversation, second_conversation) = (
+        sandbox_conversation(&stack, &first),
+        sandbox_conversation(&stack, &second),
+    );
+    assert_ne!(first_conversation, second_conversation);
+    let listed = list_conversations(
+        &stack,
+        &[
+            ("agent_id", stack.sandbox.settings().agent_id.clone()),
+            (
+                "call_start_after_unix",
+                (ended_at(&first).timestamp() - 120).to_string(),
+            ),
+        ],
+    )
+    .await;
+    let ids: Vec<&str> = listed["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["conversation_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&first_conversation.as_str()), "{listed}");
+    assert!(ids.contains(&second_conversation.as_str()), "{listed}");
+
+    // Two passes at once: each call is looked up and stored once.
+    let sweep = sweeper(&stack);
+    let at = ended_at(&second) + WAIT + chrono::Duration::seconds(30);
+    let (one, two) = tokio::join!(sweep.sweep(&stack.db, at), sweep.sweep(&stack.db, at));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(one.stored + two.stored, 2, "{one:?} {two:?}");
+    assert_eq!(one.later + two.later + one.given_up + two.given_up, 0);
+
+    // Each call got its own conversation, not the other one in its window.
+    for (call, conversation) in [
+        (&first, &first_conversation),
+        (&second, &second_conversation),
+    ] {
+        let fetched = reload(&stack, call).await;
+        let data = eleven_labs_data(&fetched);
+        assert_eq!(data.get_str("conversation_id").unwrap(), conversation);
+        assert_eq!(data.get_str("post_call_source").unwrap(), "api");
+        assert_eq!(
+            data.get_document("report_fetch")
+                .unwrap()
+                .get_i64("attempts")
+                .unwrap(),
+            1
+        );
+        let report = ask_elevenlabs(&stack, conversation).await;
+        assert_eq!(
+            fetched.get_array("transcription").unwrap().len(),
+            report["transcript"].as_array().unwrap().len()
+        );
+        assert!(fetched.get_array("transcription").unwrap().len() >= 2);
+        assert!(fetched
+            .get_document("analysis")
+            .unwrap()
+            .get_bool("followUpNeeded")
+            .unwrap());
+    }
+    let later = sweep
+        .sweep(&stack.db, at + chrono::Duration::minutes(30))
+        .await;
+    assert_eq!(later.unwrap(), MissedReportsReport::default());
+}
+
+#[tokio::test]
+async fn a_call_whose_conversation_is_not_in_the_list_is_retried_then_given_up() {
+    let stack = LocalStack::start(0).await;
+    let user = stack.user().await;
+    let played = played(&stack, user, "Jules Basalt", "+13125550109").await;
+    let theirs = sandbox_conversation(&stack, &played);
+    // A call of ours in the same window whose conversation ElevenLabs
+    // never held: the only one listed is another call's.
+    let mut orphan = played.clone();
+    let orphan_id = ObjectId::new();
+    orphan.insert("_id", orphan_id);
+    orphan.insert("twilioCallSid", "CA00000000000000000000000000000555");
+    let calls = stack.db.raw("calls");
+    calls
+        .delete_one(doc! { "_id": played.get_object_id("_id").unwrap() })
+        .await
+        .unwrap();
+    calls.insert_one(&orphan).await.unwrap();
+
+    let sweep = sweeper(&stack);
+    let mut at = ended_at(&orphan) + WAIT;
+    let first = sweep.sweep(&stack.db, at).await.unwrap();
+    assert_eq!(first.later, 1, "{first:?}");
+    let record = reload(&stack, &orphan).await;
+    let data = eleven_labs_data(&record);
+    assert!(data.get("conversation_id").is_none(), "{record:?}");
+    let fetch = data.get_document("report_fetch").unwrap();
+    assert_eq!(fetch.get_str("last_outcome").unwrap(), NOT_MATCHED_YET);
+    assert_eq!(fetch.get_i64("attempts").unwrap(), 1);
+
+    for attempt in 2..=MAX_ATTEMPTS {
+        at += RETRY_EVERY;
+        let report = sweep.sweep(&stack.db, at).await.unwrap();
+        if attempt < MAX_ATTEMPTS {
+            assert_eq!(report.later, 1, "attempt {attempt}: {report:?}");
+        } else {
+            assert_eq!(report.given_up, 1, "attempt {attempt}: {report:?}");
+        }
+    }
+    let record = reload(&stack, &orphan).await;
+    let data = eleven_labs_data(&record);
+    assert!(data.get("conversation_id").is_none(), "{record:?}");
+    let fetch = data.get_document("report_fetch").unwrap();
+    assert_eq!(fetch.get_str("reason").unwrap(), NO_MATCH);
+    assert_eq!(fetch.get_i64("attempts").unwrap(), MAX_ATTEMPTS);
+    assert!(record.get("analysis").is_none());
+    assert!(record.get_array("transcription").unwrap().is_empty());
+    // The other call's conversation is still nobody's.
+    let holders = calls
+        .count_documents(doc! { "elevenLabsData.conversation_id": &theirs })
+        .await
+        .unwrap();
+    assert_eq!(holders, 0);
+}
+
+#[tokio::test]
+async fn the_sandbox_lists_conversations_by_agent_and_start_only_with_the_key() {
+    let stack = LocalStack::start(0).await;
+    let user = stack.user().await;
+    let call = played(&stack, user, "Noor Shale", "+12125550109").await;
+    let conversation = sandbox_conversation(&stack, &call);
+    let start = ask_elevenlabs(&stack, &conversation).await["metadata"]["start_time_unix_secs"]
+        .as_i64()
+        .unwrap();
+    let agent = stack.sandbox.settings().agent_id.clone();
+    let window = |after: i64, before: i64| {
+        vec![
+            ("agent_id", agent.clone()),
+            ("call_start_after_unix", after.to_string()),
+            ("call_start_before_unix", before.to_string()),
+            ("page_size", "10".to_string()),
+        ]
+    };
+    let listed = list_conversations(&stack, &window(start - 1, start + 1)).await;
+    assert_eq!(listed["has_more"], false, "{listed}");
+    let found = &listed["conversations"][0];
+    assert_eq!(found["conversation_id"], conversation, "{listed}");
+    assert_eq!(found["start_time_unix_secs"], start);
+    assert_eq!(found["status"], "done");
+    assert_eq!(found["agent_id"], agent);
+    assert!(found["call_duration_secs"].as_i64().unwrap() > 0);
+    let before = list_conversations(&stack, &window(start - 100, start - 1)).await;
+    assert_eq!(before["conversations"], json!([]), "{before}");
+    let mut other_agent = window(start - 1, start + 1);
+    other_agent[0].1 = "agent_someone_else".to_string();
+    let other = list_conversations(&stack, &other_agent).await;
+    assert_eq!(other["conversations"], json!([]), "{other}");
+
+    let url = conversations_url(&stack);
+    let refused = reqwest::Client::new()
+        .get(&url)
+        .header("xi-api-key", "not-the-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let too_big = reqwest::Client::new()
+        .get(&url)
+        .query(&[("page_size", "101")])
+        .header("xi-api-key", &stack.sandbox.settings().elevenlabs_api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 422);
+}
+
+fn conversations_url(stack: &LocalStack) -> String {
+    format!(
+        "{}{}{}/v1/convai/conversations",
+        stack.base_url,
+        heyway_dev::sandbox::MOUNT,
+        heyway_dev::sandbox::ELEVENLABS_PATH
+    )
+}
+
+async fn list_conversations(stack: &LocalStack, query: &[(&str, String)]) -> Value {
+    let response = reqwest::Client::new()
+        .get(conversations_url(stack))
+        .query(query)
+        .header("xi-api-key", &stack.sandbox.settings().elevenlabs_api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
 }
 
 async fn get_conversation(stack: &LocalStack, id: &str) -> (u16, Value) {

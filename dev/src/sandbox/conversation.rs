@@ -24,6 +24,11 @@ pub struct Conversation {
     pub to_number: String,
     /// `conversation_initiation_client_data` as sent.
     pub client_data: Value,
+    /// When ElevenLabs was asked (unix seconds): the list's start time
+    /// until the call's own is known.
+    pub registered_unix_secs: i64,
+    /// The opaque stream `session` of a TwiML that named no conversation.
+    pub session: Option<String>,
 }
 
 impl Conversation {
@@ -382,6 +387,8 @@ mod tests {
                 "dynamic_variables": {"customer_name": "Ada Park", "business_name": "Park Motors"},
                 "conversation_config_override": {"agent": {"prompt": {"prompt": "Tell them their car is ready for pickup. Be brief."}}}
             }),
+            registered_unix_secs: 1_700_000_000,
+            session: None,
         }
     }
 

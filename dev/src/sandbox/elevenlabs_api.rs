@@ -1,12 +1,13 @@
 //! ElevenLabs' Twilio integration as it answers: `register-call` (TwiML
 //! that connects a call we placed to the agent) and `outbound-call`
-//! (ElevenLabs places the call itself), and `GET conversations/{id}` (a
-//! conversation and, once analysed, its report). All check `xi-api-key`;
+//! (ElevenLabs places the call itself), `GET conversations/{id}` (a
+//! conversation and, once analysed, its report) and `GET conversations`
+//! (the list, filtered by agent and start time). All check `xi-api-key`;
 //! the first two the agent too, and answer validation errors with 422
 //! like FastAPI does.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -173,14 +174,23 @@ pub(super) async fn register_call(
         Ok(fields) => fields,
         Err(rejection) => return rejection.into_response(),
     };
+    // `…555-0109`: a TwiML that names no conversation, as ElevenLabs' own.
+    let unnamed = outcome::for_number(&to_number) == Ok(outcome::Outcome::UnnamedConversation);
     let conversation = Conversation {
         id: random_id("conv_", 26),
         agent_id: sandbox.settings().agent_id.clone(),
         from_number,
         to_number,
         client_data,
+        registered_unix_secs: chrono::Utc::now().timestamp(),
+        session: unnamed.then(|| random_id("sess_", 32)),
     };
-    let twiml = twiml::connect_to_agent(&conversation.id, &conversation.dynamic_variables());
+    let twiml = match &conversation.session {
+        Some(session) => {
+            twiml::connect_to_agent_unnamed(session, &conversation.dynamic_variables())
+        }
+        None => twiml::connect_to_agent(&conversation.id, &conversation.dynamic_variables()),
+    };
     tracing::info!(conversation = %conversation.id, to = %conversation.to_number, "sandbox: ElevenLabs call registered");
     sandbox.remember(conversation);
     (
@@ -225,6 +235,8 @@ pub(super) async fn outbound_call(
         from_number: AGENT_NUMBER.to_string(),
         to_number,
         client_data,
+        registered_unix_secs: chrono::Utc::now().timestamp(),
+        session: None,
     };
     let sid = random_id("CA", 32);
     let answer = json!({
@@ -281,4 +293,109 @@ pub(super) async fn get_conversation(
         },
     }))
     .into_response()
+}
+
+/// `GET /v1/convai/conversations`: the conversations the sandbox holds,
+/// newest start first, filtered by `agent_id` and `call_start_after_unix`
+/// / `call_start_before_unix` (seconds, inclusive), `page_size` of them
+/// (1 to 100, default 30) from `cursor` on; ElevenLabs'
+/// `GetConversationsPageResponseModel`. A conversation's start is its
+/// call's once analysed, else when it was registered.
+pub(super) async fn list_conversations(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(rejection) = key_checked(&sandbox, &headers) {
+        return rejection.into_response();
+    }
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let number = |name: &str| -> Result<Option<i64>, Rejection> {
+        param(name)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| Rejection::Validation {
+                    field: name.to_string(),
+                    message: "Input should be a valid integer".to_string(),
+                })
+            })
+            .transpose()
+    };
+    let filters = (|| -> Result<_, Rejection> {
+        let after = number("call_start_after_unix")?;
+        let before = number("call_start_before_unix")?;
+        let page_size = number("page_size")?.unwrap_or(30);
+        if !(1..=100).contains(&page_size) {
+            return Err(Rejection::Validation {
+                field: "page_size".to_string(),
+                message: "Input should be between 1 and 100".to_string(),
+            });
+        }
+        let offset = match param("cursor").filter(|c| !c.is_empty()) {
+            Some(cursor) => cursor.parse::<usize>().map_err(|_| Rejection::Validation {
+                field: "cursor".to_string(),
+                message: "Invalid cursor".to_string(),
+            })?,
+            None => 0,
+        };
+        Ok((after, before, page_size as usize, offset))
+    })();
+    let (after, before, page_size, offset) = match filters {
+        Ok(filters) => filters,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let agent = param("agent_id");
+    let mut listed: Vec<Value> = sandbox
+        .all_conversations()
+        .into_iter()
+        .filter(|c| agent.is_none_or(|agent| c.agent_id == agent))
+        .map(|c| summary(&sandbox, &c))
+        .filter(|s| {
+            let start = s["start_time_unix_secs"].as_i64().unwrap_or(0);
+            after.is_none_or(|after| start >= after) && before.is_none_or(|before| start <= before)
+        })
+        .collect();
+    listed.sort_by_key(|s| {
+        (
+            std::cmp::Reverse(s["start_time_unix_secs"].as_i64().unwrap_or(0)),
+            s["conversation_id"].as_str().unwrap_or("").to_string(),
+        )
+    });
+    let page: Vec<Value> = listed
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .cloned()
+        .collect();
+    let has_more = listed.len() > offset + page.len();
+    Json(json!({
+        "conversations": page,
+        "has_more": has_more,
+        "next_cursor": has_more.then(|| (offset + page_size).to_string()),
+    }))
+    .into_response()
+}
+
+/// `conversation` as the list shows it.
+fn summary(sandbox: &Sandbox, conversation: &Conversation) -> Value {
+    let report = sandbox.report(&conversation.id);
+    let metadata = report.as_ref().map(|r| &r["metadata"]);
+    let start = metadata
+        .and_then(|m| m["start_time_unix_secs"].as_i64())
+        .unwrap_or(conversation.registered_unix_secs);
+    json!({
+        "agent_id": conversation.agent_id,
+        "agent_name": "Sandbox agent",
+        "conversation_id": conversation.id,
+        "start_time_unix_secs": start,
+        "call_duration_secs": metadata.and_then(|m| m["call_duration_secs"].as_i64()).unwrap_or(0),
+        "message_count": report.as_ref().and_then(|r| r["transcript"].as_array()).map_or(0, Vec::len),
+        "status": report.as_ref().and_then(|r| r["status"].as_str()).unwrap_or("processing"),
+        "call_successful": report.as_ref().and_then(|r| r["analysis"]["call_successful"].as_str()).unwrap_or("unknown"),
+        "direction": "outbound",
+    })
 }

@@ -17,6 +17,9 @@
 //! - `GET /elevenlabs/v1/convai/conversations/{id}`: the conversation,
 //!   `processing` until analysed, then the post-call webhook's `data`
 //!   (also for the numbers whose webhook is lost, [`outcome`])
+//! - `GET /elevenlabs/v1/convai/conversations`: the list, by `agent_id`
+//!   and start time (`call_start_after_unix`, `call_start_before_unix`),
+//!   paged (`page_size`, `cursor`)
 //! - `POST|GET /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds.json`,
 //!   `DELETE /twilio/2010-04-01/Accounts/{sid}/OutgoingCallerIds/{PN…}.json`
 //!   (caller ID validation; [`caller_ids_api`])
@@ -152,6 +155,10 @@ impl Sandbox {
                 post(elevenlabs_api::outbound_call),
             )
             .route(
+                "/v1/convai/conversations",
+                get(elevenlabs_api::list_conversations),
+            )
+            .route(
                 "/v1/convai/conversations/{conversation_id}",
                 get(elevenlabs_api::get_conversation),
             )
@@ -192,6 +199,18 @@ impl Sandbox {
 
     fn conversation(&self, id: &str) -> Option<Conversation> {
         self.conversations().get(id).cloned()
+    }
+
+    /// The conversation whose unnamed TwiML carried `session`.
+    fn conversation_by_session(&self, session: &str) -> Option<Conversation> {
+        self.conversations()
+            .values()
+            .find(|c| c.session.as_deref() == Some(session))
+            .cloned()
+    }
+
+    fn all_conversations(&self) -> Vec<Conversation> {
+        self.conversations().values().cloned().collect()
     }
 
     fn keep_report(&self, conversation_id: &str, data: serde_json::Value) {

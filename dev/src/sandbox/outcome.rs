@@ -15,6 +15,7 @@
 //! | `…555-0106` | answered as `…555-0100`, but the status callbacks arrive out of order and `completed` twice |
 //! | `…555-0107` | answered as `…555-0100`, but ElevenLabs' post-call webhook is lost: the report is only in `GET /v1/convai/conversations/{id}` |
 //! | `…555-0108` | answered as `…555-0100`, the webhook is lost and the conversation stays `processing` |
+//! | `…555-0109` | as `…555-0107` (webhook lost), and `register-call`'s TwiML names no conversation id, as ElevenLabs' own most likely does: the conversation is only found through `GET /v1/convai/conversations` |
 //! | anything else (`…555-0100`) | answered by a person, who asks for a call back |
 //!
 //! `…555-01NN` means the last seven digits of the number, any area code:
@@ -48,6 +49,9 @@ pub enum Outcome {
     /// As [`Outcome::LostReport`], and ElevenLabs never finishes
     /// processing the conversation.
     StuckProcessing,
+    /// As [`Outcome::LostReport`], and `register-call`'s TwiML names no
+    /// conversation id: the conversation is found only through the list.
+    UnnamedConversation,
 }
 
 impl Outcome {
@@ -59,7 +63,8 @@ impl Outcome {
             | Self::OptOut
             | Self::OutOfOrder
             | Self::LostReport
-            | Self::StuckProcessing => "completed",
+            | Self::StuckProcessing
+            | Self::UnnamedConversation => "completed",
             Self::Busy => "busy",
             Self::NoAnswer => "no-answer",
             Self::Failed => "failed",
@@ -76,6 +81,7 @@ impl Outcome {
                 | Self::OutOfOrder
                 | Self::LostReport
                 | Self::StuckProcessing
+                | Self::UnnamedConversation
         )
     }
 
@@ -88,12 +94,16 @@ impl Outcome {
                 | Self::OutOfOrder
                 | Self::LostReport
                 | Self::StuckProcessing
+                | Self::UnnamedConversation
         )
     }
 
     /// Whether ElevenLabs posts the post-call webhook.
     pub fn reports(self) -> bool {
-        !matches!(self, Self::LostReport | Self::StuckProcessing)
+        !matches!(
+            self,
+            Self::LostReport | Self::StuckProcessing | Self::UnnamedConversation
+        )
     }
 
     /// Twilio's `AnsweredBy` for an answered call.
@@ -164,6 +174,7 @@ pub fn for_number(to: &str) -> Result<Outcome, Refused> {
         "5550106" => Outcome::OutOfOrder,
         "5550107" => Outcome::LostReport,
         "5550108" => Outcome::StuckProcessing,
+        "5550109" => Outcome::UnnamedConversation,
         _ => Outcome::Answered,
     })
 }
@@ -203,6 +214,8 @@ mod tests {
         assert_eq!(for_number("+13125550106"), Ok(Outcome::OutOfOrder));
         assert_eq!(for_number("+13125550107"), Ok(Outcome::LostReport));
         assert_eq!(for_number("+13125550108"), Ok(Outcome::StuckProcessing));
+        assert_eq!(for_number("+13125550109"), Ok(Outcome::UnnamedConversation));
+        assert!(!Outcome::UnnamedConversation.reports());
         assert!(!Outcome::LostReport.reports() && Outcome::Answered.reports());
         assert_eq!(for_number("+447700900123"), Ok(Outcome::Answered));
         assert_eq!(for_number("+1"), Ok(Outcome::Answered));

@@ -398,6 +398,10 @@ impl Player {
                 conversation_id: Some(id),
                 ..
             } => self.sandbox.conversation(id),
+            Verb::Stream {
+                url,
+                conversation_id: None,
+            } => twiml::session_of(url).and_then(|s| self.sandbox.conversation_by_session(&s)),
             _ => None,
         });
         if let Some(conversation) = &conversation {

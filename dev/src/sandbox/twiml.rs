@@ -45,6 +45,39 @@ pub fn connect_to_agent(conversation_id: &str, dynamic_variables: &Value) -> Str
     )
 }
 
+/// The TwiML that connects a call to the agent without naming the
+/// conversation, as ElevenLabs' own most likely does: the stream's URL
+/// carries an opaque `session` only the sandbox can resolve.
+pub fn connect_to_agent_unnamed(session: &str, dynamic_variables: &Value) -> String {
+    let mut parameters = String::new();
+    if let Some(variables) = dynamic_variables.as_object() {
+        for (name, value) in variables {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            parameters.push_str(&format!(
+                "<Parameter name=\"{}\" value=\"{}\"/>",
+                escape(name),
+                escape(&value)
+            ));
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Connect><Stream url=\"{}?session={}\">{parameters}</Stream></Connect></Response>",
+        STREAM_URL,
+        escape(session)
+    )
+}
+
+/// The `session` of a stream URL written by [`connect_to_agent_unnamed`].
+pub fn session_of(url: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "session")
+        .map(|(_, v)| v.into_owned())
+}
+
 /// What a TwiML document makes the call do, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verb {

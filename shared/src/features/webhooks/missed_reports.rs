@@ -25,7 +25,18 @@
 //! The conversation id of a call we placed is recorded by the voice
 //! webhook from ElevenLabs' `register-call` TwiML when it names one
 //! ([`conversation_in_twiml`]), by an `outbound-call` answer, or by an
-//! earlier webhook: a call without one is not looked at.
+//! earlier webhook. ElevenLabs' real TwiML most likely names none: then
+//! the call (marked by the voice webhook with the agent it asked,
+//! `elevenLabsData.agent_id`) is looked up in the agent's list (`GET
+//! /v1/convai/conversations`, conversations that started from
+//! [`LOOKUP_MARGIN`] before the call's start to as long after its end);
+//! the nearest [`MAX_CANDIDATES`] not already on another call are
+//! fetched, and the one whose `metadata.phone_call.call_sid` is the
+//! call's Twilio sid (and whose `heyway_call_id` variable, if any, is
+//! the call's id) is recorded on the call (first one stays) and stored
+//! as above.
+//! None matching counts as an attempt ([`NOT_MATCHED_YET`]), given up
+//! after the last one ([`NO_MATCH`]).
 
 use chrono::{DateTime, Duration, Utc};
 use mongodb::bson;
@@ -38,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::infra::config::ConfigError;
 use crate::infra::db::Db;
 use crate::infra::events::Events;
-use crate::integrations::elevenlabs::ElevenLabsClient;
+use crate::integrations::elevenlabs::{ConversationsQuery, ElevenLabsClient, ElevenLabsError};
 
 /// Tried again this long after an attempt that left it for later.
 pub const RETRY_EVERY: Duration = Duration::minutes(5);
@@ -47,6 +58,16 @@ pub const MAX_ATTEMPTS: i64 = 6;
 /// Calls that ended longer ago than this are not looked at (the Node
 /// app's calls, calls from before this existed).
 pub const HORIZON: Duration = Duration::hours(24);
+/// The list's window around the call: from this long before its start
+/// to this long after its end.
+pub const LOOKUP_MARGIN: Duration = Duration::minutes(2);
+/// Conversations of the window fetched per attempt, at most (nearest
+/// start first).
+pub const MAX_CANDIDATES: usize = 10;
+/// Pages of the list read per attempt, at most.
+const MAX_PAGES: usize = 3;
+/// Conversations per page asked for (ElevenLabs allows 100).
+const PAGE_SIZE: u32 = 50;
 /// Calls looked at per pass, at most.
 const BATCH: i64 = 50;
 /// No new fetch starts after this much of a sweep: the evaluator Lambda
@@ -61,6 +82,10 @@ pub const STILL_PROCESSING: &str =
 pub const REFUSED: &str = "ElevenLabs refused to answer for this conversation.";
 pub const NOT_OURS: &str = "The conversation ElevenLabs answered belongs to another call.";
 pub const GAVE_UP: &str = "No answer from ElevenLabs after the last attempt:";
+pub const NO_MATCH: &str =
+    "No conversation in ElevenLabs' list for the agent matched this call's Twilio sid.";
+/// How an attempt that found no matching conversation is noted.
+pub const NOT_MATCHED_YET: &str = "no matching conversation in the list yet";
 /// How a not-yet-done status is noted (`last_outcome`).
 const PROCESSING: &str = "status ";
 
@@ -169,6 +194,8 @@ impl MissedReports {
                     if awaited.attempts + 1 >= MAX_ATTEMPTS {
                         let reason = if outcome.starts_with(PROCESSING) {
                             STILL_PROCESSING.to_string()
+                        } else if outcome == NOT_MATCHED_YET {
+                            NO_MATCH.to_string()
                         } else {
                             format!("{GAVE_UP} {outcome}")
                         };
@@ -192,14 +219,18 @@ impl MissedReports {
         awaited: &AwaitedReport,
         now: DateTime<Utc>,
     ) -> Result<Done> {
-        let conversation = match client.conversation(&awaited.conversation_id).await {
+        let fetched = match (&awaited.conversation_id, &awaited.lookup) {
+            (Some(id), _) => client.conversation(id).await,
+            (None, Some(lookup)) => match self.look_up(db, client, awaited, lookup).await? {
+                Ok(None) => return Ok(Done::Later(NOT_MATCHED_YET.to_string())),
+                found => found,
+            },
+            (None, None) => return Ok(Done::GiveUp(NOT_FOUND)),
+        };
+        let conversation = match fetched {
             Ok(Some(conversation)) => conversation,
             Ok(None) => return Ok(Done::GiveUp(NOT_FOUND)),
-            Err(error) if error.is_transient() => return Ok(Done::Later(error.to_string())),
-            Err(error) => {
-                tracing::warn!(call = %awaited.call_id, %error, "ElevenLabs refused the conversation");
-                return Ok(Done::Later(format!("{REFUSED} {error}")));
-            }
+            Err(error) => return Ok(Done::Later(refused(awaited, &error))),
         };
         match conversation_status(&conversation) {
             Status::Done => {}
@@ -224,6 +255,89 @@ impl MissedReports {
             Err(error) => Err(error),
         }
     }
+
+    /// Finds `awaited`'s conversation in the agent's list: the candidate
+    /// that names the call, recorded on it; `Ok(None)` when none does
+    /// (or another id got recorded meanwhile: the first stays, the next
+    /// pass fetches that one). ElevenLabs' errors come back inside.
+    async fn look_up(
+        &self,
+        db: &Db,
+        client: &ElevenLabsClient,
+        awaited: &AwaitedReport,
+        lookup: &repo::ConversationLookup,
+    ) -> Result<std::result::Result<Option<Value>, ElevenLabsError>> {
+        let started = lookup.started_at.to_chrono();
+        let mut query = ConversationsQuery {
+            agent_id: lookup.agent_id.clone(),
+            started_after_unix: (started - LOOKUP_MARGIN).timestamp(),
+            started_before_unix: (lookup.ended_at.to_chrono() + LOOKUP_MARGIN).timestamp(),
+            page_size: PAGE_SIZE,
+            cursor: None,
+        };
+        let mut listed = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = match client.conversations_page(&query).await {
+                Ok(page) => page,
+                Err(error) => return Ok(Err(error)),
+            };
+            listed.extend(page.conversations);
+            match page.next_cursor {
+                Some(cursor) if page.has_more && !cursor.is_empty() => query.cursor = Some(cursor),
+                _ => break,
+            }
+        }
+        let ids: Vec<String> = listed.iter().map(|c| c.conversation_id.clone()).collect();
+        let taken = repo::conversations_taken(db, &ids).await?;
+        let mut candidates: Vec<_> = listed
+            .into_iter()
+            .filter(|c| !taken.contains(&c.conversation_id))
+            .collect();
+        candidates.sort_by_key(|c| (c.start_time_unix_secs - started.timestamp()).abs());
+        candidates.dedup_by(|a, b| a.conversation_id == b.conversation_id);
+        let call_id = awaited.call_id.to_hex();
+        for candidate in candidates.iter().take(MAX_CANDIDATES) {
+            let conversation = match client.conversation(&candidate.conversation_id).await {
+                Ok(Some(conversation)) => conversation,
+                Ok(None) => continue,
+                Err(error) => return Ok(Err(error)),
+            };
+            if !names_call(&conversation, &lookup.call_sid, &call_id) {
+                continue;
+            }
+            if !repo::record_conversation_id(db, awaited.call_id, &candidate.conversation_id)
+                .await?
+            {
+                tracing::warn!(call = %awaited.call_id, "another conversation id was recorded meanwhile");
+                return Ok(Ok(None));
+            }
+            tracing::info!(call = %awaited.call_id, conversation = %candidate.conversation_id, "conversation found in ElevenLabs' list");
+            return Ok(Ok(Some(conversation)));
+        }
+        Ok(Ok(None))
+    }
+}
+
+/// Whether `conversation` took place on the call with Twilio sid
+/// `call_sid` (what our side recorded, as the webhook's lookup demands),
+/// without a `heyway_call_id` naming another call. The variable alone is
+/// not enough: whoever talks to the agent can set it.
+fn names_call(conversation: &Value, call_sid: &str, call_id: &str) -> bool {
+    let sid = conversation["metadata"]["phone_call"]["call_sid"].as_str();
+    let ours = conversation["conversation_initiation_client_data"]["dynamic_variables"]
+        ["heyway_call_id"]
+        .as_str();
+    sid == Some(call_sid) && ours.is_none_or(|id| id == call_id)
+}
+
+/// How an ElevenLabs error is noted on the attempt.
+fn refused(awaited: &AwaitedReport, error: &ElevenLabsError) -> String {
+    if error.is_transient() {
+        error.to_string()
+    } else {
+        tracing::warn!(call = %awaited.call_id, %error, "ElevenLabs refused the conversation");
+        format!("{REFUSED} {error}")
+    }
 }
 
 /// Records that `awaited`'s report is no longer fetched, and why.
@@ -235,7 +349,7 @@ async fn give_up(
     report: &mut MissedReportsReport,
 ) -> Result<()> {
     if repo::give_up(db, awaited.call_id, reason, at).await? {
-        tracing::warn!(call = %awaited.call_id, conversation = %awaited.conversation_id, reason, "post-call report given up");
+        tracing::warn!(call = %awaited.call_id, conversation = ?awaited.conversation_id, reason, "post-call report given up");
         report.given_up += 1;
     }
     Ok(())
@@ -322,6 +436,23 @@ mod tests {
         let hostile = r#"<Parameter name="conversation_id" value="a&quot; b"/>"#;
         assert_eq!(conversation_in_twiml(hostile), None);
         assert_eq!(conversation_in_twiml("my_conversation_id=conv_1"), None);
+    }
+
+    #[test]
+    fn a_candidate_matches_on_our_sid_or_our_call_id_only() {
+        let on = |sid: &str, id: &str| {
+            json!({
+                "metadata": {"phone_call": {"call_sid": sid}},
+                "conversation_initiation_client_data": {"dynamic_variables": {"heyway_call_id": id}},
+            })
+        };
+        assert!(names_call(&on("CA1", "c1"), "CA1", "c1"));
+        let no_variable = json!({"metadata": {"phone_call": {"call_sid": "CA1"}}});
+        assert!(names_call(&no_variable, "CA1", "c1"));
+        // Our sid with another call's id, or our id on another sid: no.
+        assert!(!names_call(&on("CA1", "c9"), "CA1", "c1"));
+        assert!(!names_call(&on("CA9", "c1"), "CA1", "c1"));
+        assert!(!names_call(&json!({}), "CA1", "c1"));
     }
 
     #[test]

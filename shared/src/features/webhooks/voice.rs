@@ -220,7 +220,7 @@ pub async fn voice_twiml(
     match client.register_call(&request).await {
         Ok(theirs) => match twiml::prepend(&theirs, &opening) {
             Some(twiml) => {
-                remember_conversation(db, call_id, &theirs).await;
+                remember_conversation(db, call_id, client.agent_id(), &theirs).await;
                 Ok(twiml)
             }
             None => {
@@ -235,10 +235,15 @@ pub async fn voice_twiml(
     }
 }
 
-/// Records the conversation ElevenLabs' TwiML names on the call, so
-/// the evaluator can fetch its report if the webhook never comes
-/// ([`super::missed_reports`]). A failure is logged: the call goes on.
-async fn remember_conversation(db: &Db, call_id: ObjectId, theirs: &str) {
+/// Records on the call the agent that takes it and the conversation
+/// ElevenLabs' TwiML names, if any, so the evaluator can fetch its
+/// report if the webhook never comes ([`super::missed_reports`]; without
+/// an id it looks the conversation up in the agent's list). A failure is
+/// logged: the call goes on.
+async fn remember_conversation(db: &Db, call_id: ObjectId, agent_id: &str, theirs: &str) {
+    if let Err(error) = repo::record_agent(db, call_id, agent_id).await {
+        tracing::warn!(call = %call_id, %error, "agent not recorded");
+    }
     let Some(conversation) = conversation_in_twiml(theirs) else {
         return;
     };

@@ -26,6 +26,40 @@ pub struct ElevenLabsClient {
     agent_id: String,
 }
 
+/// Which conversations `GET /v1/convai/conversations` lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationsQuery {
+    pub agent_id: String,
+    /// `call_start_after_unix` / `call_start_before_unix`, in seconds.
+    pub started_after_unix: i64,
+    pub started_before_unix: i64,
+    /// At most 100 (ElevenLabs' limit).
+    pub page_size: u32,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// One page of conversations.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct ConversationsPage {
+    #[serde(default)]
+    pub conversations: Vec<ConversationSummary>,
+    #[serde(default)]
+    pub has_more: bool,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// What the list tells of one conversation (the fields we use).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ConversationSummary {
+    pub conversation_id: String,
+    #[serde(default)]
+    pub start_time_unix_secs: i64,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
 /// Which way a registered call goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -262,6 +296,44 @@ impl ElevenLabsClient {
                 "the conversation is not a JSON object".into(),
             ))
         }
+    }
+
+    /// `GET /v1/convai/conversations`: one page of the conversations of
+    /// `query.agent_id` that started within `query`'s window, newest first
+    /// (ElevenLabs' `GetConversationsPageResponseModel`: `conversations`,
+    /// `has_more`, `next_cursor`).
+    pub async fn conversations_page(
+        &self,
+        query: &ConversationsQuery,
+    ) -> Result<ConversationsPage, ElevenLabsError> {
+        let mut params = vec![
+            ("agent_id", query.agent_id.clone()),
+            (
+                "call_start_after_unix",
+                query.started_after_unix.to_string(),
+            ),
+            (
+                "call_start_before_unix",
+                query.started_before_unix.to_string(),
+            ),
+            ("page_size", query.page_size.to_string()),
+        ];
+        if let Some(cursor) = &query.cursor {
+            params.push(("cursor", cursor.clone()));
+        }
+        let response = self
+            .http
+            .get(format!("{}/v1/convai/conversations", self.base_url))
+            .query(&params)
+            .header("xi-api-key", &self.api_key)
+            .send()
+            .await
+            .map_err(|e| ElevenLabsError::Transient(format!("unreachable: {e}")))?;
+        let response = Self::checked(response, "/v1/convai/conversations").await?;
+        response
+            .json()
+            .await
+            .map_err(|e| ElevenLabsError::Transient(format!("reading the conversations: {e}")))
     }
 
     /// POSTs `body` as JSON; a non-2xx answer becomes an error.

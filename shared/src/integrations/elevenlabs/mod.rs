@@ -7,7 +7,8 @@ pub mod client;
 pub mod signature;
 
 pub use client::{
-    AgentOverride, CallDirection, ClientData, ConfigOverride, ElevenLabsClient, ElevenLabsError,
-    OutboundCall, OutboundCallPlaced, PromptOverride, RegisterCall, TtsOverride,
+    AgentOverride, CallDirection, ClientData, ConfigOverride, ConversationSummary,
+    ConversationsPage, ConversationsQuery, ElevenLabsClient, ElevenLabsError, OutboundCall,
+    OutboundCallPlaced, PromptOverride, RegisterCall, TtsOverride,
 };
 pub use signature::SignatureError;

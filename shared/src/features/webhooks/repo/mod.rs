@@ -22,8 +22,8 @@ pub use inbound::{
     verified_number_owner,
 };
 pub use missed_reports::{
-    awaited_reports, claim_attempt, give_up, note_attempt, record_conversation_id, AwaitedReport,
-    AwaitedWindow,
+    awaited_reports, claim_attempt, conversations_taken, give_up, note_attempt, record_agent,
+    record_conversation_id, AwaitedReport, AwaitedWindow, ConversationLookup,
 };
 pub use post_call::{
     conversation_calls, opt_out_contact, opt_out_recorded, record_failure_reason, store_post_call,
