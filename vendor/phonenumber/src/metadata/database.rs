@@ -28,8 +28,12 @@ use std::sync::{Arc, Mutex};
 const DATABASE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/database.bin"));
 
 /// The Google provided metadata database, used as default.
-pub static DEFAULT: Lazy<Database> =
-    Lazy::new(|| Database::from(postcard::from_bytes(DATABASE).unwrap()).unwrap());
+///
+/// HeyWay fork: `build.rs` stores it deflated; it is inflated here, once.
+pub static DEFAULT: Lazy<Database> = Lazy::new(|| {
+    let bytes = miniz_oxide::inflate::decompress_to_vec(DATABASE).unwrap();
+    Database::from(postcard::from_bytes(&bytes).unwrap()).unwrap()
+});
 
 /// Representation of a database of metadata for phone number.
 #[derive(Clone, Debug)]
