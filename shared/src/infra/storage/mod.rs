@@ -13,6 +13,7 @@
 mod gcs_sign;
 mod s3_presign;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::Method;
@@ -289,15 +290,27 @@ fn local_token(secret: &[u8], method: &str, key: &str, expires: i64) -> String {
     }
 }
 
-/// The signer for the key in `var` (the key's JSON, or a key file's path).
-fn gcs_signer(var: &str, value: &str) -> Result<GcsSigner> {
+/// The signer for the key in `var` (the key's JSON, or a key file's path),
+/// read and parsed once per process: a list of recordings signs a URL for
+/// each, and reading the file and checking the RSA key each time would
+/// repeat the same work.
+fn gcs_signer(var: &str, value: &str) -> Result<Arc<GcsSigner>> {
+    static LOADED: Mutex<Option<(String, Arc<GcsSigner>)>> = Mutex::new(None);
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, signer)) = loaded.as_ref().filter(|(source, _)| source == value) {
+        return Ok(signer.clone());
+    }
     let json = if var == "GOOGLE_SERVICE_ACCOUNT_KEY" {
         value.to_string()
     } else {
         std::fs::read_to_string(value)
             .map_err(|e| unavailable(format!("{var} names {value}, which cannot be read: {e}")))?
     };
-    GcsSigner::from_json(&json).map_err(unavailable)
+    let signer = Arc::new(GcsSigner::from_json(&json).map_err(unavailable)?);
+    *loaded = Some((value.to_string(), signer.clone()));
+    Ok(signer)
 }
 
 fn ttl_delta(ttl: Duration) -> Result<chrono::Duration> {
