@@ -71,18 +71,10 @@ impl Outcome {
         }
     }
 
-    /// Whether the call is picked up (by a person or a machine).
+    /// Whether the call is picked up (by a person or a machine): every
+    /// picked-up call ends `completed`, and only those do.
     pub fn is_answered(self) -> bool {
-        matches!(
-            self,
-            Self::Answered
-                | Self::Voicemail
-                | Self::OptOut
-                | Self::OutOfOrder
-                | Self::LostReport
-                | Self::StuckProcessing
-                | Self::UnnamedConversation
-        )
+        self.final_status() == "completed"
     }
 
     /// Whether a person picks up.

@@ -21,53 +21,52 @@ fn unescape(text: &str) -> String {
 /// The TwiML that connects a call to the agent for `conversation_id`,
 /// with the dynamic variables as stream `<Parameter>`s.
 pub fn connect_to_agent(conversation_id: &str, dynamic_variables: &Value) -> String {
-    let mut parameters = format!(
-        "<Parameter name=\"conversation_id\" value=\"{}\"/>",
-        escape(conversation_id)
+    let id = escape(conversation_id);
+    let parameters = format!(
+        "<Parameter name=\"conversation_id\" value=\"{id}\"/>{}",
+        variable_parameters(dynamic_variables)
     );
-    if let Some(variables) = dynamic_variables.as_object() {
-        for (name, value) in variables {
-            let value = match value {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            parameters.push_str(&format!(
-                "<Parameter name=\"{}\" value=\"{}\"/>",
-                escape(name),
-                escape(&value)
-            ));
-        }
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Connect><Stream url=\"{}?conversation_id={}\">{parameters}</Stream></Connect></Response>",
-        STREAM_URL,
-        escape(conversation_id)
-    )
+    stream(&format!("conversation_id={id}"), &parameters)
 }
 
 /// The TwiML that connects a call to the agent without naming the
 /// conversation, as ElevenLabs' own most likely does: the stream's URL
 /// carries an opaque `session` only the sandbox can resolve.
 pub fn connect_to_agent_unnamed(session: &str, dynamic_variables: &Value) -> String {
-    let mut parameters = String::new();
-    if let Some(variables) = dynamic_variables.as_object() {
-        for (name, value) in variables {
+    stream(
+        &format!("session={}", escape(session)),
+        &variable_parameters(dynamic_variables),
+    )
+}
+
+/// `<Connect><Stream>` to the agent's stream URL with `query` (escaped)
+/// and the `<Parameter>`s given.
+fn stream(query: &str, parameters: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Connect><Stream url=\"{STREAM_URL}?{query}\">{parameters}</Stream></Connect></Response>"
+    )
+}
+
+/// The dynamic variables as stream `<Parameter>`s (strings as they are,
+/// other values as JSON).
+fn variable_parameters(dynamic_variables: &Value) -> String {
+    let Some(variables) = dynamic_variables.as_object() else {
+        return String::new();
+    };
+    variables
+        .iter()
+        .map(|(name, value)| {
             let value = match value {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            parameters.push_str(&format!(
+            format!(
                 "<Parameter name=\"{}\" value=\"{}\"/>",
                 escape(name),
                 escape(&value)
-            ));
-        }
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Connect><Stream url=\"{}?session={}\">{parameters}</Stream></Connect></Response>",
-        STREAM_URL,
-        escape(session)
-    )
+            )
+        })
+        .collect()
 }
 
 /// The `session` of a stream URL written by [`connect_to_agent_unnamed`].
